@@ -1,0 +1,37 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test lint scan train bench clean
+
+$(VENV)/.ok-runtime: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ThreatLens needs Python 3.11+")'
+	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu run 'apt-get install python3-venv'"; exit 1; }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.ok-test: $(VENV)/.ok-runtime
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+## Install and open the live monitor on a growing copy of the bundled sample log.
+demo: $(VENV)/.ok-runtime
+	$(PY) -m threatlens.demo
+
+## Install everything the tests need and run the whole suite.
+test: $(VENV)/.ok-test
+	$(PY) -m pytest
+
+lint: $(VENV)/.ok-test
+	$(PY) -m ruff check src tests bench
+
+scan: $(VENV)/.ok-runtime
+	$(VENV)/bin/threatlens scan sample_logs/combined.log
+
+train: $(VENV)/.ok-runtime
+	$(VENV)/bin/threatlens train --seed 42
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

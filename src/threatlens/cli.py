@@ -1,0 +1,62 @@
+"""The ``threatlens`` command line: argument parsing only; the work lives in the core."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from threatlens import __version__
+
+#: Subcommand modules under ``threatlens.commands``; each defines ``add_parser(subparsers)``
+#: which registers its parser with ``set_defaults(func=run)``, ``run(args) -> int``.
+COMMANDS = ("scan", "train", "evaluate")
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line on stderr, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with every available subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="threatlens",
+        description="Spot attacks in Apache/Nginx access logs (headless). "
+        "For the live terminal monitor run threatlens-tui.",
+    )
+    parser.add_argument("--version", action="version", version=f"threatlens {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"threatlens.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"threatlens.commands.{name}":
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``threatlens`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"threatlens: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # e.g. `threatlens scan big.log | head`: stop quietly.
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""Subcommands of the ``threatlens`` CLI; each module has ``add_parser(subparsers)``."""
+
+from __future__ import annotations

@@ -1,0 +1,33 @@
+"""Access-log parsing: format compiler, presets, auto-detection, typed records."""
+
+from __future__ import annotations
+
+from threatlens.parsers.base import MAX_LINE_BYTES, LineParser
+from threatlens.parsers.detect import Detection, UnknownFormatError, detect_format
+from threatlens.parsers.jsonlines import JsonParser
+from threatlens.parsers.presets import AUTO_CANDIDATES, COMBINED, COMMON, PRESETS, VHOST_COMBINED, get_parser
+from threatlens.parsers.record import LogRecord, ParseError, ParseResult, RawLine, Unparsed
+from threatlens.parsers.regex_parser import RegexParser
+from threatlens.parsers.tokens import FormatError
+
+__all__ = [
+    "AUTO_CANDIDATES",
+    "COMBINED",
+    "COMMON",
+    "MAX_LINE_BYTES",
+    "PRESETS",
+    "VHOST_COMBINED",
+    "Detection",
+    "FormatError",
+    "JsonParser",
+    "LineParser",
+    "LogRecord",
+    "ParseError",
+    "ParseResult",
+    "RawLine",
+    "RegexParser",
+    "UnknownFormatError",
+    "Unparsed",
+    "detect_format",
+    "get_parser",
+]

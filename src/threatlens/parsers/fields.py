@@ -1,0 +1,143 @@
+"""Converters from the text of one log field to its typed value (``-`` becomes ``None``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+_CACHE_MAX = 100_000
+_ESCAPE = re.compile(rb'\\(x[0-9A-Fa-f]{2}|["\\])')
+_METHOD = re.compile(r"[A-Za-z][A-Za-z0-9_.+-]{0,31}")
+
+
+class FieldError(ValueError):
+    """A field whose text cannot be converted; the message is the unparsed reason."""
+
+
+def unescape(text: str) -> str:
+    r"""Decode Apache/nginx escapes in a quoted field: ``\"``, ``\\`` and ``\xHH`` (UTF-8 aware)."""
+    if "\\" not in text:
+        return text
+    data = text.encode("utf-8", "surrogateescape")
+
+    def _one(match: re.Match[bytes]) -> bytes:
+        esc = match.group(1)
+        return bytes((int(esc[1:], 16),)) if len(esc) == 3 else esc
+
+    return _ESCAPE.sub(_one, data).decode("utf-8", "backslashreplace")
+
+
+def dash_none(text: str | None) -> str | None:
+    """``-`` and the empty string mean "not logged"."""
+    return None if text is None or text == "-" or text == "" else text
+
+
+def quoted(text: str | None) -> str | None:
+    """A quoted string field: unescaped, ``-`` to ``None``."""
+    return None if text is None or text == "-" else unescape(text)
+
+
+def to_int(text: str | None) -> int | None:
+    """Integer field (status, bytes, port)."""
+    if text is None or text == "-" or text == "":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise FieldError(f"not a number: {text[:40]!r}") from None
+
+
+def to_seconds(scale: float):  # noqa: ANN201 - returns a converter
+    """Duration converter: ``scale`` is the unit in seconds (1e-6 for microseconds)."""
+
+    def convert(text: str | None) -> float | None:
+        if text is None or text == "-" or text == "":
+            return None
+        try:
+            return float(text) * scale
+        except ValueError:
+            raise FieldError(f"not a duration: {text[:40]!r}") from None
+
+    return convert
+
+
+class IpValidator:
+    """Validates and normalises client addresses (IPv4, IPv6, IPv4-mapped IPv6), cached."""
+
+    __slots__ = ("_cache",)
+
+    def __init__(self) -> None:
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, text: str | None) -> str | None:
+        """Return the canonical address text, ``None`` for ``-``; raise ``FieldError`` otherwise."""
+        if text is None or text == "-" or text == "":
+            return None
+        cache = self._cache
+        value = cache.get(text)
+        if value is None:
+            candidate = text
+            if candidate.startswith("[") and candidate.endswith("]"):
+                candidate = candidate[1:-1]
+            try:
+                addr = ipaddress.ip_address(candidate.split("%", 1)[0])
+            except ValueError:
+                raise FieldError(f"client address is not an IP address: {text[:60]!r}") from None
+            if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+                addr = addr.ipv4_mapped
+            value = str(addr)
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+            cache[text] = value
+        return value
+
+
+RequestParts = tuple[str | None, str | None, str | None, str | None]
+
+
+def split_target(target: str) -> tuple[str, str | None]:
+    """``/a?b=1`` to (``/a``, ``b=1``); no ``?`` means query ``None``."""
+    path, sep, query = target.partition("?")
+    return path, (query if sep else None)
+
+
+class RequestSplitter:
+    """Splits a request line into method, path, query and protocol (cached: requests repeat).
+
+    A request line that is not ``METHOD TARGET [PROTOCOL]`` (TLS handshake bytes, garbage,
+    a bare ``-``) keeps its text in ``path`` with ``method`` ``None``, so it is never lost
+    and detection can see it as malformed.
+    """
+
+    __slots__ = ("_cache",)
+
+    def __init__(self) -> None:
+        self._cache: dict[str, RequestParts] = {}
+
+    def __call__(self, text: str | None) -> RequestParts:
+        """Return ``(method, path, query, protocol)``."""
+        if text is None or text == "-" or text == "":
+            return (None, None, None, None)
+        cache = self._cache
+        parts = cache.get(text)
+        if parts is None:
+            parts = self._split(unescape(text))
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+            cache[text] = parts
+        return parts
+
+    @staticmethod
+    def _split(request: str) -> RequestParts:
+        pieces = request.split(" ")
+        if len(pieces) >= 3 and pieces[-1].startswith("HTTP/"):
+            method, protocol = pieces[0], pieces[-1]
+            target = " ".join(pieces[1:-1])  # unencoded spaces inside the target
+        elif len(pieces) == 2:
+            method, protocol, target = pieces[0], None, pieces[1]
+        else:
+            return (None, request, None, None)
+        if not _METHOD.fullmatch(method) or not target:
+            return (None, request, None, None)
+        path, query = split_target(target)
+        return (method, path, query, protocol)

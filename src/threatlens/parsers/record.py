@@ -1,0 +1,77 @@
+"""The typed results of parsing one access-log line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+
+class LogRecord(NamedTuple):
+    """One parsed request: immutable, slotted (a tuple), typed.
+
+    Every field the log did not have, or had as ``-``, is ``None``. ``raw`` is the
+    line's original bytes without the line ending, so exports are byte-exact.
+    ``line`` is 1-based within ``file``; ``offset`` is the byte offset of the line start.
+    """
+
+    time: datetime | None
+    ip: str | None
+    user: str | None
+    method: str | None
+    path: str | None
+    query: str | None
+    protocol: str | None
+    status: int | None
+    bytes: int | None
+    referer: str | None
+    user_agent: str | None
+    vhost: str | None
+    server_port: int | None
+    client_port: int | None
+    duration: float | None
+    raw: bytes
+    file: str
+    line: int
+    offset: int
+
+    @property
+    def target(self) -> str:
+        """Path plus query, as the client asked for it."""
+        path = self.path or ""
+        return f"{path}?{self.query}" if self.query is not None else path
+
+
+class Unparsed(NamedTuple):
+    """A line that could not be parsed, with the reason; counted, never dropped."""
+
+    raw: bytes
+    reason: str
+    file: str
+    line: int
+    offset: int
+
+
+ParseResult = LogRecord | Unparsed
+
+
+class ParseError(ValueError):
+    """Raised by ``LineParser.parse`` for a line that does not match; carries the line."""
+
+    def __init__(self, reason: str, line: str | bytes) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+class RawLine(NamedTuple):
+    """One complete line as read from a source, before parsing.
+
+    ``data`` excludes the line terminator (``\\n`` or ``\\r\\n``). ``line`` is 1-based within
+    ``file`` (the path as the user named it, or ``-`` for standard input); ``offset`` is the
+    byte offset of the line's first byte in the file it was read from.
+    """
+
+    file: str
+    line: int
+    offset: int
+    data: bytes

@@ -1,0 +1,128 @@
+"""Parse → score → aggregate, one batch at a time: the engine shared by ``scan`` and the monitor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from threatlens.models.verdict import Alert, Verdict
+from threatlens.parsers import LineParser, LogRecord, RawLine, Unparsed, detect_format, get_parser
+from threatlens.parsers.detect import SAMPLE_LINES, UnknownFormatError
+
+
+class DetectionLike(Protocol):
+    """What the pipeline needs from detection (``threatlens.models.detection.Detection``)."""
+
+    def process(self, records: Sequence[LogRecord]) -> tuple[list[Verdict], list[Alert]]:
+        """Score a batch; return verdicts parallel to ``records`` and new alerts."""
+        ...
+
+
+@dataclass
+class Processed:
+    """The outcome of one batch; ``results`` keeps input order (one entry per input line)."""
+
+    results: list[LogRecord | Unparsed] = field(default_factory=list)
+    records: list[LogRecord] = field(default_factory=list)
+    unparsed: list[Unparsed] = field(default_factory=list)
+    verdicts: list[Verdict] | None = None
+    alerts: list[Alert] = field(default_factory=list)
+
+    def verdict_by_result(self) -> list[Verdict | None]:
+        """Verdicts aligned with ``results`` (``None`` for unparsed lines or without detection)."""
+        if self.verdicts is None:
+            return [None] * len(self.results)
+        it = iter(self.verdicts)
+        return [next(it) if isinstance(r, LogRecord) else None for r in self.results]
+
+
+class Pipeline:
+    """Turns batches of raw lines into records, verdicts and alerts, and feeds the aggregates.
+
+    With ``log_format="auto"`` each file gets its own detected parser; lines of a file whose
+    format is not known yet are held (never dropped) until detection has enough lines.
+    """
+
+    def __init__(
+        self,
+        *,
+        log_format: str = "auto",
+        nginx_conf: str | Path | None = None,
+        detection: DetectionLike | None = None,
+        stats: Any | None = None,
+        on_message: Callable[[str], None] | None = None,
+    ) -> None:
+        self.log_format = log_format
+        self.detection = detection
+        self.stats = stats
+        self.on_message = on_message or (lambda _msg: None)
+        self._fixed: LineParser | None = None
+        if nginx_conf is not None or log_format != "auto":
+            self._fixed = get_parser(log_format, nginx_conf=nginx_conf)
+        self._parsers: dict[str, LineParser] = {}
+        self._held: dict[str, list[RawLine]] = {}
+
+    def parser_for(self, file: str) -> LineParser | None:
+        """The parser in use for ``file`` (``None`` while auto-detection waits for lines)."""
+        return self._fixed or self._parsers.get(file)
+
+    @property
+    def format_names(self) -> list[str]:
+        """Names of the formats in use, for display."""
+        if self._fixed is not None:
+            return [self._fixed.name]
+        return sorted({p.name for p in self._parsers.values()})
+
+    def _resolve(self, file: str, lines: list[RawLine], final: bool) -> LineParser | None:
+        parser = self.parser_for(file)
+        if parser is not None:
+            return parser
+        sample = [r.data for r in lines if r.data.strip()]
+        try:
+            found = detect_format(sample, source=file)
+        except UnknownFormatError:
+            if not final and len(sample) < SAMPLE_LINES:
+                return None
+            raise
+        self._parsers[file] = found.parser
+        self.on_message(f"{file}: {found.describe()}")
+        return found.parser
+
+    def process(self, batch: Sequence[RawLine], *, final: bool = False) -> Processed:
+        """Parse, score and aggregate one batch. ``final`` flushes held lines (end of input)."""
+        out = Processed()
+        by_file: dict[str, list[RawLine]] = {}
+        for raw in batch:
+            by_file.setdefault(raw.file, []).append(raw)
+        if final:
+            for file in list(self._held):
+                by_file.setdefault(file, [])
+        for file, lines in by_file.items():
+            held = self._held.pop(file, None)
+            if held:
+                lines = held + lines
+            if not lines:
+                continue
+            parser = self._resolve(file, lines, final)
+            if parser is None:
+                self._held[file] = lines
+                continue
+            out.results.extend(parser.parse_batch(lines))
+        records = out.records
+        unparsed = out.unparsed
+        for item in out.results:
+            (records if type(item) is LogRecord else unparsed).append(item)  # type: ignore[arg-type]
+        if self.detection is not None and records:
+            out.verdicts, out.alerts = self.detection.process(records)
+        elif self.detection is not None:
+            out.verdicts = []
+        if self.stats is not None:
+            self.stats.update(records, out.verdicts, out.alerts, unparsed)
+        return out
+
+    @property
+    def held_lines(self) -> int:
+        """Lines waiting for format detection."""
+        return sum(len(v) for v in self._held.values())

@@ -1,0 +1,74 @@
+"""The stable JSON-lines contract of ``threatlens scan --output jsonl`` (and JSON exports)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from threatlens.models.verdict import Alert, Verdict
+from threatlens.parsers.record import LogRecord, Unparsed
+
+#: Column order for CSV output of request rows.
+REQUEST_COLUMNS = (
+    "type", "file", "line", "ip", "time", "method", "path", "query", "protocol", "status", "bytes",
+    "referer", "user_agent", "vhost", "port", "country", "score", "flagged", "possibly_succeeded",
+    "categories", "reasons",
+)
+
+
+def request_dict(record: LogRecord, verdict: Verdict | None = None, country: str | None = None) -> dict[str, Any]:
+    """One parsed request as a JSON-ready dict."""
+    row: dict[str, Any] = {
+        "type": "request",
+        "file": record.file,
+        "line": record.line,
+        "ip": record.ip,
+        "time": record.time.isoformat() if record.time is not None else None,
+        "method": record.method,
+        "path": record.path,
+        "query": record.query,
+        "protocol": record.protocol,
+        "status": record.status,
+        "bytes": record.bytes,
+        "referer": record.referer,
+        "user_agent": record.user_agent,
+        "vhost": record.vhost,
+        "port": record.server_port,
+        "country": country,
+    }
+    if verdict is not None:
+        row["score"] = round(verdict.score, 4)
+        row["flagged"] = verdict.flagged
+        row["possibly_succeeded"] = verdict.possibly_succeeded
+        row["categories"] = list(verdict.categories)
+        row["reasons"] = list(verdict.reasons)
+    return row
+
+
+def unparsed_dict(item: Unparsed) -> dict[str, Any]:
+    """One unparsed line: where it is, why, and its text (invalid bytes as ``\\xHH``)."""
+    return {
+        "type": "unparsed",
+        "file": item.file,
+        "line": item.line,
+        "error": item.reason,
+        "raw": item.raw.decode("utf-8", "backslashreplace"),
+    }
+
+
+def alert_dict(alert: Alert, country: str | None = None) -> dict[str, Any]:
+    """One behaviour alert."""
+    return {
+        "type": "alert",
+        "ip": alert.ip,
+        "kind": alert.kind,
+        "file": alert.file,
+        "first_line": alert.first_line,
+        "last_line": alert.last_line,
+        "count": alert.count,
+        "score": round(alert.score, 4),
+        "categories": list(alert.categories),
+        "reasons": list(alert.reasons),
+        "first_time": alert.first_time.isoformat() if alert.first_time else None,
+        "last_time": alert.last_time.isoformat() if alert.last_time else None,
+        "country": country,
+    }

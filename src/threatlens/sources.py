@@ -1,0 +1,97 @@
+"""Read whole inputs (plain files, ``.gz`` archives, standard input) as batches of ``RawLine``."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from threatlens.parsers.record import RawLine
+
+CHUNK_BYTES = 1 << 20
+BATCH_LINES = 2000
+
+
+class SourceError(OSError):
+    """An input that cannot be opened or read; the message is for the user."""
+
+
+def open_source(path: str) -> tuple[BinaryIO, int | None]:
+    """Open ``path`` (``-`` is standard input) and return the binary stream and its size if known."""
+    if path == "-":
+        return sys.stdin.buffer, None
+    try:
+        if os.path.isdir(path):
+            raise SourceError(f"{path}: is a directory")
+        raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
+        size = os.fstat(raw.fileno()).st_size
+        magic = raw.read(2)
+        raw.seek(0)
+        if magic == b"\x1f\x8b":
+            return gzip.GzipFile(fileobj=raw, mode="rb"), size  # type: ignore[return-value]
+        return raw, size
+    except SourceError:
+        raise
+    except OSError as exc:
+        raise SourceError(f"cannot open {path}: {exc.strerror or exc}") from None
+
+
+def check_readable(path: str) -> None:
+    """Raise ``SourceError`` with a clear message if ``path`` cannot be read."""
+    stream, _ = open_source(path)
+    if path != "-":
+        stream.close()
+
+
+def iter_batches(
+    path: str,
+    *,
+    batch_lines: int = BATCH_LINES,
+    on_progress: Callable[[int], None] | None = None,
+) -> Iterator[list[RawLine]]:
+    """Yield batches of complete lines with 1-based numbers and byte offsets.
+
+    ``on_progress`` receives the number of compressed/raw bytes consumed so far (for a progress
+    bar). A last line without a newline is delivered too. ``\\r\\n`` endings are stripped.
+    """
+    stream, _ = open_source(path)
+    underlying = getattr(stream, "fileobj", None) or stream
+    name = path
+    number = 0
+    offset = 0
+    pending = b""
+    batch: list[RawLine] = []
+    try:
+        while True:
+            try:
+                chunk = stream.read(CHUNK_BYTES)
+            except (OSError, EOFError) as exc:  # truncated .gz, I/O error
+                raise SourceError(f"{path}: read error after line {number}: {exc}") from None
+            if not chunk:
+                break
+            pieces = (pending + chunk).split(b"\n")
+            pending = pieces.pop()
+            for piece in pieces:
+                number += 1
+                end = len(piece)
+                data = piece[:-1] if end and piece[-1] == 13 else piece
+                batch.append(RawLine(name, number, offset, data))
+                offset += end + 1
+                if len(batch) >= batch_lines:
+                    yield batch
+                    batch = []
+            if on_progress is not None:
+                try:
+                    on_progress(underlying.tell())
+                except (OSError, ValueError):
+                    pass
+        if pending:
+            number += 1
+            batch.append(RawLine(name, number, offset, pending[:-1] if pending[-1] == 13 else pending))
+        if batch:
+            yield batch
+    finally:
+        if path != "-":
+            stream.close()
