@@ -45,7 +45,7 @@ def request_dict(record: LogRecord, verdict: Verdict | None = None, country: str
 
 
 def unparsed_dict(item: Unparsed) -> dict[str, Any]:
-    """One unparsed line: where it is, why, and its text (invalid bytes as ``\\xHH``)."""
+    r"""One unparsed line: where it is, why, and its text (invalid bytes as ``\\xHH``)."""
     return {
         "type": "unparsed",
         "file": item.file,

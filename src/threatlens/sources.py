@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import sys
@@ -51,7 +52,7 @@ def iter_batches(
     batch_lines: int = BATCH_LINES,
     on_progress: Callable[[int], None] | None = None,
 ) -> Iterator[list[RawLine]]:
-    """Yield batches of complete lines with 1-based numbers and byte offsets.
+    r"""Yield batches of complete lines with 1-based numbers and byte offsets.
 
     ``on_progress`` receives the number of compressed/raw bytes consumed so far (for a progress
     bar). A last line without a newline is delivered too. ``\\r\\n`` endings are stripped.
@@ -83,10 +84,8 @@ def iter_batches(
                     yield batch
                     batch = []
             if on_progress is not None:
-                try:
+                with contextlib.suppress(OSError, ValueError):
                     on_progress(underlying.tell())
-                except (OSError, ValueError):
-                    pass
         if pending:
             number += 1
             batch.append(RawLine(name, number, offset, pending[:-1] if pending[-1] == 13 else pending))

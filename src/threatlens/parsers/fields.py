@@ -47,7 +47,7 @@ def to_int(text: str | None) -> int | None:
         raise FieldError(f"not a number: {text[:40]!r}") from None
 
 
-def to_seconds(scale: float):  # noqa: ANN201 - returns a converter
+def to_seconds(scale: float):
     """Duration converter: ``scale`` is the unit in seconds (1e-6 for microseconds)."""
 
     def convert(text: str | None) -> float | None:

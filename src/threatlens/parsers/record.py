@@ -64,7 +64,7 @@ class ParseError(ValueError):
 
 
 class RawLine(NamedTuple):
-    """One complete line as read from a source, before parsing.
+    r"""One complete line as read from a source, before parsing.
 
     ``data`` excludes the line terminator (``\\n`` or ``\\r\\n``). ``line`` is 1-based within
     ``file`` (the path as the user named it, or ``-`` for standard input); ``offset`` is the

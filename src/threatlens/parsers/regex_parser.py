@@ -1,4 +1,4 @@
-"""Compiles a tokenised log format into one anchored regex and a plan that fills a ``LogRecord``.
+r"""Compiles a tokenised log format into one anchored regex and a plan that fills a ``LogRecord``.
 
 No pattern uses ``.*``: quoted fields are ``[^"\\]*(?:\\.[^"\\]*)*`` and bare fields exclude the
 separator that follows them, so matching is linear in the line length whatever the input.
@@ -132,6 +132,10 @@ class RegexParser(LineParser):
             return r"\d+(?:\.\d+)?|-"
         if kind == "timing_list":
             return r"(?:\d+(?:\.\d+)?|-)(?:(?:, | : )(?:\d+(?:\.\d+)?|-))*"
+        if kind == "path":  # %U, $uri: the path never contains '?' or a space
+            return r'[^ "?]*+'
+        if kind == "query_q":  # %q: "?query" or nothing
+            return r'(?:\?[^ "]*+)?'
         if in_quotes:
             return QUOTED
         return "[^" + re.escape(' "' + ("" if stop in ' "' else stop)) + "]*+"
@@ -152,9 +156,7 @@ class RegexParser(LineParser):
 
         for g, tok in enumerate(self._fields):
             kind = tok.kind
-            if kind == "time":
-                add(g, "time", TimeParser("clf"))
-            elif kind == "time_clf":
+            if kind == "time" or kind == "time_clf":
                 add(g, "time", TimeParser("clf"))
             elif kind == "time_iso":
                 add(g, "time", TimeParser("iso"))
@@ -244,7 +246,7 @@ class RegexParser(LineParser):
                 body.append(f"    if v{slot} is None:\n        v{slot} = S{n}(g[{group}])")
         body.append(f"    return NEW(RECORD, ({', '.join(slots)}, data, file, line, offset))")
         source = "def build(g, data, file, line, offset):\n" + "\n".join(body) + "\n"
-        exec(compile(source, f"<threatlens parser {self.name}>", "exec"), env)  # noqa: S102
+        exec(compile(source, f"<threatlens parser {self.name}>", "exec"), env)
         return env["build"]
 
     # -- parsing --------------------------------------------------------------------------

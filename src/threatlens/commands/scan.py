@@ -1,0 +1,294 @@
+"""``threatlens scan``: the headless run, for cron, pipes and large archives."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+from threatlens.cli import CliError
+from threatlens.parsers import PRESETS, FormatError, LogRecord
+from threatlens.pipeline import Pipeline, Processed
+from threatlens.serialize import REQUEST_COLUMNS, alert_dict, request_dict, unparsed_dict
+from threatlens.sources import SourceError, check_readable, iter_batches
+
+OUTPUTS = ("table", "jsonl", "csv")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``scan``."""
+    p = sub.add_parser(
+        "scan",
+        help="parse and score access logs headless (files, .gz archives, stdin)",
+        description="Parse every line of the given access logs, score each request, watch each client IP, "
+        "and print a summary table, JSON lines or CSV. PATH may be a plain file, a .gz rotated archive, "
+        "or - for standard input.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        "  threatlens scan /var/log/nginx/access.log\n"
+        "  threatlens scan --output jsonl --only-flagged access.log.*.gz > flagged.jsonl\n"
+        "  zcat access.log.2.gz | threatlens scan -\n"
+        "  threatlens scan --follow /var/log/nginx/access.log\n"
+        "exit status: 0 done, 2 bad arguments or unreadable input, 130 interrupted",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="log file, .gz archive, or - for stdin")
+    fmt = p.add_argument_group("log format")
+    fmt.add_argument("--log-format", default="auto", metavar="FORMAT",
+                     help=f"auto (default), a preset ({', '.join(PRESETS)}), json:FIELD=KEY,..., "
+                     "or an Apache LogFormat / nginx log_format string")
+    fmt.add_argument("--nginx-conf", metavar="FILE[:NAME]",
+                     help="read the log_format NAME (default: main, or the only one) from an nginx.conf")
+    out = p.add_argument_group("output")
+    out.add_argument("--output", "-o", choices=OUTPUTS, default="table",
+                     help="table: summary with flagged requests and alerts (default); jsonl: one JSON object "
+                     "per input line plus alert objects; csv: one row per request")
+    out.add_argument("--only-flagged", action="store_true",
+                     help="print only flagged requests and alerts (jsonl/csv), counts still cover every line")
+    out.add_argument("--top", type=int, default=10, metavar="N", help="rows in each summary table (default 10)")
+    det = p.add_argument_group("detection")
+    det.add_argument("--threshold", type=float, metavar="T",
+                     help="flag requests scoring at least T (0-1; default: the model's calibrated threshold)")
+    det.add_argument("--model", metavar="PATH", help="a model file made by 'threatlens train' (default: shipped)")
+    det.add_argument("--baseline", metavar="PATH", help="a behaviour baseline made by 'threatlens train --baseline'")
+    det.add_argument("--no-detect", action="store_true", help="parse and count only (no scoring)")
+    det.add_argument("--geoip-db", metavar="PATH", help="a MaxMind-format .mmdb country database")
+    fol = p.add_argument_group("following")
+    fol.add_argument("--follow", "-f", action="store_true",
+                     help="keep reading as the files grow and rotate (like tail -F) until interrupted")
+    fol.add_argument("--from-start", action="store_true", help="with --follow: read existing content first")
+    fol.add_argument("--backfill", type=int, metavar="N", help="with --follow: begin with the last N lines")
+    fol.add_argument("--poll", action="store_true",
+                     help="with --follow: poll instead of inotify (NFS, bind mounts)")
+    exp = p.add_argument_group("export")
+    exp.add_argument("--export-flagged", metavar="FILE", help="write the flagged requests to FILE")
+    exp.add_argument("--export-format", choices=("raw", "jsonl", "csv"), default="raw",
+                     help="raw: the original lines byte for byte (default); jsonl; csv")
+    exp.add_argument("--blocklist", metavar="FILE", help="write the flagged and alerted IPs to FILE")
+    exp.add_argument("--blocklist-format", default="plain", metavar="FMT",
+                     help="plain, nftables, ipset, nginx, apache, fail2ban or crowdsec (default plain)")
+    exp.add_argument("--force", action="store_true", help="overwrite existing export files")
+    p.set_defaults(func=run)
+
+
+def _geo(args: argparse.Namespace, warn: Callable[[str], None]) -> Any:
+    try:
+        from threatlens.stats.geo import GeoLookup
+    except ImportError:  # pragma: no cover - during development
+        return None
+    return GeoLookup.open(args.geoip_db, on_warning=warn)
+
+
+def _stats(geo: Any) -> Any:
+    try:
+        from threatlens.stats import Stats
+    except ImportError:  # pragma: no cover - during development
+        return None
+    return Stats(geo=geo)
+
+
+def _detection(args: argparse.Namespace) -> Any:
+    if args.no_detect:
+        return None
+    try:
+        from threatlens.models.detection import Detection
+    except ImportError:  # pragma: no cover - during development
+        return None
+    try:
+        return Detection.load(args.model, threshold=args.threshold, baseline=args.baseline)
+    except (OSError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+
+
+class Writer:
+    """Writes each processed batch in the chosen output format, in input order."""
+
+    def __init__(self, output: str, only_flagged: bool, stream: TextIO, country: Callable[[str | None], Any]) -> None:
+        self.output = output
+        self.only_flagged = only_flagged
+        self.stream = stream
+        self.country = country
+        self.csv: Any = None
+        if output == "csv":
+            self.csv = csv.DictWriter(stream, fieldnames=REQUEST_COLUMNS, extrasaction="ignore")
+            self.csv.writeheader()
+
+    def write(self, batch: Processed) -> None:
+        """Print the lines of one batch."""
+        if self.output == "table":
+            return
+        lines: list[str] = []
+        verdicts = batch.verdict_by_result()
+        for item, verdict in zip(batch.results, verdicts, strict=True):
+            if type(item) is LogRecord:
+                if self.only_flagged and not (verdict is not None and verdict.flagged):
+                    continue
+                row = request_dict(item, verdict, self.country(item.ip))
+                if self.csv is not None:
+                    self.csv.writerow(_csv_row(row))
+                else:
+                    lines.append(json.dumps(row))
+            elif not self.only_flagged and self.csv is None:
+                lines.append(json.dumps(unparsed_dict(item)))  # type: ignore[arg-type]
+        if self.csv is None:
+            lines.extend(json.dumps(alert_dict(a, self.country(a.ip))) for a in batch.alerts)
+            if lines:
+                self.stream.write("\n".join(lines) + "\n")
+        self.stream.flush() if self.output == "jsonl" and self.only_flagged else None
+
+
+def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, list):
+            value = ";".join(value)
+        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            value = "'" + value  # keep spreadsheets from running log content as formulas
+        out[key] = value
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the scan."""
+    from threatlens.commands.scan_ui import ScanUi
+
+    if args.follow and args.from_start and args.backfill is not None:
+        raise CliError("--from-start and --backfill exclude each other")
+    if (args.from_start or args.backfill is not None or args.poll) and not args.follow:
+        raise CliError("--from-start, --backfill and --poll go with --follow")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise CliError(f"--threshold must be between 0 and 1, not {args.threshold}")
+    if args.paths.count("-") > 1:
+        raise CliError("standard input (-) can be named only once")
+    if not args.follow:
+        for path in args.paths:
+            try:
+                check_readable(path)
+            except SourceError as exc:
+                raise CliError(str(exc)) from None
+    ui = ScanUi(enabled=args.output == "table" or not sys.stdout.isatty())
+    geo = _geo(args, ui.warn)
+    stats = _stats(geo)
+    try:
+        pipeline = Pipeline(log_format=args.log_format, nginx_conf=args.nginx_conf,
+                            detection=_detection(args), stats=stats, on_message=ui.info)
+    except FormatError as exc:
+        raise CliError(str(exc)) from None
+    country = (lambda ip: geo.country(ip) if ip else None) if geo is not None else (lambda ip: None)
+    writer = Writer(args.output, args.only_flagged, sys.stdout, country)
+    exports = _Exports(args)
+    try:
+        if args.follow:
+            _follow(args, pipeline, writer, exports, ui)
+        else:
+            for path in args.paths:
+                _scan_file(path, pipeline, writer, exports, ui)
+            writer.write(pipeline.process([], final=True))
+    except FormatError as exc:
+        raise CliError(str(exc)) from None
+    except SourceError as exc:
+        raise CliError(str(exc)) from None
+    except KeyboardInterrupt:
+        if not args.follow:
+            raise
+    finally:
+        ui.close()
+    exports.finish(ui)
+    if args.output == "table" and stats is not None:
+        ui.summary(stats, pipeline, top=args.top)
+    return 0
+
+
+def _scan_file(path: str, pipeline: Pipeline, writer: Writer, exports: _Exports, ui: Any) -> None:
+    with ui.progress_for(path) as advance:
+        for batch in iter_batches(path, on_progress=advance):
+            done = pipeline.process(batch)
+            writer.write(done)
+            exports.add(done)
+            ui.count(len(batch))
+
+
+def _follow(args: argparse.Namespace, pipeline: Pipeline, writer: Writer, exports: _Exports, ui: Any) -> None:
+    from threatlens.tail import Follower, follow_stream
+
+    files = [p for p in args.paths if p != "-"]
+    if "-" in args.paths and files:
+        raise CliError("--follow reads either files or standard input (-), not both")
+    if not files:
+        batches: Iterable[Any] = follow_stream(sys.stdin.buffer, name="-")
+        for batch in batches:
+            _emit(pipeline.process(batch), writer, exports)
+        _emit(pipeline.process([], final=True), writer, exports)
+        return
+    start = "start" if args.from_start else "end"
+    follower = Follower(files, start=start, backfill=args.backfill, poll=args.poll,
+                        on_message=lambda level, text: ui.info(text))
+    with follower:
+        for batch in follower.batches():
+            _emit(pipeline.process(batch), writer, exports)
+
+
+def _emit(done: Processed, writer: Writer, exports: _Exports) -> None:
+    writer.write(done)
+    writer.stream.flush()
+    exports.add(done)
+
+
+class _Exports:
+    """Collects flagged lines and IPs for ``--export-flagged`` and ``--blocklist``."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.raws: list[bytes] = []
+        self.rows: list[dict[str, Any]] = []
+        self.ips: set[str] = set()
+        self.wanted = bool(args.export_flagged or args.blocklist)
+        for target in (args.export_flagged, args.blocklist):
+            if target and Path(target).exists() and not args.force:
+                raise CliError(f"{target} exists: choose another name or pass --force to overwrite")
+        if args.blocklist:
+            from threatlens.export import BLOCKLIST_FORMATS
+
+            if args.blocklist_format not in BLOCKLIST_FORMATS:
+                raise CliError(f"unknown --blocklist-format {args.blocklist_format!r}: "
+                               f"use one of {', '.join(BLOCKLIST_FORMATS)}")
+
+    def add(self, done: Processed) -> None:
+        """Keep what the exports need from one batch."""
+        if not self.wanted or done.verdicts is None:
+            return
+        for record, verdict in zip(done.records, done.verdicts, strict=True):
+            if verdict.flagged:
+                self.ips.add(record.ip or "")
+                if self.args.export_flagged:
+                    if self.args.export_format == "raw":
+                        self.raws.append(record.raw)
+                    else:
+                        self.rows.append(request_dict(record, verdict))
+        for alert in done.alerts:
+            self.ips.add(alert.ip)
+        self.ips.discard("")
+
+    def finish(self, ui: Any) -> None:
+        """Write the export files atomically."""
+        from threatlens import export
+
+        args = self.args
+        try:
+            if args.export_flagged:
+                if args.export_format == "raw":
+                    n = export.write_raw(args.export_flagged, self.raws, overwrite=args.force)
+                elif args.export_format == "jsonl":
+                    n = export.write_jsonl(args.export_flagged, self.rows, overwrite=args.force)
+                else:
+                    n = export.write_csv(args.export_flagged, self.rows, REQUEST_COLUMNS, overwrite=args.force)
+                ui.info(f"exported {n} flagged lines to {args.export_flagged}")
+            if args.blocklist:
+                n = export.write_blocklist(args.blocklist, sorted(self.ips), args.blocklist_format,
+                                           overwrite=args.force)
+                ui.info(f"wrote {n} IPs ({args.blocklist_format}) to {args.blocklist}")
+        except (OSError, ValueError) as exc:
+            raise CliError(f"export failed: {exc}") from None

@@ -1,0 +1,86 @@
+"""What ``threatlens scan`` shows a person: progress on stderr, and the closing summary tables."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
+
+
+def literal(value: object) -> Text:
+    """Log content as plain text: never markup, control characters made visible."""
+    from threatlens.textsafe import visible
+
+    return Text(visible("" if value is None else str(value)))
+
+
+class ScanUi:
+    """Messages and progress on stderr (only on a terminal), summary on stdout."""
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+        self.out = Console(highlight=False, markup=False, emoji=False)
+        self.show_progress = enabled and self.err.is_terminal
+        self.lines = 0
+        self.started = time.perf_counter()
+
+    def info(self, text: str) -> None:
+        """A notice for the user (format chosen, file rotated, export written)."""
+        self.err.print(Text("threatlens: " + text, style="dim"))
+
+    def warn(self, text: str) -> None:
+        """A warning (missing GeoIP database, unreadable path while following)."""
+        self.err.print(Text("threatlens: warning: " + text, style="yellow"))
+
+    def count(self, n: int) -> None:
+        """Lines processed so far."""
+        self.lines += n
+
+    @contextmanager
+    def progress_for(self, path: str) -> Iterator[Callable[[int], None] | None]:
+        """A progress bar for one input of known size (bytes and lines/s), on a terminal only."""
+        size = None
+        if path != "-":
+            import os
+
+            try:
+                size = os.path.getsize(path)
+            except OSError:
+                size = None
+        if not self.show_progress or not size or size < 8 << 20:
+            yield None
+            return
+        start_lines, start = self.lines, time.perf_counter()
+        progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(), console=self.err, transient=True)
+        task = progress.add_task(path[-40:], total=size, rate="")
+
+        def advance(done: int) -> None:
+            elapsed = max(time.perf_counter() - start, 1e-9)
+            rate = f"{(self.lines - start_lines) / elapsed:,.0f} lines/s"
+            progress.update(task, completed=done, rate=rate)
+
+        with progress:
+            yield advance
+
+    def close(self) -> None:
+        """Nothing to release yet; kept for symmetry with the progress display."""
+
+    def summary(self, stats: Any, pipeline: Any, *, top: int = 10) -> None:
+        """The closing report: totals, flagged requests, alerts, top tables."""
+        from threatlens.commands.scan_report import render_summary
+
+        elapsed = time.perf_counter() - self.started
+        render_summary(self.out, stats, pipeline, top=top, elapsed=elapsed)
+
+
+def stderr_is_terminal() -> bool:
+    """Whether progress output would reach a person."""
+    return sys.stderr.isatty()

@@ -1,0 +1,59 @@
+"""Property tests: arbitrary bytes never raise, never lose a line, and parse quickly."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from threatlens.parsers import PRESETS, LogRecord, RawLine, Unparsed, get_parser
+
+PARSERS = [get_parser(name) for name in PRESETS]
+VALID = b'192.0.2.1 - - [21/Nov/2026:10:00:00 +0000] "GET /a?b=c HTTP/1.1" 200 5 "-" "agent"'
+
+# Bytes that look like log lines: fragments of valid lines, quotes, backslashes, brackets.
+line_bytes = st.one_of(
+    st.binary(max_size=400),
+    st.lists(st.sampled_from([b'"', b"\\", b"[", b"]", b" ", b"-", b"\x00", b"\xff", b"\x16\x03", b"GET",
+                              b"/a?b", b"200", b"1.2.3.4", b"{", b"}", b":", b'\\"', b"\\x41", VALID]),
+             max_size=60).map(b"".join),
+    st.builds(lambda i, j, junk: VALID[:i] + junk + VALID[j:], st.integers(0, len(VALID)),
+              st.integers(0, len(VALID)), st.binary(max_size=30)),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(line_bytes, min_size=1, max_size=8))
+def test_every_line_gives_exactly_one_result_quickly(lines: list[bytes]) -> None:
+    raws = [RawLine("f", i + 1, i * 10, data) for i, data in enumerate(lines)]
+    for parser in PARSERS:
+        start = time.perf_counter()
+        results = list(parser.parse_lines(raws))
+        elapsed = time.perf_counter() - start
+        assert len(results) == len(raws)
+        for raw, result in zip(raws, results, strict=True):
+            assert isinstance(result, (LogRecord, Unparsed))
+            assert result.raw == raw.data and result.line == raw.line and result.offset == raw.offset
+            if isinstance(result, Unparsed):
+                assert result.reason
+        assert elapsed < 0.05 * len(raws), f"{parser.name} took {elapsed * 1000:.1f} ms"
+
+
+def test_many_quotes_do_not_backtrack() -> None:
+    # the 20 KB many-quote line that made apache-log-parser run for minutes
+    hostile = b'192.0.2.1 - - [21/Nov/2026:10:00:00 +0000] "' + b'a" "b\\' * 4000 + b'"'
+    for parser in PARSERS:
+        start = time.perf_counter()
+        result = parser.parse_raw(RawLine("f", 1, 0, hostile))
+        assert time.perf_counter() - start < 0.05
+        assert isinstance(result, (LogRecord, Unparsed))
+
+
+def test_megabyte_line_is_refused_fast() -> None:
+    big = b"1.2.3.4 " + b"x" * (1 << 20)
+    for parser in PARSERS:
+        start = time.perf_counter()
+        result = parser.parse_raw(RawLine("f", 1, 0, big))
+        assert isinstance(result, Unparsed) and "too long" in result.reason
+        assert time.perf_counter() - start < 0.05
