@@ -56,7 +56,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         # e.g. `threatlens scan big.log | head`: stop quietly.
         sys.stderr.close()
         return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The summary tables printed at the end of ``threatlens scan --output table``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from threatlens.textsafe import visible
+
+
+def _t(value: object, limit: int = 80) -> Text:
+    """Log content as literal text, shortened, control characters visible."""
+    text = visible("" if value is None else str(value))
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return Text(text)
+
+
+def _score_style(score: float) -> str:
+    return "bold red" if score >= 0.9 else "red" if score >= 0.7 else "yellow" if score >= 0.4 else ""
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", expand=False, pad_edge=False)
+    for col in columns:
+        justify = "right" if col in ("requests", "flagged", "count", "max score", "score", "IPs", "4xx", "5xx",
+                                     "line", "lines") else "left"
+        table.add_column(col, justify=justify, overflow="fold")
+    return table
+
+
+def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10, elapsed: float = 0.0) -> None:
+    """Print totals, flagged requests, alerts and the top tables."""
+    totals = stats.totals()
+    rate = totals.lines / elapsed if elapsed > 0 else 0.0
+    head = Text()
+    head.append(f"{totals.lines:,} lines", style="bold")
+    head.append(f"  parsed {totals.parsed:,}  unparsed {totals.unparsed:,}")
+    if totals.scored:
+        head.append("  flagged ")
+        head.append(f"{totals.flagged:,}", style="bold red" if totals.flagged else "")
+        head.append(f"  alerts {totals.alerts:,}  possibly succeeded {totals.possibly_succeeded:,}")
+        if totals.threshold is not None:
+            head.append(f"  (threshold {totals.threshold:.2f})")
+    else:
+        head.append("  (not scored)")
+    head.append(f"  — {elapsed:.1f} s, {rate:,.0f} lines/s", style="dim")
+    console.print(head)
+    if pipeline.format_names:
+        console.print(Text(f"format: {', '.join(pipeline.format_names)}   geo: {stats.geo.source}", style="dim"))
+
+    if totals.unparsed:
+        table = _table("Unparsed lines by reason", "reason", "lines")
+        for reason, count in sorted(totals.unparsed_by_reason.items(), key=lambda kv: -kv[1])[:top]:
+            table.add_row(_t(reason, 100), f"{count:,}")
+        console.print(table)
+
+    flagged = stats.flagged(top * 2)
+    if flagged:
+        table = _table(f"Flagged requests (newest {len(flagged)} of {totals.flagged:,})", "line", "ip", "cc",
+                       "score", "request", "status", "categories", "reasons")
+        for item in flagged:
+            rec, verdict = item.record, item.verdict
+            score = Text(f"{verdict.score:.2f}", style=_score_style(verdict.score))
+            status = Text(str(rec.status or "-"), style="bold magenta" if verdict.possibly_succeeded else "")
+            if verdict.possibly_succeeded:
+                status.append(" !")
+            request = f"{rec.method or ''} {rec.target}".strip()
+            table.add_row(str(rec.line), _t(rec.ip), _t(item.country or ""), score, _t(request, 60), status,
+                          _t(",".join(verdict.categories)), _t("; ".join(verdict.reasons), 60))
+        console.print(table)
+        if any(i.verdict.possibly_succeeded for i in flagged):
+            console.print(Text("  ! possibly succeeded: a malicious-looking request that got a 2xx or an unusual "
+                               "response size — look at these first", style="magenta"))
+
+    alerts = stats.alerts(top * 2)
+    if alerts:
+        table = _table(f"Behaviour alerts (newest {len(alerts)} of {totals.alerts:,})", "ip", "cc", "kind",
+                       "lines", "count", "score", "reasons")
+        for entry in alerts:
+            a = entry.alert
+            table.add_row(_t(a.ip), _t(entry.country or ""), _t(a.kind), f"{a.first_line}-{a.last_line}",
+                          f"{a.count:,}", Text(f"{a.score:.2f}", style=_score_style(a.score)),
+                          _t("; ".join(a.reasons), 70))
+        console.print(table)
+
+    table = _table("Top client IPs", "ip", "cc", "requests", "flagged", "max score", "4xx", "5xx", "categories")
+    for row in stats.top_ips(top):
+        table.add_row(_t(row.ip), _t(row.country or ""), f"{row.requests:,}", f"{row.flagged:,}",
+                      Text(f"{row.max_score:.2f}", style=_score_style(row.max_score)), f"{row.status_4xx:,}",
+                      f"{row.status_5xx:,}", _t(",".join(row.categories)))
+    console.print(table)
+
+    table = _table("Top paths", "path", "requests")
+    for row in stats.top_paths(top):
+        table.add_row(_t(row.key, 90), f"{row.count:,}")
+    console.print(table)
+
+    statuses = stats.top_statuses(20)
+    if statuses:
+        mix = Text("Status mix: ", style="bold")
+        total = sum(r.count for r in statuses) or 1
+        for row in sorted(statuses, key=lambda r: (r.key is None, r.key or 0)):
+            mix.append(f"{row.key or '-'} ", style="bold")
+            mix.append(f"{row.count:,} ({100 * row.count / total:.1f}%)  ")
+        console.print(mix)
+
+    table = _table("Top countries", "country", "requests", "flagged", "IPs")
+    for row in stats.top_countries(top):
+        ips = f"{row.distinct_ips:,}" if row.distinct_exact else f"~{row.distinct_ips:,}"
+        table.add_row(_t(row.label), f"{row.requests:,}", f"{row.flagged:,}", ips)
+    console.print(table)
+
+    if stats.ports_available:
+        table = _table("Server ports", "port", "requests", "flagged")
+        for row in stats.top_ports(top):
+            table.add_row(str(row.port), f"{row.requests:,}", f"{row.flagged:,}")
+        console.print(table)
+    else:
+        console.print(Text("Server ports: not in this log. " + stats.ports_hint, style="dim"))

@@ -1,0 +1,123 @@
+"""``threatlens scan`` end to end on real files: contract, formats, errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from threatlens.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_logs"
+SAMPLE_FILES = ["combined.log", "vhost_combined.log", "nginx_main.log", "caddy.json", "common.log"]
+
+
+def scan_jsonl(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict]:
+    assert main(["scan", "--output", "jsonl", "--no-detect", *args]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+@pytest.mark.parametrize("name", SAMPLE_FILES)
+def test_every_sample_log_parses_completely(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = SAMPLES / name
+    rows = scan_jsonl(capsys, str(path))
+    n_lines = len(path.read_bytes().splitlines())
+    assert len(rows) == n_lines
+    assert [r["line"] for r in rows] == list(range(1, n_lines + 1))
+    assert {r["type"] for r in rows} == {"request"}
+
+
+def test_real_elastic_log_has_no_unparsed_lines(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = shared_data / "logs" / "elastic_apache_logs" / "apache_logs"
+    rows = scan_jsonl(capsys, str(path))
+    assert len(rows) == 10_000
+    assert [r for r in rows if r["type"] != "request"] == []
+
+
+def test_jsonl_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "a.log"
+    log.write_bytes(
+        b'192.0.2.1 - - [21/Nov/2026:10:00:00 +0000] "GET /a?x=1 HTTP/1.1" 200 5 "-" "curl/8"\n'
+        b"\x16\x03\x01 garbage\n"
+        b'192.0.2.2 - - [21/Nov/2026:10:00:01 +0000] "POST /login HTTP/1.1" 401 - "-" "-"'  # no final newline
+    )
+    rows = scan_jsonl(capsys, str(log))
+    assert rows[0] == {
+        "type": "request", "file": str(log), "line": 1, "ip": "192.0.2.1", "time": "2026-11-21T10:00:00+00:00",
+        "method": "GET", "path": "/a", "query": "x=1", "protocol": "HTTP/1.1", "status": 200, "bytes": 5,
+        "referer": None, "user_agent": "curl/8", "vhost": None, "port": None, "country": rows[0]["country"],
+    }
+    assert rows[1]["type"] == "unparsed" and rows[1]["line"] == 2 and "TLS" in rows[1]["error"]
+    assert rows[2]["line"] == 3 and rows[2]["bytes"] is None and rows[2]["method"] == "POST"
+
+
+def test_gzip_archive_and_stdin(tmp_path: Path) -> None:
+    data = (SAMPLES / "combined.log").read_bytes()[:20000]
+    data = data[: data.rindex(b"\n") + 1]
+    gz = tmp_path / "access.log.2.gz"
+    gz.write_bytes(gzip.compress(data))
+    n = data.count(b"\n")
+    cmd = [sys.executable, "-m", "threatlens", "scan", "--no-detect", "-o", "jsonl"]
+    out = subprocess.run([*cmd, str(gz)], capture_output=True, check=True)
+    assert len(out.stdout.splitlines()) == n
+    piped = subprocess.run([*cmd, "-"], input=data, capture_output=True, check=True)
+    rows = [json.loads(x) for x in piped.stdout.splitlines()]
+    assert len(rows) == n and rows[0]["file"] == "-"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["/nonexistent/access.log"], "cannot open /nonexistent/access.log: No such file or directory"),
+        (["--log-format", "apachee", "FILE"], "unknown log format 'apachee'"),
+        (["DIR"], "is a directory"),
+        (["--threshold", "2", "FILE"], "--threshold must be between 0 and 1"),
+        (["--backfill", "5", "FILE"], "go with --follow"),
+    ],
+)
+def test_errors_exit_2_with_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text('192.0.2.1 - - [21/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-"\n')
+    args = [str(log) if a == "FILE" else str(tmp_path) if a == "DIR" else a for a in args]
+    out = subprocess.run([sys.executable, "-m", "threatlens", "scan", *args], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_format_error_is_clear(tmp_path: Path) -> None:
+    log = tmp_path / "auth.log"
+    log.write_text("Nov 21 10:00:00 host sshd[1]: Accepted password for root\n" * 3)
+    out = subprocess.run([sys.executable, "-m", "threatlens", "scan", str(log)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "no known log format" in out.stderr and "Accepted password" in out.stderr
+    assert "--log-format" in out.stderr
+
+
+def test_permission_denied(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("running as root: permissions are not enforced")
+    log = tmp_path / "secret.log"
+    log.write_text("x\n")
+    log.chmod(0)
+    out = subprocess.run([sys.executable, "-m", "threatlens", "scan", str(log)], capture_output=True, text=True)
+    assert out.returncode == 2 and "Permission denied" in out.stderr
+
+
+def test_version_and_help() -> None:
+    from threatlens import __version__
+
+    out = subprocess.run([sys.executable, "-m", "threatlens", "--version"], capture_output=True, text=True)
+    assert out.stdout.strip() == f"threatlens {__version__}"
+    helptext = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--help"], capture_output=True,
+                              text=True).stdout
+    for flag in ("--log-format", "--nginx-conf", "--output", "--only-flagged", "--follow", "--threshold",
+                 "--export-flagged", "--blocklist"):
+        assert flag in helptext
