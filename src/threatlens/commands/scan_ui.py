@@ -32,11 +32,11 @@ class ScanUi:
 
     def info(self, text: str) -> None:
         """A notice for the user (format chosen, file rotated, export written)."""
-        self.err.print(Text("threatlens: " + text, style="dim"))
+        self.err.print(Text("threatlens: " + text, style="dim"), soft_wrap=True)
 
     def warn(self, text: str) -> None:
         """A warning (missing GeoIP database, unreadable path while following)."""
-        self.err.print(Text("threatlens: warning: " + text, style="yellow"))
+        self.err.print(Text("threatlens: warning: " + text, style="yellow"), soft_wrap=True)
 
     def count(self, n: int) -> None:
         """Lines processed so far."""

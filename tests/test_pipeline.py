@@ -1,0 +1,48 @@
+"""The batch pipeline: per-file format detection, held lines, input order, no line lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from threatlens.parsers import LogRecord, RawLine, UnknownFormatError, Unparsed
+from threatlens.pipeline import Pipeline
+
+COMBINED = b'192.0.2.1 - - [21/Nov/2026:10:00:00 +0000] "GET /x HTTP/1.1" 200 5 "-" "curl/8"'
+JSON = b'{"remote_addr":"192.0.2.2","time_iso8601":"2026-11-21T10:00:00+00:00","request":"GET / HTTP/1.1","status":200}'
+
+
+def raws(file: str, lines: list[bytes], start: int = 1) -> list[RawLine]:
+    return [RawLine(file, start + i, 0, line) for i, line in enumerate(lines)]
+
+
+def test_each_file_gets_its_own_format_and_order_is_kept() -> None:
+    messages: list[str] = []
+    pipe = Pipeline(on_message=messages.append)
+    batch = raws("a.log", [COMBINED, b"junk", COMBINED]) + raws("b.json", [JSON])
+    done = pipe.process(batch)
+    assert [type(r) for r in done.results] == [LogRecord, Unparsed, LogRecord, LogRecord]
+    assert pipe.format_names == ["combined", "json"]
+    assert any("a.log" in m and "combined" in m for m in messages)
+
+
+def test_lines_are_held_until_a_format_is_found_then_released_in_order() -> None:
+    pipe = Pipeline()
+    first = pipe.process(raws("a.log", [b"\x16\x03\x01 tls junk", b"  "]))
+    assert first.results == [] and pipe.held_lines == 2
+    second = pipe.process(raws("a.log", [COMBINED], start=3))
+    assert [r.line for r in second.results] == [1, 2, 3]
+    assert isinstance(second.results[0], Unparsed) and isinstance(second.results[2], LogRecord)
+    assert pipe.held_lines == 0
+
+
+def test_undetectable_file_raises_clear_error_at_end_of_input() -> None:
+    pipe = Pipeline()
+    assert pipe.process(raws("auth.log", [b"Nov 21 sshd[1]: Accepted"])).results == []
+    with pytest.raises(UnknownFormatError, match="auth.log"):
+        pipe.process([], final=True)
+
+
+def test_fixed_format_never_holds() -> None:
+    pipe = Pipeline(log_format="common")
+    done = pipe.process(raws("a.log", [b"junk"]))
+    assert len(done.unparsed) == 1 and pipe.held_lines == 0
