@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from threatlens.cli import CliError
+from threatlens.export import csv_safe
 from threatlens.parsers import PRESETS, FormatError, LogRecord
 from threatlens.pipeline import Pipeline, Processed
 from threatlens.serialize import REQUEST_COLUMNS, alert_dict, request_dict, unparsed_dict
@@ -113,8 +114,8 @@ class Writer:
         self.country = country
         self.csv: Any = None
         if output == "csv":
-            self.csv = csv.DictWriter(stream, fieldnames=REQUEST_COLUMNS, extrasaction="ignore")
-            self.csv.writeheader()
+            self.csv = csv.writer(stream)
+            self.csv.writerow(REQUEST_COLUMNS)
 
     def write(self, batch: Processed) -> None:
         """Print the lines of one batch."""
@@ -128,7 +129,7 @@ class Writer:
                     continue
                 row = request_dict(item, verdict, self.country(item.ip))
                 if self.csv is not None:
-                    self.csv.writerow(_csv_row(row))
+                    self.csv.writerow([csv_safe(row.get(c)) for c in REQUEST_COLUMNS])
                 else:
                     lines.append(json.dumps(row))
             elif not self.only_flagged and self.csv is None:
@@ -138,17 +139,6 @@ class Writer:
             if lines:
                 self.stream.write("\n".join(lines) + "\n")
         self.stream.flush() if self.output == "jsonl" and self.only_flagged else None
-
-
-def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in row.items():
-        if isinstance(value, list):
-            value = ";".join(value)
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            value = "'" + value  # keep spreadsheets from running log content as formulas
-        out[key] = value
-    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -173,10 +163,10 @@ def run(args: argparse.Namespace) -> int:
     geo = _geo(args, ui.warn)
     stats = _stats(geo)
     try:
-        pipeline = Pipeline(log_format=args.log_format, nginx_conf=args.nginx_conf,
-                            detection=_detection(args), stats=stats, on_message=ui.info)
+        pipeline = Pipeline(log_format=args.log_format, nginx_conf=args.nginx_conf, stats=stats, on_message=ui.info)
     except FormatError as exc:
         raise CliError(str(exc)) from None
+    pipeline.detection = _detection(args)
     country = (lambda ip: geo.country(ip) if ip else None) if geo is not None else (lambda ip: None)
     writer = Writer(args.output, args.only_flagged, sys.stdout, country)
     exports = _Exports(args)

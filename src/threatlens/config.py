@@ -1,0 +1,352 @@
+"""The user's config file: defaults for command-line options and the allowlist.
+
+``~/.config/threatlens/config.toml`` (``$XDG_CONFIG_HOME`` honoured; ``--config`` overrides)::
+
+    log_format = "combined"      # any --log-format value
+    threshold = 0.8              # 0..1; unset: the model's calibrated threshold
+    model = "~/models/site.skops"
+    geoip_db = "/usr/share/GeoIP/GeoLite2-Country.mmdb"
+    export_dir = "~/threatlens-exports"
+    poll = false                 # true, or a polling interval in seconds
+    backfill = 500               # start with the last N lines
+    allowlist = ["203.0.113.7", "10.0.0.0/8", "path:/healthz", "path:/static/*", "agent:*UptimeRobot*"]
+
+Read with :mod:`tomllib`. A missing file gives the defaults; a malformed one raises
+:class:`ConfigError` naming the file and line. :meth:`Config.save_allowlist` rewrites only the
+``allowlist`` key, keeping every other byte of the file (comments included), atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from threatlens.export import atomic_write
+from threatlens.models.allowlist import Allowlist
+
+__all__ = [
+    "OPTION_KEYS",
+    "Config",
+    "ConfigError",
+    "default_config_path",
+    "normalize_allowlist_entry",
+]
+
+#: Keys that hold command-line defaults; each equals the argparse ``dest`` of its option.
+OPTION_KEYS: tuple[str, ...] = ("log_format", "threshold", "model", "geoip_db", "export_dir", "poll", "backfill")
+_KNOWN_KEYS = (*OPTION_KEYS, "allowlist")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; ``str()`` is ``path:line: message``."""
+
+    def __init__(self, path: str | os.PathLike[str], line: int | None, message: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {message}")
+
+
+def default_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/threatlens/config.toml``, else ``~/.config/threatlens/config.toml``."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME", "")
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".config"
+    return root / "threatlens" / "config.toml"
+
+
+def normalize_allowlist_entry(entry: str) -> str:
+    """Validate one allowlist entry and return its canonical text (raises ``ValueError``).
+
+    An IP address, a CIDR network (host bits cleared: ``10.1.2.3/8`` -> ``10.0.0.0/8``),
+    ``path:GLOB`` (request path without query) or ``agent:GLOB`` (user agent, any case): the
+    vocabulary of :class:`threatlens.models.allowlist.Allowlist`, which does the matching.
+    """
+    if not isinstance(entry, str):
+        raise ValueError(f"allowlist entries are strings, got {entry!r}")
+    text = entry.strip()
+    if _CONTROL_RE.search(text):
+        raise ValueError(f"allowlist entry {entry!r} contains control characters")
+    for prefix in ("path:", "agent:"):
+        if text.startswith(prefix):
+            text = prefix + text[len(prefix) :].strip()
+    parsed = Allowlist.parse([text])
+    if len(parsed) != 1:
+        raise ValueError(f"allowlist entry {entry!r} is empty")
+    return parsed.entries[0]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings from the config file; an option left out of the file is ``None``."""
+
+    path: Path
+    log_format: str | None = None
+    threshold: float | None = None
+    model: str | None = None
+    geoip_db: str | None = None
+    export_dir: str | None = None
+    poll: bool | float | None = None
+    backfill: int | None = None
+    allowlist: tuple[str, ...] = ()
+    exists: bool = field(default=False, compare=False)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None) -> Config:
+        """Read ``path`` (default: :func:`default_config_path`); missing file -> defaults."""
+        target = Path(path).expanduser() if path is not None else default_config_path()
+        try:
+            data = target.read_bytes()
+        except FileNotFoundError:
+            return cls(path=target)
+        except OSError as exc:
+            raise ConfigError(target, None, f"cannot read: {exc.strerror or exc}") from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise ConfigError(target, line, "not valid UTF-8") from None
+        try:
+            table = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            m = re.search(r"at line (\d+)", str(exc))
+            msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+            raise ConfigError(target, int(m[1]) if m else None, f"invalid TOML: {msg}") from None
+        return cls._from_table(target, text, table)
+
+    @classmethod
+    def _from_table(cls, path: Path, text: str, table: dict[str, Any]) -> Config:
+        def fail(key: str, message: str) -> ConfigError:
+            return ConfigError(path, _line_of_key(text, key), message)
+
+        for key in table:
+            if key not in _KNOWN_KEYS:
+                raise fail(key, f"unknown key {key!r}; known keys: {', '.join(_KNOWN_KEYS)}")
+        values: dict[str, Any] = {}
+        for key in ("log_format", "model", "geoip_db", "export_dir"):
+            if key in table:
+                value = table[key]
+                if not isinstance(value, str) or not value.strip():
+                    raise fail(key, f"{key} must be a non-empty string")
+                values[key] = os.path.expanduser(value) if key != "log_format" else value
+        if "threshold" in table:
+            value = table["threshold"]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise fail("threshold", "threshold must be a number from 0 to 1")
+            values["threshold"] = float(value)
+        if "poll" in table:
+            value = table["poll"]
+            if not isinstance(value, bool) and (not isinstance(value, int | float) or value <= 0):
+                raise fail("poll", "poll must be true, false or an interval in seconds (> 0)")
+            values["poll"] = value if isinstance(value, bool) else float(value)
+        if "backfill" in table:
+            value = table["backfill"]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise fail("backfill", "backfill must be a whole number of lines (>= 0)")
+            values["backfill"] = value
+        if "allowlist" in table:
+            entries = table["allowlist"]
+            if not isinstance(entries, list):
+                raise fail("allowlist", "allowlist must be an array of strings")
+            normalised = []
+            for entry in entries:
+                try:
+                    normalised.append(normalize_allowlist_entry(entry))
+                except ValueError as exc:
+                    line = _line_of_value(text, entry) or _line_of_key(text, "allowlist")
+                    raise ConfigError(path, line, str(exc)) from None
+            values["allowlist"] = tuple(dict.fromkeys(normalised))
+        return cls(path=path, exists=True, **values)
+
+    def defaults(self) -> dict[str, Any]:
+        """The options this file sets, keyed by argparse ``dest`` (for ``parser.set_defaults``)."""
+        return {key: getattr(self, key) for key in OPTION_KEYS if getattr(self, key) is not None}
+
+    def allowlist_matcher(self) -> Allowlist:
+        """A :class:`threatlens.models.allowlist.Allowlist` holding this config's entries."""
+        return Allowlist.parse(self.allowlist)
+
+    def save_allowlist(self, entries: Iterable[str]) -> Config:
+        """Validate ``entries`` and write them as the file's ``allowlist``; return the new Config.
+
+        Only the ``allowlist = [...]`` assignment changes (or is added before the first table);
+        the rest of the file is kept byte for byte. The file and its directory are created if
+        missing. Raises ``ValueError`` for a bad entry and :class:`ConfigError` if the current
+        file is malformed.
+        """
+        normalised = tuple(dict.fromkeys(normalize_allowlist_entry(e) for e in entries))
+        current = Config.load(self.path)  # refuses to rewrite a file we cannot parse
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = "# ThreatLens configuration (see the README for every key)\n"
+        new_text = _replace_allowlist(text, _emit_allowlist(normalised), self.path)
+        check = tomllib.loads(new_text)
+        if tuple(check.get("allowlist", ())) != normalised:  # pragma: no cover - a bug guard
+            raise ConfigError(self.path, None, "internal error: allowlist did not round-trip")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload = new_text.encode("utf-8")
+        atomic_write(self.path, lambda fh: fh.write(payload), overwrite=True)
+        return replace(current, allowlist=normalised, exists=True)
+
+
+# ---- a tiny TOML emitter and locator for our keys ----------------------------------------------
+def _toml_string(value: str) -> str:
+    out = ['"']
+    for ch in value:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _emit_allowlist(entries: tuple[str, ...]) -> str:
+    if not entries:
+        return "allowlist = []"
+    body = "".join(f"    {_toml_string(e)},\n" for e in entries)
+    return f"allowlist = [\n{body}]"
+
+
+def _line_of_key(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^[ \t]*(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*=", re.M)
+    m = pattern.search(text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def _line_of_value(text: str, value: Any) -> int | None:
+    if not isinstance(value, str) or not value:
+        return None
+    for quoted in (_toml_string(value), f"'{value}'"):
+        pos = text.find(quoted)
+        if pos >= 0:
+            return text.count("\n", 0, pos) + 1
+    return None
+
+
+def _skip_string(text: str, i: int) -> int:
+    """Index just past the TOML string starting at ``i``."""
+    for delim in ('"""', "'''"):
+        if text.startswith(delim, i):
+            j = i + 3
+            while True:
+                end = text.find(delim, j)
+                if end < 0:
+                    return len(text)
+                if delim == '"""' and _escaped(text, end):
+                    j = end + 1
+                    continue
+                end += 3
+                while end < len(text) and text[end] == delim[0]:  # up to two quotes may close content
+                    end += 1
+                return end
+    quote = text[i]
+    j = i + 1
+    while j < len(text):
+        if quote == '"' and text[j] == "\\":
+            j += 2
+            continue
+        if text[j] == quote:
+            return j + 1
+        j += 1
+    return len(text)
+
+
+def _escaped(text: str, pos: int) -> bool:
+    backslashes = 0
+    k = pos - 1
+    while k >= 0 and text[k] == "\\":
+        backslashes += 1
+        k -= 1
+    return backslashes % 2 == 1
+
+
+def _skip_value(text: str, i: int) -> int:
+    """Index just past the TOML value starting at or after ``i`` (arrays and inline tables nest)."""
+    n = len(text)
+    while i < n and text[i] in " \t":
+        i += 1
+    if i < n and text[i] in "\"'":
+        return _skip_string(text, i)
+    if i < n and text[i] in "[{":
+        depth = 0
+        while i < n:
+            ch = text[i]
+            if ch in "\"'":
+                i = _skip_string(text, i)
+                continue
+            if ch == "#":
+                nl = text.find("\n", i)
+                i = n if nl < 0 else nl
+                continue
+            if ch in "[{":
+                depth += 1
+            elif ch in "]}":
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+        return n
+    while i < n and text[i] not in "\n#":
+        i += 1
+    return len(text[:i].rstrip(" \t")) if i < n else i
+
+
+def _replace_allowlist(text: str, assignment: str, path: Path) -> str:
+    """Swap the top-level ``allowlist`` assignment for ``assignment`` (insert it if absent)."""
+    i, n = 0, len(text)
+    first_table: int | None = None
+    span: tuple[int, int] | None = None
+    while i < n:
+        j = i
+        while j < n and text[j] in " \t\r":
+            j += 1
+        if j >= n:
+            break
+        ch = text[j]
+        if ch == "\n":
+            i = j + 1
+            continue
+        if ch == "#":
+            nl = text.find("\n", j)
+            i = n if nl < 0 else nl + 1
+            continue
+        if ch == "[":
+            first_table = i
+            break
+        k = j
+        while k < n and text[k] != "=":
+            if text[k] in "\"'":
+                k = _skip_string(text, k)
+            else:
+                k += 1
+        key = text[j:k].strip()
+        end = _skip_value(text, k + 1)
+        if key in ("allowlist", '"allowlist"', "'allowlist'"):
+            span = (j, end)
+        nl = text.find("\n", end)
+        i = n if nl < 0 else nl + 1
+    if span is not None:
+        return text[: span[0]] + assignment + text[span[1] :]
+    if "allowlist" in tomllib.loads(text):
+        raise ConfigError(
+            path,
+            _line_of_key(text, "allowlist"),
+            "cannot rewrite allowlist here: write it as a top-level `allowlist = [...]`",
+        )
+    if first_table is not None:
+        return text[:first_table] + assignment + "\n\n" + text[first_table:]
+    sep = "" if not text or text.endswith("\n") else "\n"
+    return f"{text}{sep}{assignment}\n"
