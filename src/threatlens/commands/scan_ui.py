@@ -26,6 +26,8 @@ class ScanUi:
     def __init__(self, *, enabled: bool = True) -> None:
         self.err = Console(stderr=True, highlight=False, markup=False, emoji=False)
         self.out = Console(highlight=False, markup=False, emoji=False)
+        if not self.out.is_terminal:  # a file or a pipe: room for the request and reasons columns
+            self.out = Console(highlight=False, markup=False, emoji=False, width=160)
         self.show_progress = enabled and self.err.is_terminal
         self.lines = 0
         self.started = time.perf_counter()
