@@ -1,0 +1,154 @@
+"""The detectors' evidence for one IP's burst (``Evidence``) and the rules that turn it into alerts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from threatlens.models.behaviour.config import KINDS, BehaviourConfig
+
+_MAX_SET = 512  #: distinct paths remembered per burst and kind (beyond that, counts only grow)
+_MAX_EXAMPLES = 3
+_MAX_AGENTS = 64
+#: Verdict categories that mean an attack payload (not just an odd-looking request or agent).
+PAYLOAD_CATEGORIES = frozenset(("sqli", "xss", "path_traversal", "cmd_injection", "file_inclusion",
+                                "sensitive_file"))
+
+
+def printable(text: str, limit: int = 80) -> str:
+    """Log content made safe for a reason string: control characters escaped, length capped."""
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What one IP did during one burst that a detector weighs (kept only for IPs that need it)."""
+
+    burst: int
+    missing: dict[str, float] = field(default_factory=dict)  #: distinct 4xx path → weight
+    missing_weight: float = 0.0
+    missing_overflow: int = 0
+    sensitive: dict[str, int] = field(default_factory=dict)  #: distinct sensitive path → status
+    admin: set[str] = field(default_factory=set)
+    login: dict[str, int] = field(default_factory=dict)  #: login endpoint → POSTs
+    form: dict[str, int] = field(default_factory=dict)  #: form endpoint → POSTs
+    agents: set[int] = field(default_factory=set)
+    bad_tool: str | None = None
+    bad_tool_is_bot: bool = False  #: spam/harvester bot rather than an attack tool
+    crawler_claims: int = 0
+    interesting: int = 0
+    flagged: int = 0
+    payload_flagged: int = 0  #: flagged with a payload category (sqli, xss, traversal, injection ...)
+    categories: dict[str, None] = field(default_factory=dict)
+    reasons: dict[str, None] = field(default_factory=dict)
+    alerted: dict[str, tuple[float, float]] = field(default_factory=dict)  #: kind → (evidence, time)
+
+    def add_bounded(self, target: dict | set, key: str, value: object = None) -> None:
+        """Insert ``key`` unless the container is full."""
+        if len(target) < _MAX_SET:
+            if isinstance(target, set):
+                target.add(key)
+            else:
+                target[key] = value
+
+    def add_agent(self, h: int) -> None:
+        """Remember one more distinct user-agent hash (bounded)."""
+        if len(self.agents) < _MAX_AGENTS:
+            self.agents.add(h)
+
+
+def strength(value: float, threshold: float, base: float = 0.6) -> float:
+    """Alert score in [base, 0.99]: grows with how far past its threshold the evidence is."""
+    ratio = max(value / threshold, 1.0) if threshold > 0 else 1.0
+    return round(min(0.99, base + 0.12 * math.log2(ratio)), 3)
+
+
+def examples(paths: object) -> str:
+    """A few example paths for a reason string."""
+    items = list(paths)[:_MAX_EXAMPLES]  # type: ignore[call-overload]
+    return "e.g. " + ", ".join(printable(p, 60) for p in items)
+
+
+def evaluate(ev: Evidence, counts: dict[str, float], cfg: BehaviourConfig) -> list[tuple[str, float, float,
+                                                                                         tuple[str, ...]]]:
+    """Return (kind, evidence value, score, reasons) for every rule the burst now satisfies.
+
+    ``counts`` holds the burst's cumulative counters (``count``, ``n4xx``, ``nauth``, ...).
+    """
+    out: list[tuple[str, float, float, tuple[str, ...]]] = []
+    total = max(counts["count"], 1.0)
+    crawler_only = ev.interesting > 0 and ev.crawler_claims >= ev.interesting
+    distinct_missing = len(ev.missing) + ev.missing_overflow
+    ratio4 = counts["n4xx"] / total
+    if (distinct_missing >= cfg.scan_min_distinct and ev.missing_weight >= cfg.scan_min_weight
+            and ratio4 >= cfg.scan_min_4xx_ratio and not crawler_only):
+        top = sorted(ev.missing, key=ev.missing.__getitem__, reverse=True)
+        out.append(("scanning", distinct_missing, strength(ev.missing_weight, cfg.scan_min_weight), (
+            f"{distinct_missing} distinct missing paths (weight {ev.missing_weight:.1f})",
+            f"4xx ratio {ratio4:.2f} of {int(total)} requests", examples(top))))
+    if len(ev.sensitive) >= cfg.sensitive_min_distinct:
+        served = [p for p, s in ev.sensitive.items() if 200 <= s < 300]
+        reasons = [f"{len(ev.sensitive)} sensitive files requested", examples(ev.sensitive)]
+        if served:
+            reasons.append(f"{len(served)} answered 2xx: {examples(served)}")
+        score = strength(len(ev.sensitive), cfg.sensitive_min_distinct, 0.75 if served else 0.65)
+        out.append(("sensitive_file_probing", len(ev.sensitive), score, tuple(reasons)))
+    if len(ev.admin) >= cfg.admin_min_distinct:
+        out.append(("admin_probing", len(ev.admin), strength(len(ev.admin), cfg.admin_min_distinct), (
+            f"{len(ev.admin)} admin panels or software probes not served here", examples(ev.admin))))
+    if ev.login:
+        endpoint, posts = max(ev.login.items(), key=lambda kv: kv[1])
+        if posts >= cfg.login_min_posts:
+            out.append(("brute_force", posts, strength(posts, cfg.login_min_posts, 0.65), (
+                f"{posts} POSTs to login endpoint {printable(endpoint, 60)}",)))
+    auth = counts["nauth"]
+    if auth >= cfg.auth_fail_min and auth / total >= cfg.auth_fail_min_ratio and not crawler_only:
+        out.append(("brute_force", auth, strength(auth, cfg.auth_fail_min, 0.6), (
+            f"{int(auth)} authentication failures (401, or 403 on login/admin)",)))
+    if ev.form:
+        endpoint, posts = max(ev.form.items(), key=lambda kv: kv[1])
+        if posts >= cfg.form_min_posts:
+            out.append(("form_spam", posts, strength(posts, cfg.form_min_posts), (
+                f"{posts} POSTs to form {printable(endpoint, 60)}",)))
+    n_agents = len(ev.agents)
+    if n_agents >= cfg.ua_min_distinct and n_agents / total >= cfg.ua_min_ratio:
+        out.append(("user_agent_switching", n_agents, strength(n_agents, cfg.ua_min_distinct, 0.55), (
+            f"{n_agents} distinct user agents in {int(total)} requests",)))
+    if ev.bad_tool:
+        what = "spam or harvester bot" if ev.bad_tool_is_bot else "attack tool"
+        out.append(("bad_user_agent", 1, 0.65 if ev.bad_tool_is_bot else 0.8, (
+            f"{what} user agent: {printable(ev.bad_tool, 40)}",)))
+    if ev.crawler_claims and (ev.sensitive or ev.admin or ev.payload_flagged):
+        what = examples(list(ev.sensitive) + sorted(ev.admin))
+        out.append(("fake_crawler", ev.crawler_claims, 0.8, (
+            "claims to be a search-engine crawler but probes",
+            what if what != "e.g. " else f"{ev.payload_flagged} requests flagged as attacks")))
+    if ev.flagged >= cfg.attack_min_flagged:
+        out.append(("repeated_attacks", ev.flagged, strength(ev.flagged, cfg.attack_min_flagged, 0.7), (
+            f"{ev.flagged} flagged requests", *list(ev.reasons)[:3])))
+    return out
+
+
+def categories_for(kind: str, ev: Evidence | None) -> tuple[str, ...]:
+    """The alert's categories: the kind's own, plus (for flagged-request kinds) the verdicts'."""
+    cats = dict.fromkeys(KINDS.get(kind, ("other",)))
+    if kind == "bad_user_agent" and ev is not None and ev.bad_tool_is_bot:
+        return ("bad_bot",)
+    if ev is not None and kind in ("repeated_attacks", "fake_crawler"):
+        cats.update(ev.categories)
+        if kind == "fake_crawler" and ev.sensitive:
+            cats["sensitive_file"] = None
+    return tuple(cats) or ("other",)
+
+
+def should_emit(ev: Evidence, kind: str, value: float, now: float, cfg: BehaviourConfig) -> bool:
+    """Once per burst and kind, or again when the evidence grew ``escalate_factor``x after the cooldown."""
+    prev = ev.alerted.get(kind)
+    if prev is not None and (value < prev[0] * cfg.escalate_factor or now - prev[1] < cfg.escalate_cooldown):
+        return False
+    ev.alerted[kind] = (value, now)
+    return True
