@@ -14,6 +14,7 @@ from threatlens.cli import CliError
 from threatlens.export import csv_safe
 from threatlens.parsers import PRESETS, FormatError, LogRecord
 from threatlens.pipeline import Pipeline, Processed
+from threatlens.scanner import build_pipeline
 from threatlens.serialize import REQUEST_COLUMNS, alert_dict, request_dict, unparsed_dict
 from threatlens.sources import SourceError, check_readable, iter_batches
 
@@ -75,35 +76,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.set_defaults(func=run)
 
 
-def _geo(args: argparse.Namespace, warn: Callable[[str], None]) -> Any:
-    try:
-        from threatlens.stats.geo import GeoLookup
-    except ImportError:  # pragma: no cover - during development
-        return None
-    return GeoLookup.open(args.geoip_db, on_warning=warn)
-
-
-def _stats(geo: Any) -> Any:
-    try:
-        from threatlens.stats import Stats
-    except ImportError:  # pragma: no cover - during development
-        return None
-    return Stats(geo=geo)
-
-
-def _detection(args: argparse.Namespace) -> Any:
-    if args.no_detect:
-        return None
-    try:
-        from threatlens.models.detection import Detection
-    except ImportError:  # pragma: no cover - during development
-        return None
-    try:
-        return Detection.load(args.model, threshold=args.threshold, baseline=args.baseline)
-    except (OSError, ValueError) as exc:
-        raise CliError(str(exc)) from None
-
-
 class Writer:
     """Writes each processed batch in the chosen output format, in input order."""
 
@@ -160,16 +132,24 @@ def run(args: argparse.Namespace) -> int:
             except SourceError as exc:
                 raise CliError(str(exc)) from None
     ui = ScanUi(enabled=args.output == "table" or not sys.stdout.isatty())
-    geo = _geo(args, ui.warn)
-    stats = _stats(geo)
+    exports = _Exports(args)
     try:
-        pipeline = Pipeline(log_format=args.log_format, nginx_conf=args.nginx_conf, stats=stats, on_message=ui.info)
+        pipeline = build_pipeline(
+            log_format=args.log_format, nginx_conf=args.nginx_conf, detect=not args.no_detect, model=args.model,
+            threshold=args.threshold, baseline=args.baseline, geoip_db=args.geoip_db, on_message=ui.info,
+            on_warning=ui.warn)
     except FormatError as exc:
         raise CliError(str(exc)) from None
-    pipeline.detection = _detection(args)
-    country = (lambda ip: geo.country(ip) if ip else None) if geo is not None else (lambda ip: None)
+    except (OSError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    stats = pipeline.stats
+    geo = stats.geo
+
+    def country(ip: str | None) -> str | None:
+        return geo.country(ip) if ip else None
+
     writer = Writer(args.output, args.only_flagged, sys.stdout, country)
-    exports = _Exports(args)
+    ui.restart_clock()  # throughput in the summary counts from the first line, after start-up
     try:
         if args.follow:
             _follow(args, pipeline, writer, exports, ui)
@@ -187,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         ui.close()
     exports.finish(ui)
-    if args.output == "table" and stats is not None:
+    if args.output == "table":
         ui.summary(stats, pipeline, top=args.top)
     return 0
 

@@ -40,6 +40,10 @@ class ScanUi:
         """A warning (missing GeoIP database, unreadable path while following)."""
         self.err.print(Text("threatlens: warning: " + text, style="yellow"), soft_wrap=True)
 
+    def restart_clock(self) -> None:
+        """Count elapsed time from now (after start-up) for the summary's lines/s."""
+        self.started = time.perf_counter()
+
     def count(self, n: int) -> None:
         """Lines processed so far."""
         self.lines += n

@@ -64,16 +64,16 @@ def to_seconds(scale: float):
 class IpValidator:
     """Validates and normalises client addresses (IPv4, IPv6, IPv4-mapped IPv6), cached."""
 
-    __slots__ = ("_cache",)
+    __slots__ = ("cache",)
 
     def __init__(self) -> None:
-        self._cache: dict[str, str] = {}
+        self.cache: dict[str, str] = {}
 
     def __call__(self, text: str | None) -> str | None:
         """Return the canonical address text, ``None`` for ``-``; raise ``FieldError`` otherwise."""
         if text is None or text == "-" or text == "":
             return None
-        cache = self._cache
+        cache = self.cache
         value = cache.get(text)
         if value is None:
             candidate = text
@@ -109,16 +109,16 @@ class RequestSplitter:
     and detection can see it as malformed.
     """
 
-    __slots__ = ("_cache",)
+    __slots__ = ("cache",)
 
     def __init__(self) -> None:
-        self._cache: dict[str, RequestParts] = {}
+        self.cache: dict[str, RequestParts] = {}
 
     def __call__(self, text: str | None) -> RequestParts:
         """Return ``(method, path, query, protocol)``."""
         if text is None or text == "-" or text == "":
             return (None, None, None, None)
-        cache = self._cache
+        cache = self.cache
         parts = cache.get(text)
         if parts is None:
             parts = self._split(unescape(text))

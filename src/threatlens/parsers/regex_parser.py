@@ -223,12 +223,14 @@ class RegexParser(LineParser):
         slots: list[str] = ["None"] * _N_FIELDS
         if self._request_group is not None:
             env["REQ"] = self._request
-            body.append(f"    v3, v4, v5, v6 = REQ(g[{self._request_group}])")
+            env["REQC"] = self._request.cache
+            g = self._request_group
+            body.append(f"    v3, v4, v5, v6 = REQC.get(g[{g}]) or REQ(g[{g}])")
             for slot in (3, 4, 5, 6):
                 slots[slot] = f"v{slot}"
         for n, (group, slot, conv) in enumerate(self._primary):
             env[f"C{n}"] = conv
-            body.append(f"    v{slot} = C{n}(g[{group}])")
+            body.append(f"    v{slot} = {self._inline(conv, f'C{n}', f'g[{group}]', env)}")
             slots[slot] = f"v{slot}"
         for n, (group, slot, conv) in enumerate(self._secondary):
             env[f"S{n}"] = conv
@@ -248,6 +250,19 @@ class RegexParser(LineParser):
         source = "def build(g, data, file, line, offset):\n" + "\n".join(body) + "\n"
         exec(compile(source, f"<threatlens parser {self.name}>", "exec"), env)
         return env["build"]
+
+    @staticmethod
+    def _inline(conv: Converter, name: str, arg: str, env: dict[str, Any]) -> str:
+        """An expression for ``conv(arg)`` that skips the call in the common case."""
+        cache = getattr(conv, "cache", None)
+        if isinstance(cache, dict):  # IP validator, time parser: a cache hit needs no call
+            env[name + "_CACHE"] = cache
+            return f"({name}_CACHE.get({arg}) or {name}({arg}))"
+        if conv is quoted:  # no escapes: the text is the value
+            return f"(None if (t := {arg}) == '-' else t if '\\\\' not in t else {name}(t))"
+        if conv is to_int:  # the pattern guarantees digits or '-'
+            return f"(None if (t := {arg}) == '-' else int(t))"
+        return f"{name}({arg})"
 
     # -- parsing --------------------------------------------------------------------------
     def parse_raw(self, raw: RawLine) -> LogRecord | Unparsed:

@@ -29,10 +29,10 @@ def tz_from_offset(text: str) -> timezone:
 class TimeParser:
     """Parses one timestamp style; remembers recent strings (logs repeat each second many times)."""
 
-    __slots__ = ("_cache", "_convert")
+    __slots__ = ("_convert", "cache")
 
     def __init__(self, style: str) -> None:
-        self._cache: dict[str, datetime] = {}
+        self.cache: dict[str, datetime] = {}
         if style == "clf":
             self._convert = parse_clf
         elif style == "iso":
@@ -47,7 +47,7 @@ class TimeParser:
 
     def __call__(self, text: str) -> datetime:
         """Parse ``text``; raise ``ValueError`` if it is not a valid timestamp."""
-        cache = self._cache
+        cache = self.cache
         value = cache.get(text)
         if value is None:
             value = self._convert(text)

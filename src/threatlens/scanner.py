@@ -1,0 +1,67 @@
+"""Build the full pipeline (parser, detection, geo, stats) and run it over whole inputs."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from threatlens.pipeline import Pipeline, Processed
+from threatlens.sources import iter_batches
+
+
+def build_pipeline(
+    *,
+    log_format: str = "auto",
+    nginx_conf: str | Path | None = None,
+    detect: bool = True,
+    model: str | Path | None = None,
+    threshold: float | None = None,
+    baseline: str | Path | None = None,
+    allowlist: Iterable[str] = (),
+    geoip_db: str | None = None,
+    on_message: Callable[[str], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> Pipeline:
+    """A pipeline with country lookup, aggregates and (unless ``detect`` is false) detection.
+
+    The log format is checked first, so a bad ``--log-format`` fails before the model loads.
+    """
+    from threatlens.stats import Stats
+    from threatlens.stats.geo import GeoLookup
+
+    pipeline = Pipeline(log_format=log_format, nginx_conf=nginx_conf, on_message=on_message)
+    geo = GeoLookup.open(geoip_db, on_warning=on_warning)
+    pipeline.stats = Stats(geo=geo, threshold=threshold)
+    if detect:
+        from threatlens.models.detection import Detection
+
+        pipeline.detection = Detection.load(model, threshold=threshold, baseline=baseline, allowlist=allowlist)
+    # Long-lived objects (model, caches, tables) need not be re-scanned by every GC pass.
+    gc.collect()
+    gc.freeze()
+    return pipeline
+
+
+def scan_paths(
+    pipeline: Pipeline,
+    paths: Iterable[str],
+    *,
+    on_batch: Callable[[Processed], None] | None = None,
+    on_progress: Callable[[str], Callable[[int], None] | None] | None = None,
+    workers: int = 1,
+) -> int:
+    """Run every line of ``paths`` through ``pipeline``; return the number of lines."""
+    del workers  # one process: per-IP state and site context stay exact (see README)
+    lines = 0
+    for path in paths:
+        advance = on_progress(path) if on_progress is not None else None
+        for batch in iter_batches(path, on_progress=advance):
+            done = pipeline.process(batch)
+            lines += len(batch)
+            if on_batch is not None:
+                on_batch(done)
+    done = pipeline.process([], final=True)
+    if on_batch is not None:
+        on_batch(done)
+    return lines
