@@ -1,0 +1,473 @@
+"""``ThreatLensApp``, the live monitor, and ``make_app``, its factory (tests build it with real files)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from threatlens.pipeline import Pipeline
+from threatlens.stats.filter import RecordFilter
+from threatlens.tui.ingest import Ingestor, startup_hint
+from threatlens.tui.live import LiveStats
+from threatlens.tui.messages import DetectionReady, IngestNote, IngestProgress, IngestStopped
+from threatlens.tui.options import MonitorOptions
+from threatlens.tui.screens.dashboard import DashboardScreen
+from threatlens.tui.widgets.header_bar import HeaderInfo
+
+__all__ = ["ThreatLensApp", "make_app"]
+
+#: ``t`` / ``T`` move the threshold by this much.
+THRESHOLD_STEP = 0.05
+#: Seconds between redraws while no line arrives (keeps idle CPU low).
+IDLE_REDRAW = 5.0
+_AUTO = object()
+
+
+class ThreatLensApp(App[None]):
+    """The live monitor: dashboard, IP drill-down, filter, pause, threshold, allowlist, exports."""
+
+    CSS_PATH = "threatlens.tcss"
+    TITLE = "ThreatLens"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        options: MonitorOptions,
+        *,
+        live: LiveStats,
+        pipeline: Pipeline,
+        detection: Any = _AUTO,
+        geo_source: str = "",
+        clock: Callable[[], float] = time.time,
+        follower_options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.options = options
+        self.live = live
+        self.pipeline = pipeline
+        self.clock = clock
+        self.follower_options = follower_options
+        self._detection_arg = detection
+        files = ", ".join(options.paths)
+        self.header_info = HeaderInfo(files=files, log_format=options.log_format, geo=geo_source,
+                                      model="loading…" if detection is _AUTO and options.detect else "none",
+                                      hint=startup_hint(options))
+        self.paused = False
+        self.sort_ips = "requests"
+        self.blocked: set[str] = set()
+        self.allow_entries: list[str] = list(options.allowlist)
+        self.allow_added: list[str] = []
+        self.ingestor: Ingestor | None = None
+        self.refreshes = 0
+        self.refresh_log: list[tuple[float, int, bool]] = []
+        self._last_generation = -1
+        self._last_refresh = 0.0
+        self.notes: list[str] = []
+        self.detection_ready = threading.Event()
+        if detection is not _AUTO or not options.detect:
+            self.detection_ready.set()
+        self._apply_allowlist()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        """Get default screen."""
+        return DashboardScreen(id="dashboard")
+
+    @property
+    def dashboard(self) -> DashboardScreen:
+        """The dashboard (the bottom screen)."""
+        return self.screen_stack[0]  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        """Finish setting up once mounted."""
+        # The ingest thread is CPU-bound Python: a shorter GIL switch interval lets the UI thread in
+        # within about 1 ms instead of 5 ms per switch, which keeps keys responsive under load.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.001)
+        if self._detection_arg is _AUTO:
+            if self.options.detect:
+                self.load_detection()
+        elif self._detection_arg is not None:
+            self._use_detection(self._detection_arg)
+        self.ingest()
+        self.set_interval(1 / max(0.5, min(4.0, self.options.refresh_hz)), self.refresh_dashboard)
+        self.refresh_dashboard(force=True)
+
+    def on_unmount(self) -> None:
+        """Handle unmount."""
+        if self.ingestor is not None:
+            self.ingestor.stop()
+        sys.setswitchinterval(getattr(self, "_switch_interval", 0.005))
+
+    # -- workers (threads post, the main thread paints) ----------------------------------------
+
+    @work(thread=True, exclusive=True, group="ingest", exit_on_error=False)
+    def ingest(self) -> None:
+        """Follow the files and feed the pipeline (worker thread)."""
+        worker = get_current_worker()
+        self.ingestor = Ingestor(
+            self.options, self.pipeline, self.live,
+            on_note=lambda text, severity: self.post_message(IngestNote(text, severity)),
+            on_progress=lambda lines, pending, progress: self.post_message(IngestProgress(lines, pending, progress)),
+            follower_options=self.follower_options,
+            ready=self.detection_ready,
+        )
+        error = None
+        try:
+            self.ingestor.run(lambda: worker.is_cancelled)
+        except Exception as exc:
+            error = f"reading stopped: {exc!r}"
+        self.post_message(IngestStopped(error))
+
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    def load_detection(self) -> None:
+        """Load the model off the UI thread (the first frame does not wait for it)."""
+        try:
+            from threatlens.models.detection import Detection
+        except ImportError:
+            self.detection_ready.set()
+            self.post_message(DetectionReady("none (detection not installed)"))
+            return
+        opts = self.options
+        try:
+            det = Detection.load(opts.model, threshold=opts.threshold, baseline=opts.baseline,
+                                 allowlist=tuple(self.allow_entries))
+        except Exception as exc:
+            self.detection_ready.set()
+            self.post_message(DetectionReady("none", error=f"model failed to load: {exc}"))
+            return
+        self.call_from_thread(self._use_detection, det)
+
+    def _use_detection(self, det: Any) -> None:
+        with self.live.lock:
+            self.pipeline.detection = det
+        self._apply_allowlist()
+        threshold = self.options.threshold if self.options.threshold is not None else getattr(det, "threshold", None)
+        if threshold is not None:
+            self.live.set_threshold(float(threshold))
+            if hasattr(det, "threshold"):
+                det.threshold = self.live.threshold
+        name = _model_name(det)
+        self.detection_ready.set()
+        self.post_message(DetectionReady(str(name), self.live.threshold))
+
+    def on_detection_ready(self, message: DetectionReady) -> None:
+        """Handle detection ready."""
+        self.header_info.model = message.name
+        if message.error:
+            self.notify(message.error, severity="error", markup=False)
+        self.refresh_dashboard(force=True)
+
+    def on_ingest_note(self, message: IngestNote) -> None:
+        """Handle ingest note."""
+        self.notes.append(message.text)
+        del self.notes[:-200]
+        self.notify(message.text, severity=message.severity, markup=False,  # type: ignore[arg-type]
+                    timeout=8 if message.severity == "error" else 4)
+
+    def on_ingest_progress(self, message: IngestProgress) -> None:
+        """Handle ingest progress."""
+        if message.progress != self.header_info.progress:
+            self.header_info.progress = message.progress
+
+    def on_ingest_stopped(self, message: IngestStopped) -> None:
+        """Handle ingest stopped."""
+        if message.error:
+            self.notify(message.error, severity="error", markup=False, timeout=30)
+        self.header_info.progress = "input ended" if not message.error else "reading stopped (error)"
+        self.refresh_dashboard(force=True)
+
+    # -- refresh -------------------------------------------------------------------------------
+
+    def refresh_dashboard(self, force: bool = False) -> None:
+        """Redraw the dashboard from a snapshot (skipped while paused or covered by another screen)."""
+        if self.paused and not force:
+            return
+        if self.screen is not self.dashboard and not force:
+            return
+        if not self.dashboard.is_mounted:
+            return
+        now = time.monotonic()
+        generation = self.live.generation
+        if not force and generation == self._last_generation and now - self._last_refresh < IDLE_REDRAW:
+            return  # idle: nothing new; redraw now and then so the rate charts move on
+        self._last_generation = generation
+        self._last_refresh = now
+        rows = self.dashboard.rows_wanted()
+        data = self.live.dashboard(top=rows, feed=rows, sort=self.sort_ips)
+        names = self.pipeline.format_names
+        self.header_info.log_format = ", ".join(names) if names else f"{self.options.log_format} (detecting)"
+        data = _with_held(data, self.pipeline.held_lines)
+        with self.batch_update():
+            self.dashboard.show(self.header_info, data)
+        self.refreshes += 1
+        self.refresh_log.append((now, data.lines, force))
+        del self.refresh_log[:-1000]
+
+    def repaint_header(self) -> None:
+        """Redraw only the header (PAUSED, filter) without touching the frozen tables."""
+        self.dashboard.show_header(self.header_info)
+
+    # -- actions used by screens ---------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every key."""
+        from threatlens.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def toggle_pause(self) -> None:
+        """Freeze the dashboard (ingestion goes on); unpausing catches up at once."""
+        self.paused = not self.paused
+        self.header_info.paused = self.paused
+        if self.paused:
+            self.repaint_header()
+        else:
+            self.refresh_dashboard(force=True)
+
+    def toggle_sort(self) -> None:
+        """Order the top IPs by requests or by flagged requests and alerts."""
+        self.sort_ips = "flagged" if self.sort_ips == "requests" else "requests"
+        table = self.dashboard.query_one("#top-ips")
+        table.border_title = f"Top IPs by {self.sort_ips} (s)"
+        self.refresh_dashboard(force=True)
+        table.move_cursor(row=0)  # a new order starts at its top
+        table.scroll_home(animate=False)
+
+    def change_threshold(self, delta: float) -> None:
+        """Raise or lower the flag threshold; counts re-evaluate."""
+        value = self.live.set_threshold(self.live.threshold + delta)
+        det = self.pipeline.detection
+        if det is not None and hasattr(det, "threshold"):
+            det.threshold = value
+        self.notify(f"threshold {value:.2f}", timeout=2)
+        self.refresh_dashboard(force=True)
+
+    def set_filter(self, text: str) -> None:
+        """Apply a filter string (already validated) to every panel."""
+        flt = RecordFilter.parse(text) if text.strip() else None
+        self.live.set_filter(flt)
+        self.header_info.filter = flt.text if flt is not None else ""
+        self.refresh_dashboard(force=True)
+
+    def open_ip(self, ip: str) -> None:
+        """Open the drill-down screen of one client."""
+        from threatlens.tui.screens.ip_detail import IpDetailScreen
+
+        self.push_screen(IpDetailScreen(ip, self.live.ip_snapshot(ip), lambda: self.live.ip_snapshot(ip)))
+
+    # -- allowlist -----------------------------------------------------------------------------
+
+    def _apply_allowlist(self) -> None:
+        from threatlens.models.allowlist import Allowlist
+
+        allow = Allowlist.parse(self.allow_entries)
+        self.live.set_allowlist(allow)
+        det = self.pipeline.detection
+        if det is not None and hasattr(det, "allowlist"):
+            det.allowlist = allow
+
+    def ask_allowlist(self, suggestion: str) -> None:
+        """Ask which entry to allowlist (prefilled with the IP; a CIDR or ``path:`` works too)."""
+        from threatlens.tui.screens.allowlist_prompt import AllowlistPrompt
+
+        self.push_screen(AllowlistPrompt(suggestion), self.add_allowlist)
+
+    def add_allowlist(self, entry: str | None) -> None:
+        """Add an entry, persist it in the config file, say how to undo."""
+        if not entry:
+            return
+        if entry in self.allow_entries:
+            self.notify(f"already allowlisted: {entry}", markup=False)
+            return
+        self.allow_entries.append(entry)
+        self.allow_added.append(entry)
+        self._apply_allowlist()
+        where = self._persist_allowlist()
+        self.notify(f"allowlisted {entry} ({where}); u undoes", markup=False)
+        self.refresh_dashboard(force=True)
+
+    def undo_allowlist(self) -> None:
+        """Remove the last entry added in this session."""
+        if not self.allow_added:
+            self.notify("nothing to undo", severity="warning")
+            return
+        entry = self.allow_added.pop()
+        if entry in self.allow_entries:
+            self.allow_entries.remove(entry)
+        self._apply_allowlist()
+        where = self._persist_allowlist()
+        self.notify(f"removed {entry} from the allowlist ({where})", markup=False)
+        self.refresh_dashboard(force=True)
+
+    def _persist_allowlist(self) -> str:
+        from threatlens.config import Config
+
+        try:
+            saved = Config.load(self.options.config_path).save_allowlist(self.allow_entries)
+        except (OSError, ValueError) as exc:
+            return f"this session only, not saved: {exc}"
+        return f"saved to {saved.path}"
+
+    # -- exports -------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The injected clock as a local datetime (export names)."""
+        return datetime.fromtimestamp(self.clock())
+
+    def ask_export(self, ip: str | None = None, what: str = "flagged") -> None:
+        """Open the export dialog (``ip`` offers "this IP"; ``what`` is preselected)."""
+        from threatlens.tui.screens.export_dialog import ExportDialog
+
+        self.push_screen(ExportDialog(self.options.export_dir, self.now(), ip=ip, what=what), self.do_export)
+
+    def do_export(self, request: Any, overwrite: bool = False) -> None:
+        """Write what the dialog asked for (``threatlens.export`` writes atomically)."""
+        if request is None:
+            return
+        from threatlens.tui.exporting import run_export
+
+        try:
+            n, note = run_export(self.live, request, overwrite=overwrite)
+        except FileExistsError:
+            from threatlens.tui.screens.confirm import ConfirmScreen
+
+            self.push_screen(ConfirmScreen(f"{request.path} exists. Overwrite it?"),
+                             lambda yes: self.do_export(request, overwrite=True) if yes else None)
+            return
+        except (OSError, ValueError) as exc:
+            self.notify(f"export failed: {exc}", severity="error", markup=False, timeout=10)
+            return
+        self.notify(f"exported {n} {note} to {request.path}", markup=False, timeout=8)
+
+    def ask_blocklist(self) -> None:
+        """Open the block-list dialog (flagged IPs plus those added with ``b`` on the IP screen)."""
+        from threatlens.tui.screens.blocklist_dialog import BlocklistDialog
+
+        ips = sorted(set(self.live.flagged_ips()) | self.blocked)
+        self.push_screen(BlocklistDialog(self.options.export_dir, self.now(), len(ips)), self.do_blocklist)
+
+    def do_blocklist(self, request: Any, overwrite: bool = False) -> None:
+        """Write the block list."""
+        if request is None:
+            return
+        from threatlens.export import write_blocklist
+
+        ips = sorted(set(self.live.flagged_ips()) | self.blocked)
+        good = [ip for ip in ips if _is_ip(ip)]
+        try:
+            n = write_blocklist(request.path, good, request.fmt, overwrite=overwrite)
+        except FileExistsError:
+            from threatlens.tui.screens.confirm import ConfirmScreen
+
+            self.push_screen(ConfirmScreen(f"{request.path} exists. Overwrite it?"),
+                             lambda yes: self.do_blocklist(request, overwrite=True) if yes else None)
+            return
+        except (OSError, ValueError) as exc:
+            self.notify(f"block list failed: {exc}", severity="error", markup=False, timeout=10)
+            return
+        skipped = len(ips) - len(good)
+        extra = f" ({skipped} invalid addresses skipped)" if skipped else ""
+        self.notify(f"wrote {n} IPs ({request.fmt}) to {request.path}{extra}", markup=False, timeout=8)
+
+    def block_ip(self, ip: str) -> None:
+        """Add one IP to the session's block list."""
+        if not _is_ip(ip):
+            self.notify(f"not an IP address: {ip}", severity="error", markup=False)
+            return
+        self.blocked.add(ip)
+        self.notify(f"{ip} added to the block list ({len(self.blocked)} added); b on the dashboard writes it",
+                    markup=False)
+
+
+def _model_name(det: Any) -> str:
+    """``threatlens-model 0.1.0`` style name of a detection object, for the header."""
+    name = getattr(det, "name", None)
+    if name:
+        return str(name)
+    scorer = getattr(det, "scorer", None)
+    info = getattr(scorer, "info", None) or {}
+    if scorer is None:
+        return "behaviour only"
+    model_file = str(info.get("model_file", "model")).rsplit(".", 1)[0]
+    version = info.get("version")
+    return f"{model_file} {version}" if version else model_file
+
+
+def _is_ip(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _with_held(data: Any, held: int) -> Any:
+    if not held:
+        return data
+    from dataclasses import replace
+
+    return replace(data, held=held)
+
+
+def make_app(
+    paths: Sequence[str | Path],
+    *,
+    options: MonitorOptions | None = None,
+    pipeline: Pipeline | None = None,
+    detection: Any = _AUTO,
+    geo: Any = _AUTO,
+    clock: Callable[[], float] = time.time,
+    follower_options: dict[str, Any] | None = None,
+    **option_values: Any,
+) -> ThreatLensApp:
+    """Build the monitor for ``paths``; everything else has working defaults.
+
+    ``detection``: a ``Detection``-like object, ``None`` for no scoring, or (default) load the model
+    in a worker. ``geo``: a ``GeoLookup``-like object (``.country(ip)``, ``.source``), ``None`` for
+    none, or (default) ``GeoLookup.open(options.geoip_db)``. ``clock`` drives rates and export names.
+    ``option_values`` set ``MonitorOptions`` fields (``from_start=True``, ``threshold=0.7``...).
+    """
+    opts = options or MonitorOptions()
+    opts.paths = [str(p) for p in paths]
+    for key, value in option_values.items():
+        if not hasattr(opts, key):
+            raise TypeError(f"unknown option {key!r}")
+        setattr(opts, key, value)
+    if geo is _AUTO:
+        from threatlens.stats.geo import GeoLookup
+
+        geo = GeoLookup.open(opts.geoip_db, on_warning=lambda msg: None)
+    country = geo.country if geo is not None else None
+    threshold = opts.threshold if opts.threshold is not None else 0.5
+    live = LiveStats(country=country, threshold=threshold, clock=clock)
+    if pipeline is None:
+        pipeline = Pipeline(log_format=opts.log_format, nginx_conf=opts.nginx_conf, detection=None, stats=live)
+    else:
+        pipeline.stats = live
+    if detection is None:
+        opts.detect = False
+    app = ThreatLensApp(opts, live=live, pipeline=pipeline, detection=detection,
+                        geo_source=geo.source if geo is not None else "none", clock=clock,
+                        follower_options=follower_options)
+    pipeline.on_message = lambda text: app.post_message(IngestNote(text))
+    return app

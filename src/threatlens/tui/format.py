@@ -1,0 +1,57 @@
+"""Turning values into display text: log strings always become ``rich.text.Text`` (never markup)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+
+from threatlens.stats.countries import country_label
+from threatlens.textsafe import visible
+
+__all__ = ["BAND_LABELS", "count", "country", "safe", "score_text", "when"]
+
+#: The meaning of a score band in words, so it survives monochrome and NO_COLOR terminals.
+BAND_LABELS = {"high": "HIGH", "flagged": "FLAG", "elevated": "warn", "low": "", "none": ""}
+
+
+def safe(value: object, style: str | Style = "") -> Text:
+    """Log content as literal text: control characters escaped, no markup interpretation."""
+    return Text(visible("-" if value is None else str(value)), style=style, no_wrap=True, end="")
+
+
+def count(n: float) -> str:
+    """Compact count: 999, 1.2k, 35k, 1.2M."""
+    n = float(n)
+    if n < 1000:
+        return f"{n:.0f}"
+    if n < 10_000:
+        return f"{n / 1000:.1f}k"
+    if n < 1_000_000:
+        return f"{n / 1000:.0f}k"
+    return f"{n / 1e6:.1f}M"
+
+
+def score_text(score: float | None, band: str) -> str:
+    """``0.93 HIGH`` style score text (``-`` when unscored)."""
+    if score is None:
+        return "-"
+    label = BAND_LABELS.get(band, "")
+    return f"{score:.2f} {label}".rstrip()
+
+
+def when(t: datetime | None, with_date: bool = False) -> str:
+    """Log time for tables (local wall clock of the log: HH:MM:SS)."""
+    if t is None:
+        return "-"
+    return t.strftime("%Y-%m-%d %H:%M:%S %z" if with_date else "%H:%M:%S")
+
+
+def country(code: str | None, long: bool = False) -> str:
+    """Country code (or its label, ``DE Germany``) for display."""
+    if long:
+        return country_label(code)
+    if code is None:
+        return "-"
+    return {"private": "priv", "reserved": "rsvd"}.get(code, code)

@@ -1,0 +1,160 @@
+"""``Ingestor``: follows the files and feeds the pipeline, on the ingest worker thread.
+
+It knows nothing of Textual: it reports through two callbacks (``on_note(text, severity)`` and
+``on_progress(lines, pending, progress_text)``), which the app turns into messages. Every line
+read is counted: parsed, unparsed, or (when the log format cannot be recognised) unparsed with
+the reason ``unknown log format``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from threatlens.parsers.detect import UnknownFormatError
+from threatlens.parsers.record import RawLine, Unparsed
+from threatlens.pipeline import Pipeline
+from threatlens.tui.live import LiveStats
+from threatlens.tui.options import MonitorOptions
+
+__all__ = ["Ingestor", "startup_hint"]
+
+OnNote = Callable[[str, str], None]
+OnProgress = Callable[[int, int, str], None]
+#: Lines waiting for format detection are flushed after this long without new lines.
+HELD_FLUSH_AFTER = 1.0
+UNKNOWN_FORMAT = "unknown log format (use --log-format)"
+
+
+def startup_hint(options: MonitorOptions) -> str:
+    """The header hint when existing content is skipped (``tail -F`` behaviour)."""
+    if options.from_start or options.backfill is not None:
+        return ""
+    existing = 0
+    for path in options.paths:
+        if path == "-":
+            continue
+        try:
+            existing += os.path.getsize(path)
+        except OSError:
+            continue
+    if not existing:
+        return ""
+    return (f"showing new lines only: {existing:,} bytes already in the file are skipped "
+            "(--from-start or --backfill N to read them)")
+
+
+class Ingestor:
+    """Owns the ``Follower`` and drives the ``Pipeline``; call :meth:`run` on a worker thread."""
+
+    def __init__(
+        self,
+        options: MonitorOptions,
+        pipeline: Pipeline,
+        live: LiveStats,
+        *,
+        on_note: OnNote,
+        on_progress: OnProgress,
+        follower_options: dict[str, Any] | None = None,
+        ready: threading.Event | None = None,
+    ) -> None:
+        self.options = options
+        self.pipeline = pipeline
+        self.live = live
+        self.on_note = on_note
+        self.on_progress = on_progress
+        self.follower_options = dict(follower_options or {})
+        self.follower: Any = None
+        self.ready = ready
+        self.lines_in = 0
+        self._initial_bytes = 0
+        self._stopping = False
+
+    def _make_follower(self) -> Any:
+        from threatlens.tail import Follower
+
+        opts = self.options
+        files = [p for p in opts.paths if p != "-"]
+        start = "start" if opts.from_start else "end"
+        if opts.from_start:
+            for path in files:
+                with contextlib.suppress(OSError):
+                    self._initial_bytes += os.path.getsize(path)
+        kwargs: dict[str, Any] = {
+            "start": start,
+            "backfill": opts.backfill if not opts.from_start else None,
+            "poll": opts.poll,
+            "on_message": lambda level, text: self.on_note(text, "error" if level == "error" else "information"),
+            "batch_interval": 0.1,
+        }
+        if opts.poll_interval:
+            kwargs["poll_interval"] = opts.poll_interval
+        kwargs.update(self.follower_options)
+        return Follower(opts.paths, **kwargs)
+
+    def _process(self, batch: Sequence[RawLine], final: bool = False) -> None:
+        pipeline = self.pipeline
+        held = {f: list(v) for f, v in getattr(pipeline, "_held", {}).items()}
+        try:
+            pipeline.process(batch, final=final)
+        except UnknownFormatError as exc:
+            lost = [raw for lines in held.values() for raw in lines] + list(batch)
+            self.on_note(f"{exc}", "error")
+            unparsed = [Unparsed(r.data, UNKNOWN_FORMAT, r.file, r.line, r.offset) for r in lost]
+            self.live.update([], None, [], unparsed)
+            inner = getattr(pipeline, "_held", None)
+            if isinstance(inner, dict):
+                inner.clear()
+
+    def progress_text(self) -> str:
+        """``reading existing content 42%`` while a --from-start read is under way."""
+        if not self._initial_bytes or self.follower is None:
+            return ""
+        done = self.follower.bytes_read
+        if done >= self._initial_bytes:
+            self._initial_bytes = 0
+            return ""
+        return f"reading existing content {100 * done / self._initial_bytes:.0f}%"
+
+    def run(self, cancelled: Callable[[], bool]) -> None:
+        """Follow until ``cancelled()`` or the inputs end; count every line."""
+        follower = self.follower = self._make_follower()
+        follower.start()  # start positions are fixed now; lines written from here on are read
+        if self.ready is not None:  # score from the first line: wait for the model (lines wait in the queue)
+            while not self.ready.wait(0.1):
+                if cancelled() or self._stopping:
+                    self.stop()
+                    return
+        last_line = time.monotonic()
+        try:
+            while not cancelled() and not self._stopping:
+                batch = follower.get_batch(0.2)
+                if batch is None:
+                    break
+                if batch:
+                    self.lines_in += len(batch)
+                    self._process(batch)
+                    last_line = time.monotonic()
+                elif self.pipeline.held_lines and time.monotonic() - last_line > HELD_FLUSH_AFTER:
+                    self._process([], final=True)
+                else:
+                    continue
+                self.on_progress(self.lines_in, follower.pending, self.progress_text())
+            self._process([], final=True)
+            self.on_progress(self.lines_in, 0, "")
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop following (idempotent; safe from any thread)."""
+        self._stopping = True
+        follower = self.follower
+        if follower is not None:
+            try:
+                follower.stop(timeout=2.0)
+            except Exception as exc:  # a failure in a reader thread: report, do not crash the exit
+                self.on_note(f"follower stopped with an error: {exc!r}", "error")

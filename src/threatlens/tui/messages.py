@@ -1,0 +1,46 @@
+"""App-wide messages posted by the ingest and model-loading workers (threads post, the UI paints)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+__all__ = ["DetectionReady", "IngestNote", "IngestProgress", "IngestStopped"]
+
+
+@dataclass
+class IngestProgress(Message):
+    """Lines were counted; coalesced: a newer one replaces a pending older one."""
+
+    lines: int
+    pending: int
+    progress: str = ""
+
+    def can_replace(self, message: Message) -> bool:
+        """Can replace."""
+        return isinstance(message, IngestProgress)
+
+
+@dataclass
+class IngestNote(Message):
+    """Something the user should know (format detected, rotation, a read error)."""
+
+    text: str
+    severity: str = "information"
+
+
+@dataclass
+class IngestStopped(Message):
+    """The ingest worker ended (standard input closed, or an error)."""
+
+    error: str | None = None
+
+
+@dataclass
+class DetectionReady(Message):
+    """The model finished loading in its worker (``name`` for the header), or failed (``error``)."""
+
+    name: str
+    threshold: float | None = None
+    error: str | None = None

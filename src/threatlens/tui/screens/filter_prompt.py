@@ -1,0 +1,56 @@
+"""``FilterPrompt``: edit the ``/`` filter; a bad term is explained and the prompt stays open."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from threatlens.stats.filter import FilterError, RecordFilter
+
+__all__ = ["FilterPrompt"]
+
+HINT = ("ip:1.2.3.0/24  path:/wp-  country:CN  cat:sqli  status:4xx  score>=0.8  method:POST  ua:curl  "
+        "-term negates; empty clears")
+
+
+class FilterPrompt(ModalScreen[str | None]):
+    """Dismisses with the validated filter text ("" clears), or None on Escape."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: str = "") -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        """Lay out the widgets."""
+        with Vertical(classes="dialog", id="filter-dialog"):
+            yield Static("Filter every panel", classes="dialog-title")
+            yield Input(self.current, placeholder="e.g. country:CN score>=0.8", id="filter-input")
+            yield Static(HINT, classes="hint", markup=False)
+            yield Static("", id="filter-error", classes="error", markup=False)
+
+    def on_mount(self) -> None:
+        """Finish setting up once mounted."""
+        if self.app.is_headless:  # steady frames for snapshot tests
+            for field in self.query(Input):
+                field.cursor_blink = False
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Handle input submitted."""
+        text = event.value.strip()
+        try:
+            RecordFilter.parse(text)
+        except FilterError as exc:
+            self.query_one("#filter-error", Static).update(str(exc))
+            return
+        self.dismiss(text)
+
+    def action_cancel(self) -> None:
+        """Key action: cancel."""
+        self.dismiss(None)

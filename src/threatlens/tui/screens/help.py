@@ -1,0 +1,71 @@
+"""``HelpScreen``: every key of every screen."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+__all__ = ["KEYS", "HelpScreen"]
+
+#: (screen, key, what it does): the single source of the help screen and the README table.
+KEYS: tuple[tuple[str, str, str], ...] = (
+    ("everywhere", "?", "this help"),
+    ("everywhere", "Ctrl+C", "quit at once (the terminal is restored)"),
+    ("dashboard", "Tab / Shift+Tab", "move between panels"),
+    ("dashboard", "Up/Down, j/k", "move within a panel"),
+    ("dashboard", "Enter", "on an IP or an alert: open the IP screen; on a country: filter to it"),
+    ("dashboard", "/", "filter every panel: ip:1.2.3.0/24 path:/wp- country:CN cat:sqli status:4xx score>=0.8"),
+    ("dashboard", "Esc", "clear the filter"),
+    ("dashboard", "s", "order the top IPs by requests or by flagged requests and alerts"),
+    ("dashboard", "p", "pause the screen (ingestion goes on; unpause catches up)"),
+    ("dashboard", "t / T", "raise / lower the alert threshold by 0.05 (counts re-evaluate)"),
+    ("dashboard", "a", "allowlist the selected IP or alert (edit to a CIDR or path:/pattern*), saved in config"),
+    ("dashboard", "u", "undo the last allowlist entry"),
+    ("dashboard", "e", "export: flagged requests, alerts, the filter's lines, or an IP (raw, JSON lines, CSV)"),
+    ("dashboard", "b", "write a block list of flagged IPs (plain, nftables, ipset, nginx, apache, fail2ban, crowdsec)"),
+    ("dashboard", "q", "quit"),
+    ("IP screen", "Enter", "on a request: the full raw line and every reason"),
+    ("IP screen", "e", "export this IP's lines"),
+    ("IP screen", "b", "add this IP to the block list"),
+    ("IP screen", "a", "allowlist this IP"),
+    ("IP screen", "Esc / q", "back to the dashboard"),
+    ("dialogs", "Tab, Enter, Esc", "move, confirm, cancel"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Key reference; Escape, q or ? closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close"),
+        Binding("q", "close", "Close"),
+        Binding("question_mark", "close", "Close", key_display="?"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """Lay out the widgets."""
+        text = Text(end="")
+        current = ""
+        for screen, key, what in KEYS:
+            if screen != current:
+                text.append(f"{'' if not current else chr(10)}{screen}\n", style="bold underline")
+                current = screen
+            text.append(f"  {key:<16}", style="bold")
+            text.append(f"{what}\n")
+        text.append("\nScores: HIGH >= 0.90, FLAG >= threshold, warn >= threshold/2 (colour repeats the word).")
+        with VerticalScroll(id="help-box"):
+            yield Static(text, id="help-text", markup=False)
+
+    def on_mount(self) -> None:
+        """Finish setting up once mounted."""
+        self.query_one("#help-box").border_title = "ThreatLens keys (Esc closes)"
+
+    def action_close(self) -> None:
+        """Key action: close."""
+        self.dismiss()

@@ -1,0 +1,182 @@
+"""``IpDetailScreen``: everything known about one client, from snapshots (no I/O here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Sparkline, Static
+
+from threatlens.tui import format as fmt
+from threatlens.tui.live import IpSnapshot
+from threatlens.tui.widgets.keyed_table import KeyedTable
+
+if TYPE_CHECKING:
+    from threatlens.tui.app import ThreatLensApp
+
+__all__ = ["IpDetailScreen", "IpRequestsTable"]
+
+
+class IpRequestsTable(KeyedTable):
+    """The retained requests of one IP, newest first."""
+
+    BORDER_TITLE = "Requests (newest first; Enter shows the raw line)"
+    COLUMNS = (
+        ("n", "Line", 7),
+        ("time", "Time", 8),
+        ("method", "Method", 6),
+        ("status", "Status", 6),
+        ("score", "Score", 9),
+        ("target", "Path?query", 40),
+        ("bytes", "Bytes", 6),
+        ("cats", "Categories", 16),
+        ("reasons", "Reasons", None),
+    )
+
+    def show(self, snap: IpSnapshot) -> None:
+        """Display the snapshot's rows."""
+        out = []
+        for row in snap.rows:
+            r, v = row.record, row.verdict
+            style = self.band_style(row.band)
+            out.append((row.key, (
+                row.key.rsplit(":", 2)[-2] if row.key.count(":") >= 2 else row.key,
+                fmt.when(r.time),
+                fmt.safe(r.method),
+                str(r.status) if r.status is not None else "-",
+                Text(fmt.score_text(v.score if v else None, row.band), style=style, end=""),
+                fmt.safe(r.target),
+                fmt.count(r.bytes or 0),
+                fmt.safe(",".join(v.categories) if v else ""),
+                fmt.safe("; ".join(v.reasons) if v else ""),
+            )))
+        self.sync(out)
+
+
+class IpDetailScreen(Screen[None]):
+    """Drill-down for one IP; refreshes itself from ``source()`` once a second while open."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("q", "back", "Back", show=False),
+        Binding("e", "export", "Export IP"),
+        Binding("b", "block", "Block IP"),
+        Binding("a", "allowlist", "Allow IP"),
+        Binding("j", "cursor(1)", "Down", show=False),
+        Binding("k", "cursor(-1)", "Up", show=False),
+    ]
+
+    def __init__(self, ip: str, snapshot: IpSnapshot, source: Callable[[], IpSnapshot] | None = None) -> None:
+        super().__init__()
+        self.ip = ip
+        self.snapshot = snapshot
+        self.source = source
+
+    @property
+    def tl(self) -> ThreatLensApp:
+        """The app, typed."""
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        """Lay out the widgets."""
+        yield Static(id="ip-summary")
+        with Horizontal(id="ip-panels"):
+            with Vertical(id="ip-activity", classes="panel"):
+                yield Label("", id="ip-rate-label")
+                yield Sparkline([], id="ip-rate")
+                yield Static(id="ip-status")
+            yield Static(id="ip-agents", classes="panel")
+            yield Static(id="ip-alerts", classes="panel")
+        yield IpRequestsTable(id="ip-requests", classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Finish setting up once mounted."""
+        self.query_one("#ip-activity").border_title = "Activity"
+        self.query_one("#ip-agents").border_title = "User agents"
+        self.query_one("#ip-alerts").border_title = "Behaviour alerts"
+        self.show(self.snapshot)
+        self.query_one(IpRequestsTable).focus()
+        if self.source is not None:
+            self.set_interval(1.0, self.reload)
+
+    def reload(self) -> None:
+        """Take a fresh snapshot (live update while open)."""
+        if self.source is not None and self.app.screen is self:
+            self.show(self.source())
+
+    def show(self, snap: IpSnapshot) -> None:
+        """Redraw from a snapshot."""
+        self.snapshot = snap
+        head = Text(no_wrap=True, overflow="ellipsis", end="")
+        head.append("IP ")
+        head.append(fmt.safe(snap.ip, style="bold"))
+        head.append(f"  {fmt.country(snap.country, long=True)}")
+        if snap.allowlisted:
+            head.append("  ALLOWLISTED")
+        approx = "≤" if snap.approximate else ""
+        head.append(f"\nrequests {approx}{snap.requests}  flagged {snap.flagged}  max score "
+                    f"{fmt.score_text(snap.max_score, 'none')}  distinct paths {snap.distinct_paths}")
+        head.append(f"\nfirst seen {fmt.when(snap.first_seen, True)}  last seen {fmt.when(snap.last_seen, True)}")
+        if snap.retained_dropped:
+            head.append(f"  ({snap.retained_dropped} older requests not retained)")
+        self.query_one("#ip-summary", Static).update(head)
+        per_min = snap.per_minute or [0]
+        self.query_one("#ip-rate", Sparkline).data = per_min
+        self.query_one("#ip-rate-label", Label).update(
+            f"requests/min (log time, {len(snap.per_minute)} min)  max {max(per_min)}")
+        status = Text(" ".join(f"{code}:{n}" for code, n in snap.status) or "no status", end="")
+        self.query_one("#ip-status", Static).update(status)
+        agents = Text(end="")
+        n_agents = len(snap.user_agents)
+        agents.append(f"{n_agents} distinct{' (SWITCHING)' if n_agents > 2 else ''}\n")
+        for ua, n in snap.user_agents[-8:]:
+            agents.append(f"{n:>5} ")
+            agents.append(fmt.safe(ua))
+            agents.append("\n")
+        self.query_one("#ip-agents", Static).update(agents)
+        alerts = Text(end="")
+        for a in snap.alerts[-8:]:
+            alerts.append(f"{fmt.when(a.last_time)} {a.kind} x{a.count} score {a.score:.2f}\n")
+            for reason in a.reasons[:2]:
+                alerts.append("  ")
+                alerts.append(fmt.safe(reason))
+                alerts.append("\n")
+        self.query_one("#ip-alerts", Static).update(alerts if snap.alerts else Text("none", end=""))
+        self.query_one(IpRequestsTable).show(snap)
+
+    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+        """Handle data table row selected."""
+        from threatlens.tui.screens.request_detail import RequestDetailScreen
+
+        event.stop()
+        for row in self.snapshot.rows:
+            if row.key == event.row_key.value:
+                self.app.push_screen(RequestDetailScreen(row))
+                return
+
+    def action_back(self) -> None:
+        """Key action: back."""
+        self.dismiss()
+
+    def action_export(self) -> None:
+        """Key action: export."""
+        self.tl.ask_export(ip=self.ip, what="ip")
+
+    def action_block(self) -> None:
+        """Key action: block."""
+        self.tl.block_ip(self.ip)
+
+    def action_allowlist(self) -> None:
+        """Key action: allowlist."""
+        self.tl.ask_allowlist(self.ip)
+
+    def action_cursor(self, delta: int) -> None:
+        """Key action: cursor."""
+        table = self.query_one(IpRequestsTable)
+        table.move_cursor(row=max(0, table.cursor_row + delta))

@@ -1,0 +1,91 @@
+"""``HeaderBar``: files, format, model, rate, totals, geo source, filter and PAUSED, as plain text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.widgets import Static
+
+from threatlens.tui import format as fmt
+from threatlens.tui.live import DashboardData
+
+__all__ = ["HeaderBar", "HeaderInfo"]
+
+
+@dataclass
+class HeaderInfo:
+    """The parts of the header that are not counters."""
+
+    files: str = ""
+    log_format: str = "auto"
+    model: str = "none"
+    geo: str = ""
+    hint: str = ""
+    progress: str = ""
+    filter: str = ""
+    paused: bool = False
+
+
+class HeaderBar(Static):
+    """Two lines of status; each log-derived string is inserted as literal text."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"header--label", "header--alert", "header--paused", "header--hint"}
+
+    def show(self, info: HeaderInfo, data: DashboardData | None) -> None:
+        """Redraw from a snapshot (``data`` may be None before the first refresh)."""
+        label = self.get_component_rich_style("header--label", partial=True)
+        alert = self.get_component_rich_style("header--alert", partial=True)
+        paused = self.get_component_rich_style("header--paused", partial=True)
+        hint = self.get_component_rich_style("header--hint", partial=True)
+        line1 = Text(no_wrap=True, overflow="ellipsis", end="")
+        if info.paused:
+            line1.append(" PAUSED ", paused)
+            line1.append(" ")
+        line1.append("ThreatLens ", label)
+        line1.append(fmt.safe(info.files))
+        line1.append("  format ", label)
+        line1.append(fmt.safe(info.log_format))
+        line1.append("  model ", label)
+        line1.append(fmt.safe(info.model))
+        if data is not None:
+            line1.append("  threshold ", label)
+            line1.append(f"{data.threshold:.2f}")
+        line1.append("  geo ", label)
+        line1.append(fmt.safe(info.geo))
+        line2 = Text(no_wrap=True, overflow="ellipsis", end="")
+        if data is not None:
+            line2.append(f"{fmt.count(data.rate_now)} lines/s", label)
+            line2.append(f"  lines {data.lines}  parsed {data.parsed}  unparsed {data.unparsed}")
+            line2.append("  flagged ")
+            line2.append(str(data.flagged), alert if data.flagged else "")
+            line2.append("  alerts ")
+            line2.append(str(data.alerts), alert if data.alerts else "")
+            if data.possibly:
+                line2.append(f"  succeeded? {data.possibly}", alert)
+            if data.held:
+                line2.append(f"  detecting format ({data.held} lines waiting)")
+        if info.progress:
+            line2.append("  ")
+            line2.append(fmt.safe(info.progress, hint))
+        line3 = Text(no_wrap=True, overflow="ellipsis", end="")
+        if info.filter:
+            line3.append("filter ", label)
+            line3.append(fmt.safe(info.filter))
+            if data is not None and data.matching is not None:
+                line3.append(f"  ({data.matching} retained requests match; Esc clears)")
+            line3.append("  ")
+        if info.hint:
+            line3.append(fmt.safe(info.hint, hint))
+        self.set_class(info.paused, "-paused")
+        self.set_class(bool(data and data.alerts), "-alerting")
+        parts = [line1, line2]
+        if line3.plain:
+            parts.append(line3)
+        text = Text("\n", end="").join(parts)
+        text.no_wrap = True
+        text.overflow = "ellipsis"
+        lines = len(parts)
+        self.update(text, layout=lines != getattr(self, "_lines", 0))  # relayout only when the height changes
+        self._lines = lines

@@ -1,0 +1,47 @@
+"""``TopCountriesTable``: requests, flagged requests and distinct IPs per country."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from threatlens.stats.countries import country_name
+from threatlens.tui import format as fmt
+from threatlens.tui.live import TableRow
+from threatlens.tui.widgets.keyed_table import KeyedTable
+
+__all__ = ["TopCountriesTable"]
+
+
+class TopCountriesTable(KeyedTable):
+    """Top countries; Enter posts ``CountrySelected`` (the screen filters to it)."""
+
+    BORDER_TITLE = "Countries"
+    COLUMNS = (
+        ("cc", "CC", 7),
+        ("name", "Country", 14),
+        ("req", "Req", 6),
+        ("flag", "Flag", 5),
+        ("ips", "IPs", 5),
+    )
+
+    @dataclass
+    class CountrySelected(Message):
+        """The user chose a country (Enter)."""
+
+        code: str
+
+    def show(self, rows: Sequence[TableRow]) -> None:
+        """Display the rows of a dashboard snapshot."""
+        self.sync([
+            (r.key, (r.key, country_name(r.cells[0]), fmt.count(r.cells[1]), str(r.cells[2]), fmt.count(r.cells[3])))
+            for r in rows
+        ])
+
+    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+        """Handle data table row selected."""
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.CountrySelected(event.row_key.value))

@@ -1,0 +1,65 @@
+"""``TopIpsTable``: the busiest client IPs with flags, top score, country, last seen and categories."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.message import Message
+
+from threatlens.tui import format as fmt
+from threatlens.tui.live import TableRow
+from threatlens.tui.widgets.keyed_table import KeyedTable
+
+__all__ = ["TopIpsTable"]
+
+
+class TopIpsTable(KeyedTable):
+    """Top client IPs; Enter posts ``IpSelected``."""
+
+    BORDER_TITLE = "Top IPs by requests (s)"
+    COLUMNS = (
+        ("ip", "IP", 20),
+        ("req", "Req", 6),
+        ("flag", "Flag", 5),
+        ("score", "Max score", 10),
+        ("cc", "CC", 4),
+        ("seen", "Last seen", 8),
+        ("cats", "Categories", None),
+    )
+
+    @dataclass
+    class IpSelected(Message):
+        """The user chose an IP (Enter)."""
+
+        ip: str
+
+    def show(self, rows: Sequence[TableRow]) -> None:
+        """Display the rows of a dashboard snapshot."""
+        out = []
+        for row in rows:
+            ip, req, flagged, max_score, cc, last, cats, alerts, allowed = row.cells
+            style = self.band_style(row.band)
+            cat_text = fmt.safe(cats)
+            if alerts:
+                cat_text = Text.assemble(f"{alerts} alert{'s' if alerts > 1 else ''} ", cat_text, end="")
+            if allowed:
+                cat_text = Text.assemble(("allowlisted ", self.get_component_rich_style("cell--allowlisted")),
+                                         cat_text, end="")
+            out.append((row.key, (
+                fmt.safe(ip, style=style),
+                fmt.count(req),
+                str(flagged),
+                Text(fmt.score_text(max_score, row.band), style=style, end=""),
+                fmt.country(cc),
+                fmt.when(last),
+                cat_text,
+            )))
+        self.sync(out)
+
+    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+        """Handle data table row selected."""
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.IpSelected(event.row_key.value))
