@@ -121,3 +121,25 @@ def test_version_and_help() -> None:
     for flag in ("--log-format", "--nginx-conf", "--output", "--only-flagged", "--follow", "--threshold",
                  "--export-flagged", "--blocklist"):
         assert flag in helptext
+
+
+def test_table_summary_shows_countries_ports_and_flagged(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(SAMPLES / "vhost_combined.log")]) == 0
+    out = capsys.readouterr().out
+    for heading in ("Top client IPs", "Top paths", "Status mix", "Top countries", "Server ports",
+                    "Flagged requests", "Behaviour alerts"):
+        assert heading in out, heading
+    assert "443" in out and "US United States" in out
+
+
+def test_table_summary_explains_missing_ports(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--no-detect", str(SAMPLES / "common.log")]) == 0
+    out = capsys.readouterr().out
+    assert "Server ports: not in this log" in out and "%p" in out
+    assert "(not scored)" in out
+
+
+def test_jsonl_has_country_and_port(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = scan_jsonl(capsys, str(SAMPLES / "vhost_combined.log"))
+    assert {r["port"] for r in rows} == {80, 443}
+    assert sum(1 for r in rows if r["country"] == "US") > 100

@@ -32,7 +32,7 @@ def build_pipeline(
 
     pipeline = Pipeline(log_format=log_format, nginx_conf=nginx_conf, on_message=on_message)
     geo = GeoLookup.open(geoip_db, on_warning=on_warning)
-    pipeline.stats = Stats(geo=geo, threshold=threshold)
+    pipeline.stats = Stats(geo=geo, threshold=threshold, recent=0)
     if detect:
         from threatlens.models.detection import Detection
 

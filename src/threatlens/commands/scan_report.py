@@ -96,16 +96,16 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
 
     table = _table("Top paths", "path", "requests")
     for row in stats.top_paths(top):
-        table.add_row(_t(row.key, 90), f"{row.count:,}")
+        table.add_row(_t(row.key, 90), f"{row.requests:,}")
     console.print(table)
 
     statuses = stats.top_statuses(20)
     if statuses:
         mix = Text("Status mix: ", style="bold")
-        total = sum(r.count for r in statuses) or 1
+        total = sum(r.requests for r in statuses) or 1
         for row in sorted(statuses, key=lambda r: (r.key is None, r.key or 0)):
             mix.append(f"{row.key or '-'} ", style="bold")
-            mix.append(f"{row.count:,} ({100 * row.count / total:.1f}%)  ")
+            mix.append(f"{row.requests:,} ({100 * row.requests / total:.1f}%)  ")
         console.print(mix)
 
     table = _table("Top countries", "country", "requests", "flagged", "IPs")

@@ -1,0 +1,860 @@
+"""Live aggregates in bounded memory: ``Stats`` is fed scored batches and answers at any moment.
+
+What is exact and what is bounded:
+
+* Totals (lines, parsed, unparsed by reason, scored, flagged, alerts, possibly succeeded) are
+  exact counters. Categories and "possibly succeeded" are counted over flagged requests (and
+  alerts, for categories): a category on a request that is not flagged is not a finding.
+* Top-N tables (client IPs, flagged IPs, paths, user agents, referers, virtual hosts, status
+  codes, server ports) are Space-Saving sketches (``TopK``): a row's ``requests`` (``count``) is an
+  upper bound and ``requests - error`` a lower bound of the true count. ``error`` is 0 (exact)
+  until the table has seen more distinct keys than ``capacity + slack``, and never exceeds
+  ``total / (capacity + 1)``. A row's other columns (flagged, 4xx, bytes, first seen, ...) count
+  from the moment the key entered the table: exact when ``error == 0``, lower bounds otherwise.
+* Countries are a plain table (the code universe is small): requests and flagged are exact;
+  distinct IPs are exact up to 64 per country, then a HyperLogLog estimate (about 1.6% error).
+* Rates are per second of ingestion wall clock (the injectable ``clock``), averaged over the last
+  1, 10 or 60 *complete* seconds (fewer right after the start), plus per-second series of the
+  last ``history`` seconds for sparklines.
+* Flagged requests and alerts are kept in bounded rings (``flagged_ring``, ``alert_ring``), the
+  oldest dropped only after being counted, with a ``dropped`` counter each.
+* Drill-down (``ip_detail``): the latest ``recent`` requests (all IPs, with their verdicts) and
+  the flagged ring are kept; an IP's retained requests are found there (at most ``ip_history`` of
+  them, newest first), and its alerts in a per-IP list (LRU over IPs). Status mix, distinct paths
+  and user agents, and the timeline come from those requests; the table row adds its totals.
+
+Threshold changes (``recount``): every score is binned (0.01 wide) into numpy histograms kept
+globally, per second, per IP row, per country and per port. ``recount(t)`` re-derives every flagged
+count from them, then counts new requests exactly against ``t``. Re-derived counts are exact when
+``t`` is a multiple of 0.01 (off the grid, the whole bin holding ``t`` counts). The flagged-IPs table
+keeps only flagged requests: raising the threshold is exact there, lowering it cannot bring back
+requests that were below the old one. The flagged ring likewise keeps what was flagged at ingestion;
+``flagged()`` hides entries below a raised threshold.
+
+Filtering (the monitor's ``/``): a ``Stats`` built with ``record_filter`` counts only matching
+requests and alerts (unparsed lines are not counted there). The monitor runs one as a second
+instance fed the same batches (``spawn_filtered``); it counts from the moment the filter was set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+
+from threatlens.models.verdict import Alert, Verdict
+from threatlens.parsers.record import LogRecord, Unparsed
+from threatlens.stats.countries import country_label
+from threatlens.stats.distinct import DistinctCounters
+from threatlens.stats.filter import RecordFilter
+from threatlens.stats.geo import GeoLookup
+from threatlens.stats.rates import RateMeter
+from threatlens.stats.results import (
+    PORTS_HINT,
+    AlertEntry,
+    CountryRow,
+    FlaggedRequest,
+    IPDetail,
+    IPRow,
+    KeyCount,
+    PortRow,
+    Rates,
+    Totals,
+)
+from threatlens.stats.ring import Ring
+from threatlens.stats.scores import SCORE_BINS, threshold_bin
+from threatlens.stats.sketch import TopK
+
+__all__ = ["Stats"]
+
+# LogRecord / Verdict fields by position (NamedTuple indexing through itemgetter runs in C).
+_get_time = itemgetter(0)
+_get_ip = itemgetter(1)
+_get_path = itemgetter(4)
+_get_status = itemgetter(7)
+_get_bytes = itemgetter(8)
+_get_referer = itemgetter(9)
+_get_ua = itemgetter(10)
+_get_port = itemgetter(12)
+_get_vhost = itemgetter(11)
+_get_score = itemgetter(0)
+_get_flagged = itemgetter(1)
+
+_NB = SCORE_BINS + 1  # score-histogram cells per key
+_ZERO: Callable[[Any, Any], Any] = {None: 0}.get  # map(_ZERO, xs, xs): None -> 0, else unchanged (in C)
+
+_MAX_REASONS = 64
+_MAX_COUNTRIES = 1024
+
+
+class Stats:
+    """Bounded live aggregates of scored requests and alerts (see the module docstring).
+
+    Args:
+        capacity: rows kept per top table (IPs, paths, user agents, referers; vhosts a quarter).
+        ip_history: most requests ``ip_detail`` returns for one IP.
+        recent: latest requests kept (all IPs), for drill-down; 0 keeps none (a headless scan
+            needs no drill-down, and skipping it saves about a fifth of the update time).
+        ring: flagged requests kept; ``alert_ring``: alerts kept; ``alerts_per_ip`` per IP.
+        threshold: flag at ``score >= threshold``; None uses each verdict's ``flagged``.
+        geo: country lookup (default ``GeoLookup.open()``).
+        clock: seconds, for rates (``time.monotonic``; inject a fake one in tests).
+        history: seconds of per-second series kept.
+        record_filter: count only requests/alerts that match (a filtered view).
+    """
+
+    def __init__(
+        self,
+        *,
+        capacity: int = 1000,
+        ip_history: int = 200,
+        recent: int = 20_000,
+        ring: int = 5000,
+        alert_ring: int = 2000,
+        alerts_per_ip: int = 50,
+        threshold: float | None = None,
+        geo: GeoLookup | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        history: int = 600,
+        record_filter: RecordFilter | None = None,
+    ) -> None:
+        self._config: dict[str, int] = {
+            "capacity": capacity,
+            "ip_history": ip_history,
+            "recent": recent,
+            "ring": ring,
+            "alert_ring": alert_ring,
+            "alerts_per_ip": alerts_per_ip,
+            "history": history,
+        }
+        self.geo = geo if geo is not None else GeoLookup.open()
+        self._clock = clock
+        self.record_filter = record_filter if record_filter is not None and not record_filter.empty else None
+        self.threshold = threshold
+        # totals
+        self.lines = self.parsed = self.unparsed = 0
+        self.scored = self.unscored = self.flagged_count = 0
+        self.alert_count = self.possibly_succeeded = 0
+        self._reasons: dict[str, int] = {}
+        self._score_hist = np.zeros(_NB, dtype=np.int64)
+        # tables: per-key columns live in each table's per-slot numpy arrays
+        self._ips: TopK[str] = TopK(
+            capacity,
+            columns={
+                "flag": (np.int64, ()),
+                "max": (np.float64, ()),
+                "n4": (np.int64, ()),
+                "n5": (np.int64, ()),
+                "bytes": (np.int64, ()),
+                "first": (object, ()),
+                "last": (object, ()),
+                "cci": (np.intp, ()),
+                "hist": (np.int64, (_NB,)),
+                "alerts": (np.int64, ()),
+                "ps": (np.int64, ()),
+                "cats": (object, ()),  # {category: count} of flagged requests and alerts, or None
+            },
+            slack=2 * capacity,
+        )
+        self._suspects: TopK[str] = TopK(
+            max(64, capacity // 2),
+            columns={
+                "hist": (np.int64, (_NB,)),
+                "max": (np.float64, ()),
+                "n4": (np.int64, ()),
+                "n5": (np.int64, ()),
+                "bytes": (np.int64, ()),
+                "first": (object, ()),
+                "last": (object, ()),
+                "cc": (object, ()),
+                "alerts": (np.int64, ()),
+                "ps": (np.int64, ()),
+                "cats": (object, ()),
+            },
+        )
+        self._paths: TopK[str] = TopK(capacity)
+        self._uas: TopK[str] = TopK(capacity)
+        self._referers: TopK[str] = TopK(capacity)
+        self._vhosts: TopK[str] = TopK(max(64, capacity // 4))
+        self._statuses: TopK[int] = TopK(128)
+        self._ports: TopK[int] = TopK(256, columns={"flag": (np.int64, ()), "hist": (np.int64, (_NB,))})
+        self._ports_seen = False
+        # countries: an index per code into fixed arrays (the code universe is small)
+        self._cc_index: dict[str | None, int] = {}
+        self._cc_codes: list[str | None] = []
+        self._c_req = np.zeros(_MAX_COUNTRIES, dtype=np.int64)
+        self._c_flag = np.zeros(_MAX_COUNTRIES, dtype=np.int64)
+        self._c_hist = np.zeros(_MAX_COUNTRIES * _NB, dtype=np.int64)
+        self._c_distinct = DistinctCounters()
+        self._country_index(None)  # index 0: unknown, also what the scratch slot 0 points at
+        # rings, drill-down, rates
+        self.flagged_ring: Ring[FlaggedRequest] = Ring(ring, decode=_decode_flagged)
+        self.alert_ring: Ring[AlertEntry] = Ring(alert_ring)
+        # retained requests are stored as plain tuples: the garbage collector stops tracking a
+        # plain tuple of atoms, never a named tuple, and every tracked object costs each collection
+        self._recent: deque[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]] | None]] = deque()
+        self._recent_n = 0  # records in _recent: the newest batches holding `recent` records
+        self._ip_alerts: OrderedDict[str, deque[Alert]] = OrderedDict()
+        self._rates = RateMeter(history)
+
+    def spawn_filtered(self, record_filter: RecordFilter | None) -> Stats:
+        """A new, empty ``Stats`` with the same settings, geo and clock, counting only matches."""
+        return Stats(
+            **self._config,
+            threshold=self.threshold,
+            geo=self.geo,
+            clock=self._clock,
+            record_filter=record_filter,
+        )
+
+    def _country_index(self, cc: str | None) -> int:
+        i = self._cc_index.get(cc)
+        if i is None:
+            if len(self._cc_codes) >= _MAX_COUNTRIES - 1 and cc is not None:
+                return self._country_index(None)  # only a hostile database has this many codes
+            i = self._cc_index[cc] = len(self._cc_codes)
+            self._cc_codes.append(cc)
+        return i
+
+    # -- ingestion -------------------------------------------------------------------------------
+
+    def update(
+        self,
+        records: Sequence[LogRecord],
+        verdicts: Sequence[Verdict] | None = None,
+        alerts: Sequence[Alert] = (),
+        unparsed: Sequence[Unparsed] = (),
+    ) -> None:
+        """Count one batch: ``verdicts`` parallel to ``records`` (None: unscored), alerts, unparsed.
+
+        Batches of hundreds to thousands of records are the efficient size; any size works.
+        """
+        now = self._clock()
+        if verdicts is not None and len(verdicts) != len(records):
+            raise ValueError(f"{len(verdicts)} verdicts for {len(records)} records")
+        if self.record_filter is not None:
+            records, verdicts, alerts = self._apply_filter(records, verdicts, alerts)
+            unparsed = ()
+        if unparsed:
+            self._count_unparsed(unparsed)
+        n = len(records)
+        self.lines += n + len(unparsed)
+        self.parsed += n
+        nflag = 0
+        hist = None
+        if n:
+            nflag, hist = self._ingest(records, verdicts)
+        if alerts:
+            self._ingest_alerts(alerts)
+        self._rates.add(now, n, nflag, len(alerts), hist)
+
+    def _apply_filter(
+        self,
+        records: Sequence[LogRecord],
+        verdicts: Sequence[Verdict] | None,
+        alerts: Sequence[Alert],
+    ) -> tuple[Sequence[LogRecord], Sequence[Verdict] | None, Sequence[Alert]]:
+        flt = self.record_filter
+        assert flt is not None
+        keep = flt.select(records, verdicts, self.geo.countries(list(map(_get_ip, records))))
+        if len(keep) != len(records):
+            records = [records[i] for i in keep]
+            if verdicts is not None:
+                verdicts = [verdicts[i] for i in keep]
+        geo = self.geo.country
+        return records, verdicts, [a for a in alerts if flt.matches_alert(a, geo(a.ip))]
+
+    def _count_unparsed(self, unparsed: Sequence[Unparsed]) -> None:
+        self.unparsed += len(unparsed)
+        reasons = self._reasons
+        for u in unparsed:
+            reason = u.reason
+            if reason not in reasons and len(reasons) >= _MAX_REASONS:
+                reason = "other"
+            reasons[reason] = reasons.get(reason, 0) + 1
+
+    def _ingest(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict] | None) -> tuple[int, Any]:
+        """Count a non-empty batch; returns (flagged count, score histogram or None).
+
+        All per batch: C-level ``Counter`` passes per column, one sketch merge per table (one
+        dictionary lookup per distinct key, the arithmetic vectorised), numpy scatter-adds into the
+        client-IP table's per-slot columns; only flagged requests get a pass of their own.
+        """
+        n = len(records)
+        # -- simple tables: one C-level count per column
+        for getter, tab in ((_get_path, self._paths), (_get_ua, self._uas), (_get_referer, self._referers)):
+            counts = Counter(map(getter, records))
+            counts.pop(None, None)
+            tab.merge(counts)
+        sta = _ints(map(_get_status, records), n)
+        ok = (sta > 0) & (sta < 1000)
+        if not ok.all():  # None, or beyond what a status can be
+            sta = np.where(ok, sta, 0)
+        st_counts = np.bincount(sta)
+        codes = np.flatnonzero(st_counts[1:]) + 1
+        self._statuses.merge_keys(codes.tolist(), st_counts[codes])
+        if any(map(_get_vhost, records)):
+            vh = Counter(map(_get_vhost, records))
+            vh.pop(None, None)
+            self._vhosts.merge(vh)
+        prec = None  # per request: its port's slot in the port table
+        if any(map(_get_port, records)):
+            parr = _ints(map(_get_port, records), n)
+            pvals, pinv, pcnt = np.unique(parr, return_inverse=True, return_counts=True)
+            real = pvals > 0
+            if real.any():
+                self._ports_seen = True
+                pslots = np.zeros(len(pvals), dtype=np.intp)
+                pslots[real] = self._ports.merge_keys(pvals[real].tolist(), pcnt[real], prune=False)[0]
+                prec = pslots[pinv]
+
+        # -- client IPs: one sketch merge, new IPs get their country, then per-slot scatter-adds
+        table = self._ips
+        cols = table.col
+        ips = list(map(_get_ip, records))
+        ipc = Counter(ips)
+        ipc.pop(None, None)
+        keys = list(ipc)
+        slots, new = table.merge_keys(keys, list(ipc.values()), prune=False)
+        if new:
+            self._place_new_ips([keys[i] for i in new], slots[new])
+        slot_of = dict(zip(keys, slots.tolist(), strict=True))
+        slot_of[None] = 0  # requests without a client IP go to the scratch slot
+        srec = np.fromiter(map(slot_of.__getitem__, ips), dtype=np.intp, count=n)
+        byt = _ints(map(_get_bytes, records), n)
+        np.add.at(cols["bytes"], srec, byt)
+        np.add.at(cols["n4"], srec[(sta >= 400) & (sta < 500)], 1)
+        np.add.at(cols["n5"], srec[(sta >= 500) & (sta < 600)], 1)
+        rec_cc = cols["cci"][srec]
+        self._c_req += np.bincount(rec_cc, minlength=_MAX_COUNTRIES)
+
+        times = np.fromiter(map(_get_time, records), dtype=object, count=n)
+        _first_last(cols, times, srec)
+        keep = self._config["recent"] > 0
+        plain_recs = list(map(_plain, records)) if keep else []
+
+        if verdicts is None:
+            self.unscored += n
+            if keep:
+                self._retain(plain_recs, None)
+            table.prune()
+            self._ports.prune()
+            return 0, None
+
+        # -- scores: flags per the current rule; histograms per IP, country, port and globally
+        self.scored += n
+        plain_vers = list(map(_plain, verdicts)) if keep else []
+        if keep:
+            self._retain(plain_recs, plain_vers)
+        scores = np.fromiter(map(_get_score, verdicts), dtype=np.float64, count=n)
+        np.nan_to_num(scores, copy=False, nan=0.0)
+        thr = self.threshold
+        flags = np.fromiter(map(_get_flagged, verdicts), dtype=np.bool_, count=n) if thr is None else scores >= thr
+        nflag = int(np.count_nonzero(flags))
+        self.flagged_count += nflag
+        np.maximum.at(cols["max"], srec, scores)
+        bins = np.clip(np.floor(scores * SCORE_BINS + 1e-9), 0, SCORE_BINS).astype(np.intp)
+        hist = np.bincount(bins, minlength=_NB)
+        self._score_hist += hist
+        np.add.at(cols["hist"].reshape(-1), srec * _NB + bins, 1)
+        np.add.at(self._c_hist, rec_cc * _NB + bins, 1)
+        if prec is not None:
+            pcols = self._ports.col
+            np.add.at(pcols["hist"].reshape(-1), prec * _NB + bins, 1)
+            if nflag:
+                np.add.at(pcols["flag"], prec[flags], 1)
+        if nflag:
+            np.add.at(cols["flag"], srec[flags], 1)
+            self._c_flag += np.bincount(rec_cc[flags], minlength=_MAX_COUNTRIES)
+            self._ingest_flagged(
+                records, verdicts, np.flatnonzero(flags), srec, scores, bins, sta, byt, times, plain_recs, plain_vers
+            )
+        table.prune()
+        self._ports.prune()
+        return nflag, hist
+
+    def _retain(self, recs: list[tuple[Any, ...]], vers: list[tuple[Any, ...]] | None) -> None:
+        """Keep the batch among the latest ``recent`` requests (dropping whole old batches)."""
+        recent = self._recent
+        recent.append((recs, vers))
+        self._recent_n += len(recs)
+        limit = self._config["recent"]
+        while self._recent_n - len(recent[0][0]) >= limit:
+            self._recent_n -= len(recent.popleft()[0])
+        if self._recent_n > limit:  # trim the oldest batch to the limit
+            old_recs, old_vers = recent[0]
+            cut = self._recent_n - limit
+            recent[0] = (old_recs[cut:], None if old_vers is None else old_vers[cut:])
+            self._recent_n = limit
+
+    def _place_new_ips(self, new_ips: list[str], slots: np.ndarray) -> None:
+        """Country of the IPs that just entered the table, and their count as distinct IPs."""
+        index = self._cc_index
+        ccis = [
+            i if (i := index.get(cc)) is not None else self._country_index(cc)
+            for cc in self.geo.countries(new_ips)
+        ]
+        self._ips.col["cci"][slots] = ccis
+        self._c_distinct.update_pairs(ccis, new_ips)
+
+    def _ingest_flagged(
+        self,
+        records: Sequence[LogRecord],
+        verdicts: Sequence[Verdict],
+        idx: np.ndarray,
+        srec: np.ndarray,
+        scores: np.ndarray,
+        bins: np.ndarray,
+        sta: np.ndarray,
+        byt: np.ndarray,
+        times: np.ndarray,
+        plain_recs: list[tuple[Any, ...]],
+        plain_vers: list[tuple[Any, ...]],
+    ) -> None:
+        """The flagged requests of a batch: ring, categories, possibly succeeded, flagged-IPs table."""
+        cci = self._ips.col["cci"]
+        codes = self._cc_codes
+        ring = self.flagged_ring
+        ips_cats = self._ips.col["cats"]
+        ips_ps = self._ips.col["ps"]
+        fips: list[str | None] = []
+        for i, slot in zip(idx.tolist(), srec[idx].tolist(), strict=True):
+            rec = records[i]
+            ver = verdicts[i]
+            cc = codes[cci[slot]] if slot else self.geo.country(rec[1])
+            ring.append_raw((plain_recs[i], plain_vers[i], cc) if plain_recs else (rec[:], ver[:], cc))
+            fips.append(rec[1])
+            if slot:
+                if ver[2]:
+                    _count_into(ips_cats, slot, ver[2])
+                if ver[4]:
+                    ips_ps[slot] += 1
+            if ver[4]:
+                self.possibly_succeeded += 1
+        # the flagged-IPs table: the same scatter-adds, over the flagged requests only
+        have_ip = np.fromiter((ip is not None for ip in fips), dtype=np.bool_, count=len(fips))
+        if not have_ip.any():
+            return
+        idx = idx[have_ip]
+        fkeys = [ip for ip in fips if ip is not None]
+        sus = self._suspects
+        cols = sus.col
+        fc = Counter(fkeys)
+        keys = list(fc)
+        slots, new = sus.merge_keys(keys, list(fc.values()), prune=False)
+        if new:
+            nk = [keys[i] for i in new]
+            cols["cc"][slots[new]] = np.fromiter(self.geo.countries(nk), dtype=object, count=len(nk))
+        slot_of = dict(zip(keys, slots.tolist(), strict=True))
+        fs = np.fromiter(map(slot_of.__getitem__, fkeys), dtype=np.intp, count=len(fkeys))
+        np.maximum.at(cols["max"], fs, scores[idx])
+        np.add.at(cols["hist"].reshape(-1), fs * _NB + bins[idx], 1)
+        np.add.at(cols["bytes"], fs, byt[idx])
+        fst = sta[idx]
+        np.add.at(cols["n4"], fs[(fst >= 400) & (fst < 500)], 1)
+        np.add.at(cols["n5"], fs[(fst >= 500) & (fst < 600)], 1)
+        _first_last(cols, times[idx], fs)
+        for i, slot in zip(idx.tolist(), fs.tolist(), strict=True):
+            ver = verdicts[i]
+            if ver[2]:
+                _count_into(cols["cats"], slot, ver[2])
+            if ver[4]:
+                cols["ps"][slot] += 1
+        sus.prune()
+
+    def _ingest_alerts(self, alerts: Sequence[Alert]) -> None:
+        geo = self.geo.country
+        ring = self.alert_ring
+        by_ip = self._ip_alerts
+        cap = self._config["capacity"]
+        per_ip = self._config["alerts_per_ip"]
+        for alert in alerts:
+            ring.append(AlertEntry(alert, geo(alert.ip)))
+            self.alert_count += 1
+            for table in (self._ips, self._suspects):
+                slot = table.slot(alert.ip)
+                if slot:
+                    table.col["alerts"][slot] += 1
+                    if alert.categories:
+                        _count_into(table.col["cats"], slot, alert.categories)
+            dq = by_ip.get(alert.ip)
+            if dq is None:
+                dq = by_ip[alert.ip] = deque(maxlen=per_ip)
+                if len(by_ip) > cap:
+                    by_ip.popitem(last=False)
+            else:
+                by_ip.move_to_end(alert.ip)
+            dq.append(alert)
+
+    # -- threshold -------------------------------------------------------------------------------
+
+    def recount(self, threshold: float) -> None:
+        """Re-evaluate every flagged count for a new threshold (see the module docstring).
+
+        Vectorised over the histograms plus one pass over the table rows: about a millisecond.
+        """
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError("threshold must be within [0, 1]")
+        self.threshold = threshold
+        first = threshold_bin(threshold)
+        self.flagged_count = int(self._score_hist[first:].sum())
+        for tab in (self._ips, self._ports):
+            tab.col["flag"][:] = tab.col["hist"][:, first:].sum(axis=1)
+        self._c_flag[:] = self._c_hist.reshape(-1, _NB)[:, first:].sum(axis=1)
+        self._rates.rethreshold(first)
+
+    # -- reading: totals and rates ---------------------------------------------------------------
+
+    def totals(self) -> Totals:
+        """Exact totals."""
+        return Totals(
+            lines=self.lines,
+            parsed=self.parsed,
+            unparsed=self.unparsed,
+            unparsed_by_reason=dict(self._reasons),
+            scored=self.scored,
+            unscored=self.unscored,
+            flagged=self.flagged_count,
+            alerts=self.alert_count,
+            possibly_succeeded=self.possibly_succeeded,
+            threshold=self.threshold,
+        )
+
+    def rates(self, now: float | None = None) -> Rates:
+        """Requests, flagged and alerts per second (see ``RateMeter``)."""
+        now = self._clock() if now is None else now
+        r = self._rates.rate
+        return Rates(
+            requests_1s=r(now, 1),
+            requests_10s=r(now, 10),
+            requests_60s=r(now, 60),
+            flagged_1s=r(now, 1, "flagged"),
+            flagged_10s=r(now, 10, "flagged"),
+            flagged_60s=r(now, 60, "flagged"),
+            alerts_60s=r(now, 60, "alerts"),
+        )
+
+    def history(self, what: str = "requests", seconds: int | None = None, now: float | None = None) -> list[int]:
+        """Per-second counts (``requests``, ``flagged`` or ``alerts``), oldest first, for sparklines."""
+        now = self._clock() if now is None else now
+        return self._rates.series(now, seconds, what)
+
+    # -- reading: tables -------------------------------------------------------------------------
+
+    def _ip_row(self, ip: str, slot: int) -> IPRow:
+        tab = self._ips
+        col = tab.col
+        return IPRow(
+            ip=ip,
+            requests=int(tab.counts[slot]),
+            error=int(tab.errors[slot]),
+            flagged=int(col["flag"][slot]),
+            max_score=float(col["max"][slot]),
+            status_4xx=int(col["n4"][slot]),
+            status_5xx=int(col["n5"][slot]),
+            bytes=int(col["bytes"][slot]),
+            country=self._cc_codes[int(col["cci"][slot])],
+            first_seen=col["first"][slot],
+            last_seen=col["last"][slot],
+            categories=_ranked(col["cats"][slot]),
+            alerts=int(col["alerts"][slot]),
+            possibly_succeeded=int(col["ps"][slot]),
+        )
+
+    def _suspect_flagged(self, slot: int) -> int:
+        first = 0 if self.threshold is None else threshold_bin(self.threshold)
+        return int(self._suspects.col["hist"][slot, first:].sum())
+
+    def _suspect_row(self, ip: str, slot: int) -> IPRow:
+        col = self._suspects.col
+        flagged = self._suspect_flagged(slot)
+        return IPRow(
+            ip=ip,
+            requests=flagged,
+            error=0,
+            flagged=flagged,
+            max_score=float(col["max"][slot]),
+            status_4xx=int(col["n4"][slot]),
+            status_5xx=int(col["n5"][slot]),
+            bytes=int(col["bytes"][slot]),
+            country=col["cc"][slot],
+            first_seen=col["first"][slot],
+            last_seen=col["last"][slot],
+            categories=_ranked(col["cats"][slot]),
+            alerts=int(col["alerts"][slot]),
+            possibly_succeeded=int(col["ps"][slot]),
+        )
+
+    def top_ips(self, n: int = 10) -> list[IPRow]:
+        """Client IPs with the most requests."""
+        return [self._ip_row(ip, slot) for ip, slot in self._ips.top_slots(n)]
+
+    def _flagged_ip_row(self, ip: str, sslot: int) -> IPRow:
+        slot = self._ips.slot(ip)
+        if not slot:  # only its flagged requests are known
+            return self._suspect_row(ip, sslot)
+        r = self._ip_row(ip, slot)
+        col = self._suspects.col
+        return r._replace(
+            flagged=max(r.flagged, self._suspect_flagged(sslot)),
+            max_score=max(r.max_score, float(col["max"][sslot])),
+            categories=r.categories or _ranked(col["cats"][sslot]),
+        )
+
+    def top_flagged_ips(self, n: int = 10) -> list[IPRow]:
+        """Client IPs with the most flagged requests, from a sketch of flagged requests only.
+
+        When the IP is also in the client-IP table its requests and other columns come from
+        there; otherwise ``requests`` counts its flagged requests only.
+        """
+        out = [self._flagged_ip_row(ip, slot) for ip, slot in self._suspects.top_slots(2 * n)]
+        out.sort(key=lambda r: r.flagged, reverse=True)
+        return [r for r in out if r.flagged > 0][:n]
+
+    @staticmethod
+    def _simple(table: TopK[Any], n: int) -> list[KeyCount]:
+        return [KeyCount(k, c, e) for k, c, e in table.top(n)]
+
+    def top_paths(self, n: int = 10) -> list[KeyCount]:
+        """Request paths (without the query) with the most requests."""
+        return self._simple(self._paths, n)
+
+    def top_user_agents(self, n: int = 10) -> list[KeyCount]:
+        """User agents with the most requests."""
+        return self._simple(self._uas, n)
+
+    def top_referers(self, n: int = 10) -> list[KeyCount]:
+        """Referers with the most requests (requests without one are not counted)."""
+        return self._simple(self._referers, n)
+
+    def top_vhosts(self, n: int = 10) -> list[KeyCount]:
+        """Virtual hosts with the most requests."""
+        return self._simple(self._vhosts, n)
+
+    def top_statuses(self, n: int = 10) -> list[KeyCount]:
+        """Status codes with the most requests."""
+        return self._simple(self._statuses, n)
+
+    @property
+    def ports_available(self) -> bool:
+        """Whether any request so far carried a server port."""
+        return self._ports_seen
+
+    @property
+    def ports_hint(self) -> str:
+        """What to show instead of an empty port table (how to log the port); empty if available."""
+        return "" if self._ports_seen else PORTS_HINT
+
+    def top_ports(self, n: int = 10) -> list[PortRow]:
+        """Server ports with the most requests (empty while ``ports_available`` is False)."""
+        tab = self._ports
+        flag = tab.col["flag"]
+        return [
+            PortRow(p, int(tab.counts[s]), int(tab.errors[s]), int(flag[s])) for p, s in tab.top_slots(n)
+        ]
+
+    def top_countries(self, n: int = 10, by: str = "requests") -> list[CountryRow]:
+        """Countries by ``requests``, ``flagged`` or ``distinct_ips``; ties by requests."""
+        k = len(self._cc_codes)
+        req = self._c_req[:k]
+        dc = self._c_distinct
+        if by == "requests":
+            primary = req
+        elif by == "flagged":
+            primary = self._c_flag[:k]
+        elif by == "distinct_ips":
+            primary = np.array([dc.count(i) for i in range(k)], dtype=np.int64)
+        else:
+            raise ValueError(f"unknown sort key {by!r}")
+        present = np.flatnonzero((req > 0) | (self._c_flag[:k] > 0))
+        order = present[np.lexsort((present, -req[present], -primary[present]))][: max(n, 0)]
+        flg = self._c_flag
+        return [
+            CountryRow(cc, country_label(cc), int(req[i]), int(flg[i]), dc.count(i), dc.exact(i))
+            for i, cc in ((i, self._cc_codes[i]) for i in order.tolist())
+        ]
+
+    def table(self, name: str, n: int = 10) -> list[Any]:
+        """Any top table by name: ips, flagged_ips, countries, ports, paths, user_agents, ..."""
+        readers: dict[str, Callable[[int], list[Any]]] = {
+            "ips": self.top_ips,
+            "flagged_ips": self.top_flagged_ips,
+            "countries": self.top_countries,
+            "ports": self.top_ports,
+            "paths": self.top_paths,
+            "user_agents": self.top_user_agents,
+            "referers": self.top_referers,
+            "vhosts": self.top_vhosts,
+            "statuses": self.top_statuses,
+        }
+        reader = readers.get(name)
+        if reader is None:
+            raise ValueError(f"unknown table {name!r} (one of {', '.join(readers)})")
+        return reader(n)
+
+    def error_bounds(self) -> dict[str, tuple[int, float]]:
+        """Per table: ``(floor, guaranteed bound)``; a floor of 0 means every count is exact so far."""
+        tables: dict[str, TopK[Any]] = {
+            "ips": self._ips,
+            "flagged_ips": self._suspects,
+            "paths": self._paths,
+            "user_agents": self._uas,
+            "referers": self._referers,
+            "vhosts": self._vhosts,
+            "statuses": self._statuses,
+            "ports": self._ports,
+        }
+        return {name: (t.floor, t.error_bound) for name, t in tables.items()}
+
+    # -- reading: rings --------------------------------------------------------------------------
+
+    def flagged(self, n: int | None = None) -> list[FlaggedRequest]:
+        """Retained flagged requests, newest first, that pass the current threshold."""
+        thr = self.threshold
+        if thr is None:
+            return self.flagged_ring.newest(n)
+        items = [f for f in self.flagged_ring.newest() if f.verdict.score >= thr]
+        return items if n is None else items[:n]
+
+    def alerts(self, n: int | None = None) -> list[AlertEntry]:
+        """Retained alerts, newest first."""
+        return self.alert_ring.newest(n)
+
+    # -- reading: drill-down ---------------------------------------------------------------------
+
+    def ip_detail(self, ip: str, *, buckets: int = 60) -> IPDetail:
+        """Everything retained about ``ip`` (see ``IPDetail``).
+
+        Its requests come from the latest ``recent`` requests and the flagged ring; a scan of
+        both (a few milliseconds): meant for the drill-down screen, not every table refresh.
+        """
+        slot = self._ips.slot(ip)
+        sslot = self._suspects.slot(ip)
+        iprow = (
+            self._ip_row(ip, slot) if slot else (self._flagged_ip_row(ip, sslot) if sslot else None)
+        )
+        cap = self._config["ip_history"]
+        found: dict[int, tuple[Any, Any]] = {}
+        for recs, vers in reversed(self._recent):  # newest batch first; stop once enough
+            hits = np.flatnonzero(np.fromiter(map(_get_ip, recs), dtype=object, count=len(recs)) == ip)
+            for i in reversed(hits.tolist()):
+                found[id(recs[i])] = (recs[i], None if vers is None else vers[i])
+            if len(found) >= cap:
+                break
+        for rec, ver, _cc in self.flagged_ring.raw():
+            if rec[1] == ip:
+                found.setdefault(id(rec), (rec, ver))
+        pairs = _by_log_time([_decode_pair(p) for p in found.values()])[:cap]
+        recs = [p[0] for p in pairs]
+        uas: dict[str, int] = {}
+        for r in reversed(recs):
+            ua = r.user_agent
+            if ua is not None and (ua in uas or len(uas) < 50):
+                uas[ua] = uas.get(ua, 0) + 1
+        timeline, start, step = _timeline([r.time for r in recs if r.time is not None], buckets)
+        return IPDetail(
+            ip=ip,
+            country=iprow.country if iprow is not None else self.geo.country(ip),
+            row=iprow,
+            requests=pairs,
+            alerts=list(reversed(self._ip_alerts.get(ip, ()))),
+            status_mix=dict(Counter(r.status for r in recs)),
+            paths=Counter(r.path for r in recs if r.path is not None).most_common(50),
+            user_agents=list(uas.items()),
+            timeline=timeline,
+            timeline_start=start,
+            timeline_step=step,
+        )
+
+
+_plain = itemgetter(slice(None))  # a named tuple's fields as a plain tuple, in C
+_make_record = LogRecord._make
+_make_verdict = Verdict._make
+
+
+def _decode_pair(pair: tuple[Any, Any]) -> tuple[LogRecord, Verdict | None]:
+    rec, ver = pair
+    return _make_record(rec), (None if ver is None else _make_verdict(ver))
+
+
+def _decode_flagged(item: tuple[Any, Any, str | None]) -> FlaggedRequest:
+    return FlaggedRequest(_make_record(item[0]), _make_verdict(item[1]), item[2])
+
+
+def _count_into(col: np.ndarray, slot: int, names: Iterable[str]) -> None:
+    """Add one to each name in the {name: count} dict at ``col[slot]`` (created on first use)."""
+    counts = col[slot]
+    if counts is None:
+        counts = col[slot] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+
+
+def _ints(values: Iterable[int | None], n: int) -> np.ndarray:
+    """An int64 array of ``values`` with None as 0 (in C); values beyond int64 also become 0."""
+    vals = list(values)
+    try:
+        return np.fromiter(map(_ZERO, vals, vals), dtype=np.int64, count=n)
+    except (OverflowError, TypeError, ValueError):  # a number too large, or not a number at all
+        return np.fromiter(
+            (v if isinstance(v, int) and -(2**62) < v < 2**62 else 0 for v in vals), dtype=np.int64, count=n
+        )
+
+
+def _first_last(cols: dict[str, np.ndarray], times: np.ndarray, slots: np.ndarray) -> None:
+    """Per slot: last seen = the time of its latest request here; first seen, if not set yet."""
+    timed = np.not_equal(times, None)  # type: ignore[call-overload]
+    pos = np.flatnonzero(timed)
+    if not len(pos):
+        return
+    ts = slots[pos]
+    size = len(cols["last"])
+    last = np.full(size, -1, dtype=np.intp)
+    np.maximum.at(last, ts, pos)
+    seen = np.flatnonzero(last >= 0)
+    cols["last"][seen] = times[last[seen]]
+    unset = seen[np.equal(cols["first"][seen], None)]  # type: ignore[call-overload]
+    if len(unset):
+        first = np.full(size, len(times), dtype=np.intp)
+        np.minimum.at(first, ts, pos)
+        cols["first"][unset] = times[first[unset]]
+
+
+def _ranked(counts: dict[str, int] | None) -> tuple[str, ...]:
+    """Keys of a count dict, most frequent first."""
+    return tuple(sorted(counts, key=counts.__getitem__, reverse=True)) if counts else ()
+
+
+def _by_log_time(pairs: list[tuple[LogRecord, Verdict | None]]) -> list[tuple[LogRecord, Verdict | None]]:
+    """Newest first by log time (then file and line); records without a time go last."""
+    timed = [p for p in pairs if p[0].time is not None]
+    untimed = [p for p in pairs if p[0].time is None]
+    with contextlib.suppress(TypeError):  # naive and aware times mixed: keep ingestion order
+        timed.sort(key=lambda p: (p[0].time, p[0].file, p[0].line), reverse=True)
+    untimed.sort(key=lambda p: (p[0].file, p[0].line), reverse=True)
+    return timed + untimed
+
+
+def _timeline(times: Iterable[datetime], buckets: int) -> tuple[list[int], datetime | None, float]:
+    """Counts of ``times`` in equal buckets from the first to the last (at most ``buckets``)."""
+    times = list(times)
+    if not times or buckets < 1:
+        return [], None, 0.0
+    try:
+        times.sort()
+        start = times[0]
+        span = (times[-1] - start).total_seconds()
+    except TypeError:  # naive and aware times mixed: cannot order them
+        return [], None, 0.0
+    step = max(1.0, span / buckets)
+    used = min(buckets, int(span // step) + 1)
+    out = [0] * used
+    for t in times:
+        out[min(used - 1, int((t - start).total_seconds() // step))] += 1
+    return out, start, step
