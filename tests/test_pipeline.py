@@ -46,3 +46,14 @@ def test_fixed_format_never_holds() -> None:
     pipe = Pipeline(log_format="common")
     done = pipe.process(raws("a.log", [b"junk"]))
     assert len(done.unparsed) == 1 and pipe.held_lines == 0
+
+
+def test_lenient_pipeline_counts_undetectable_lines_as_unparsed_and_keeps_going() -> None:
+    messages: list[str] = []
+    pipe = Pipeline(strict=False, on_message=messages.append)
+    junk = [b"Nov 21 sshd[1]: Accepted %d" % i for i in range(60)]
+    done = pipe.process(raws("auth.log", junk))
+    assert len(done.unparsed) == 60 and all("unknown log format" in u.reason for u in done.unparsed)
+    assert any("no known log format" in m for m in messages)
+    later = pipe.process(raws("auth.log", [COMBINED], start=61))
+    assert len(later.records) == 1 and pipe.format_names == ["combined"]

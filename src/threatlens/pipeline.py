@@ -53,6 +53,7 @@ class Pipeline:
         detection: DetectionLike | None = None,
         stats: Any | None = None,
         on_message: Callable[[str], None] | None = None,
+        strict: bool = True,
     ) -> None:
         self.log_format = log_format
         self.detection = detection
@@ -63,6 +64,10 @@ class Pipeline:
             self._fixed = get_parser(log_format, nginx_conf=nginx_conf)
         self._parsers: dict[str, LineParser] = {}
         self._held: dict[str, list[RawLine]] = {}
+        #: strict: a file whose format cannot be detected raises ``UnknownFormatError`` (scan stops with
+        #: the message); not strict: its lines become unparsed ("unknown log format") and detection is
+        #: tried again on the lines that follow (the live monitor keeps running).
+        self.strict = strict
 
     def parser_for(self, file: str) -> LineParser | None:
         """The parser in use for ``file`` (``None`` while auto-detection waits for lines)."""
@@ -105,7 +110,15 @@ class Pipeline:
                 lines = held + lines
             if not lines:
                 continue
-            parser = self._resolve(file, lines, final)
+            try:
+                parser = self._resolve(file, lines, final)
+            except UnknownFormatError as exc:
+                if self.strict:
+                    raise
+                self.on_message(str(exc))
+                reason = "unknown log format (see --log-format)"
+                out.results.extend(Unparsed(r.data, reason, r.file, r.line, r.offset) for r in lines)
+                continue
             if parser is None:
                 self._held[file] = lines
                 continue

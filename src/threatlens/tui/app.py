@@ -461,7 +461,8 @@ def make_app(
     threshold = opts.threshold if opts.threshold is not None else 0.5
     live = LiveStats(country=country, threshold=threshold, clock=clock)
     if pipeline is None:
-        pipeline = Pipeline(log_format=opts.log_format, nginx_conf=opts.nginx_conf, detection=None, stats=live)
+        pipeline = Pipeline(log_format=opts.log_format, nginx_conf=opts.nginx_conf, detection=None, stats=live,
+                            strict=False)
     else:
         pipeline.stats = live
     if detection is None:

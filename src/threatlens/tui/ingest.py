@@ -15,8 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from threatlens.parsers.detect import UnknownFormatError
-from threatlens.parsers.record import RawLine, Unparsed
+from threatlens.parsers.record import RawLine
 from threatlens.pipeline import Pipeline
 from threatlens.tui.live import LiveStats
 from threatlens.tui.options import MonitorOptions
@@ -27,7 +26,6 @@ OnNote = Callable[[str, str], None]
 OnProgress = Callable[[int, int, str], None]
 #: Lines waiting for format detection are flushed after this long without new lines.
 HELD_FLUSH_AFTER = 1.0
-UNKNOWN_FORMAT = "unknown log format (use --log-format)"
 
 
 def startup_hint(options: MonitorOptions) -> str:
@@ -97,18 +95,7 @@ class Ingestor:
         return Follower(opts.paths, **kwargs)
 
     def _process(self, batch: Sequence[RawLine], final: bool = False) -> None:
-        pipeline = self.pipeline
-        held = {f: list(v) for f, v in getattr(pipeline, "_held", {}).items()}
-        try:
-            pipeline.process(batch, final=final)
-        except UnknownFormatError as exc:
-            lost = [raw for lines in held.values() for raw in lines] + list(batch)
-            self.on_note(f"{exc}", "error")
-            unparsed = [Unparsed(r.data, UNKNOWN_FORMAT, r.file, r.line, r.offset) for r in lost]
-            self.live.update([], None, [], unparsed)
-            inner = getattr(pipeline, "_held", None)
-            if isinstance(inner, dict):
-                inner.clear()
+        self.pipeline.process(batch, final=final)
 
     def progress_text(self) -> str:
         """``reading existing content 42%`` while a --from-start read is under way."""
