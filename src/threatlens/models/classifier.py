@@ -1,0 +1,415 @@
+"""The per-request scorer: a trained payload model plus evidence and the site's own context.
+
+:class:`RequestScorer` turns each :class:`~threatlens.parsers.record.LogRecord` into a
+:class:`~threatlens.models.verdict.Verdict`. Its parts, combined by noisy-OR:
+
+* the **payload model** (logistic regression on hashed character n-grams and numeric features of
+  the decoded query and of the decoded path, see :mod:`threatlens.models.features`), calibrated so
+  that its decision threshold maps to score 0.5; unambiguous attack fragments (``union select``,
+  ``<script``, ``../../etc/passwd``) raise the score to at least 0.9;
+* **probe evidence**: sensitive files, web-shell names and software-specific paths, weighed by the
+  :class:`~threatlens.models.site_context.SiteContext` (a probe the site answered 4xx and never
+  serves is hostile; a path it does serve is not);
+* **protocol evidence**: odd methods (``PROPFIND``, ``CONNECT``, ``TRACE``...), proxy-style targets,
+  garbage request lines;
+* **agent evidence**: attack tools (strong) and bad bots (weak) by user agent, payloads in the
+  user agent or referer.
+
+Scoring is vectorised (one ``predict_proba`` per batch for the targets not seen before) and
+cached per ``(method, path, query)``, per user agent and per referer, each cache bounded.
+The model loads only through :func:`skops.io.load` with a fixed allowlist of types.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from threatlens.models.dataset import PLAIN_PATH, PLAIN_QUERY, path_text, query_text
+from threatlens.models.features import N_HASH, unit_parts
+from threatlens.models.normalize import normalise
+from threatlens.models.signatures import PathHit, agent_evidence, path_hits, payload_evidence
+from threatlens.models.site_context import SiteContext
+from threatlens.models.verdict import Verdict
+from threatlens.parsers.record import LogRecord
+
+#: File names of the shipped model and its description, inside this package.
+MODEL_FILE = "threatlens-model.skops"
+INFO_FILE = "model.json"
+#: The only non-default types a model file may contain. Anything else is refused before loading.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "numpy.float64",
+    "numpy.float32",
+    "numpy.int64",
+    "numpy.ndarray",
+    "numpy.dtype",
+    "builtins.dict",
+    "builtins.list",
+    "builtins.str",
+    "builtins.float",
+    "builtins.int",
+)
+#: Model file format this code reads.
+FORMAT = 1
+#: Bound of each cache (entries); past it the oldest quarter is dropped (the target cache may hold
+#: one batch more until the next batch starts).
+CACHE_SIZE = 200_000
+#: Score of each kind of evidence (before noisy-OR combination).
+W_STRONG_PAYLOAD = 0.9
+W_HARD_SENSITIVE = 0.9
+W_PROBE = 0.8
+W_WEBSHELL = 0.85
+W_SCANNER_AGENT = 0.95
+W_BAD_BOT = 0.15
+W_ODD_METHOD = 0.75
+W_GARBAGE = 0.9
+W_WRITE_UNSERVED = 0.55
+
+_WEIRD_METHODS = frozenset({"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH",
+                            "CONNECT", "TRACE", "TRACK", "DEBUG", "MKCALENDAR", "REPORT", "ACL", "BIND"})
+_ALWAYS_BAD_METHODS = frozenset({"CONNECT", "TRACE", "TRACK", "DEBUG"})
+_WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+_METHOD_OK = re.compile(r"[A-Z]{3,12}")
+#: Raw texts with none of these need no model (the benign fast path for user agents and referers).
+_SUSPECT_AGENT = re.compile(r"[<>'\"`$|{}]|\\(?!x[0-9a-f]{2})|\(\s*\)\s*\{|%[0-9a-fA-F]{2}|\.\./|"
+                            r"\b(?:select|union|sleep)\b",
+                            re.IGNORECASE)
+#: Logic words glued to digits (``1and1=1``) make a query of plain characters worth a look.
+_GLUED_LOGIC = re.compile(r"\d(?:and|or|xor|div)|(?:and|or|xor|div)\d")
+_SUSPECT_REFERER = re.compile(r"[<>'\"`$|{}]|\\(?!x[0-9a-f]{2})|%(?:27|22|3c|3e|00|60|7b|24)|\.\./", re.IGNORECASE)
+
+
+class _Target(NamedTuple):
+    """Context-independent facts about one ``(method, path, query)``."""
+
+    score: float  # payload and protocol evidence, already combined
+    categories: tuple[str, ...]
+    reasons: tuple[str, ...]
+    hits: tuple[PathHit, ...]  # probe/sensitive/web-shell names, weighed by site context per record
+    write: bool  # POST/PUT/... (weighed by site context)
+    verdict: Verdict | None  # the constant verdict when nothing depends on context
+
+
+class _Extra(NamedTuple):
+    """Evidence from the user agent or referer."""
+
+    score: float
+    category: str
+    reason: str
+
+
+def calibrate(p: np.ndarray, raw_threshold: float) -> np.ndarray:
+    """Map raw model probabilities so that ``raw_threshold`` becomes 0.5 (monotone, piecewise linear)."""
+    t = min(max(raw_threshold, 1e-6), 1 - 1e-6)
+    return np.where(p < t, 0.5 * p / t, 0.5 + 0.5 * (p - t) / (1 - t))
+
+
+def _noisy_or(scores: Sequence[float]) -> float:
+    keep = 1.0
+    for s in scores:
+        keep *= 1.0 - s
+    return 1.0 - keep
+
+
+def _trim(cache: dict[Any, Any], cap: int) -> None:
+    """Drop the oldest entries of ``cache`` until it holds three quarters of ``cap``."""
+    excess = len(cache) - (cap - cap // 4)
+    if len(cache) > cap and excess > 0:
+        for key in list(cache)[:excess]:
+            del cache[key]
+
+
+def shipped_model_path() -> Path:
+    """Path of the model shipped inside the package."""
+    return Path(str(resources.files("threatlens.models").joinpath(MODEL_FILE)))
+
+
+def load_model_file(path: str | Path) -> dict[str, Any]:
+    """Load a model file safely: refuse any type outside :data:`TRUSTED_TYPES` (``ValueError``)."""
+    import skops.io as sio
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"model file not found: {p}")
+    try:
+        untrusted = sio.get_untrusted_types(file=p)
+    except Exception as exc:
+        raise ValueError(f"{p}: not a readable skops model file ({exc.__class__.__name__})") from exc
+    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if refused:
+        raise ValueError(f"{p}: refusing to load a model containing unexpected types: {', '.join(refused)}")
+    obj = sio.load(p, trusted=list(TRUSTED_TYPES))
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT or "payload" not in obj:
+        raise ValueError(f"{p}: not a ThreatLens model (format {FORMAT} expected)")
+    return obj
+
+
+class RequestScorer:
+    """Score requests; ``threshold`` may be changed live, ``default_threshold`` is the model's."""
+
+    def __init__(self, model: dict[str, Any], info: dict[str, Any] | None = None,
+                 *, threshold: float | None = None, cache_size: int = CACHE_SIZE) -> None:
+        self._model = model["payload"]
+        self._raw_threshold = float(model["raw_threshold"])
+        coef = np.asarray(self._model.coef_, dtype=np.float64).ravel()
+        if coef.shape[0] <= N_HASH:
+            raise ValueError("model does not match this version's features; retrain it")
+        self._coef_grams = coef[:N_HASH]
+        self._coef_numeric = coef[N_HASH:]
+        self._intercept = float(np.asarray(self._model.intercept_).ravel()[0])
+        self.info: dict[str, Any] = dict(info or {})
+        self.default_threshold = float(self.info.get("threshold", model.get("threshold", 0.5)))
+        self.threshold = self.default_threshold if threshold is None else float(threshold)
+        self.context = SiteContext()
+        self.cache_size = cache_size
+        self._targets: dict[tuple[str | None, str | None, str | None], _Target] = {}
+        self._agents: dict[str | None, _Extra | None] = {None: None}
+        self._referers: dict[str | None, _Extra | None] = {None: None}
+        #: (target key, user agent, referer) -> verdict, for targets whose verdict needs no context
+        self._combos: dict[tuple[Any, str | None, str | None], Verdict] = {}
+        self._verdict_threshold = self.threshold
+        self.hits = 0
+        self.misses = 0
+
+    # -- loading ------------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, *, threshold: float | None = None) -> RequestScorer:
+        """Load a model file (``None``: the shipped one) and the ``model.json`` beside it, if any."""
+        p = shipped_model_path() if path is None else Path(path)
+        model = load_model_file(p)
+        info_path = p.with_name(INFO_FILE) if path is None else p.with_suffix(".json")
+        if path is not None and not info_path.exists() and p.with_name(INFO_FILE).exists():
+            info_path = p.with_name(INFO_FILE)
+        info: dict[str, Any] = {}
+        if info_path.exists():
+            try:
+                info = json.loads(info_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                info = {}
+        if not info or info.get("model_file", p.name) != p.name:
+            info = {"threshold": model.get("threshold", 0.5), "version": model.get("version", "unknown")}
+        return cls(model, info, threshold=threshold)
+
+    # -- model --------------------------------------------------------------------------------------
+
+    def payload_scores(self, texts: Sequence[str], kinds: Sequence[str]) -> np.ndarray:
+        """Calibrated payload-model scores (0.5 = the model's threshold) of normalised units."""
+        if not texts:
+            return np.zeros(0)
+        grams, numeric = unit_parts(texts, kinds)
+        # the logistic regression's decision function, without predict_proba's per-call validation
+        z = grams @ self._coef_grams + numeric @ self._coef_numeric + self._intercept
+        raw = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+        return calibrate(raw, self._raw_threshold)
+
+    def _build_targets(self, keys: list[tuple[str | None, str | None, str | None]]) -> None:
+        texts: list[str] = []
+        kinds: list[str] = []
+        owners: list[int] = []
+        prepared = []
+        for i, (_method, path, query) in enumerate(keys):
+            pt = path_text(path)
+            qt = query_text(query)
+            prepared.append((pt, qt))
+            if qt and not (PLAIN_QUERY.fullmatch(qt) and not _GLUED_LOGIC.search(qt)):
+                texts.append(qt)
+                kinds.append("query")
+                owners.append(i)
+            if pt and not PLAIN_PATH.fullmatch(pt):
+                texts.append(pt)
+                kinds.append("path")
+                owners.append(i)
+        scores = self.payload_scores(texts, kinds)
+        best = [0.0] * len(keys)
+        which = [""] * len(keys)
+        for owner, kind, text, s in zip(owners, kinds, texts, scores.tolist(), strict=True):
+            if s > best[owner]:
+                best[owner] = s
+                which[owner] = f"{kind}: {text}"
+        for i, key in enumerate(keys):
+            self._targets[key] = self._make_target(key, prepared[i], best[i], which[i])
+
+    def _make_target(self, key: tuple[str | None, str | None, str | None], prepared: tuple[str, str],
+                     ml: float, ml_text: str) -> _Target:
+        method, path, _query = key
+        pt, qt = prepared
+        parts = [ml]
+        cats: list[str] = []
+        reasons: list[str] = []
+        for text in (qt, pt):
+            for ev in payload_evidence(text):
+                if ev.category not in cats:
+                    cats.append(ev.category)
+                    reasons.append(ev.reason)
+                if ev.strong:
+                    parts.append(W_STRONG_PAYLOAD)
+        if ml >= 0.5 and not cats:
+            cats.append("other")
+            reasons.append(f"unusual {ml_text[:50]}")
+        if method is None or not _METHOD_OK.fullmatch(method):
+            parts.append(W_GARBAGE)
+            cats.append("protocol_abuse")
+            shown = (method or "")[:20].encode("unicode_escape", "replace").decode("ascii", "replace")
+            reasons.append(f"malformed request line {shown!r}" if method else "empty request line")
+        elif method in _WEIRD_METHODS:
+            parts.append(W_ODD_METHOD if method in _ALWAYS_BAD_METHODS else W_ODD_METHOD * 0.6)
+            cats.append("protocol_abuse")
+            reasons.append(f"{method} method")
+        if path is not None and not path.startswith("/") and path != "*":
+            parts.append(W_GARBAGE if path.lower().startswith(("http:", "https:")) or ":" in path else 0.6)
+            if "protocol_abuse" not in cats:
+                cats.append("protocol_abuse")
+            reasons.append("proxy-style target" if ":" in path else "target without leading /")
+        hits = tuple(path_hits(pt)) if pt else ()
+        score = _noisy_or(parts)
+        write = method in _WRITE_METHODS
+        verdict = None
+        if not hits and not write:
+            verdict = Verdict(round(score, 4), score >= self._verdict_threshold, tuple(cats), tuple(reasons[:4]),
+                              False)
+        return _Target(score, tuple(cats), tuple(reasons[:4]), hits, write, verdict)
+
+    def _extra(self, text: str, *, agent: bool) -> _Extra | None:
+        parts: list[_Extra] = []
+        if agent:
+            ev = agent_evidence(text)
+            if ev is not None:
+                parts.append(_Extra(W_SCANNER_AGENT if ev.strong else W_BAD_BOT, ev.category, ev.reason))
+        suspect = (_SUSPECT_AGENT if agent else _SUSPECT_REFERER).search(text)
+        norm = normalise(text, plus=not agent) if suspect else ""
+        evs = payload_evidence(norm) if suspect else []
+        if evs:  # the model never saw agents or referers as benign text: it only weighs a known fragment
+            where = "user agent" if agent else "referer"
+            s = float(self.payload_scores([norm], ["query"])[0])
+            strong = [e for e in evs if e.strong]
+            if strong:
+                s = max(s, W_STRONG_PAYLOAD)
+            if s >= 0.3 or strong:
+                ev0 = (strong or evs)[0]
+                parts.append(_Extra(s, ev0.category, f"{ev0.reason} in {where}"))
+        if not parts:
+            return None
+        best = max(parts, key=lambda e: e.score)
+        return _Extra(_noisy_or([p.score for p in parts]), best.category,
+                      "; ".join(p.reason for p in sorted(parts, key=lambda e: -e.score)))
+
+    # -- scoring ------------------------------------------------------------------------------------
+
+    def clear_cache(self) -> None:
+        """Forget cached verdicts (needed after the threshold changes)."""
+        self._targets.clear()
+        self._combos.clear()
+        self._agents = {None: None}
+        self._referers = {None: None}
+
+    def score(self, records: Sequence[LogRecord]) -> list[Verdict]:
+        """Score a batch of records in order.
+
+        The site context learns from the whole batch first (what the site serves is a property
+        of the site, not of the order of a few hundred lines), then each record is judged.
+        """
+        if self.threshold != self._verdict_threshold:
+            self._verdict_threshold = self.threshold
+            self._targets.clear()
+            self._combos.clear()
+        targets = self._targets
+        if len(targets) > self.cache_size:  # trimmed between batches, so a batch's own entries stay
+            _trim(targets, self.cache_size)
+        keys = [(r.method, r.path, r.query) for r in records]
+        missing = {k: None for k in keys if k not in targets}
+        if missing:
+            self.misses += len(missing)
+            self._build_targets(list(missing))
+        self.hits += len(records) - len(missing)
+        ctx = self.context
+        ctx.observe_batch(records)
+        agents = self._agents
+        referers = self._referers
+        combos = self._combos
+        unusual = ctx.unusual_size
+        paths_get = ctx.paths_get
+        out: list[Verdict] = []
+        append = out.append
+        for r, key in zip(records, keys, strict=True):
+            t = targets[key]
+            ua = r.user_agent
+            a = agents.get(ua, False)
+            if a is False:
+                a = agents[ua] = self._extra(ua, agent=True) if ua else None
+                if len(agents) > self.cache_size:
+                    _trim(agents, self.cache_size)
+            ref = r.referer
+            f = referers.get(ref, False)
+            if f is False:
+                f = referers[ref] = self._extra(ref, agent=False) if ref else None
+                if len(referers) > self.cache_size:
+                    _trim(referers, self.cache_size)
+            v = t.verdict
+            if v is None or a is not None or f is not None:
+                if v is None:  # depends on what the site serves and how it answered
+                    status = r.status
+                    st = paths_get(r.path)
+                    served = st is not None and st[0] > (1 if status is not None and 200 <= status < 400 else 0)
+                    ckey: tuple[Any, ...] = (key, ua, ref, status, served)
+                else:
+                    served = False
+                    ckey = (key, ua, ref)
+                v = combos.get(ckey)
+                if v is None:
+                    v = combos[ckey] = self._finish(r, t, a, f, served)
+                    if len(combos) > self.cache_size:
+                        _trim(combos, self.cache_size)
+            if v.flagged:
+                status = r.status
+                if (status is not None and 200 <= status < 300) or unusual(r.path, r.bytes):
+                    v = v._replace(possibly_succeeded=True)
+            append(v)
+        return out
+
+    def _finish(self, r: LogRecord, t: _Target, a: _Extra | None, f: _Extra | None, served_before: bool) -> Verdict:
+        """Combine a target's evidence with site context, agent and referer (``possibly_succeeded`` unset)."""
+        parts = [t.score]
+        cats = list(t.categories)
+        reasons = list(t.reasons)
+        status = r.status or 0
+        ok = 200 <= status < 300
+        error = 400 <= status < 500
+        for hit in t.hits:
+            if hit.kind == "hard":
+                s = W_HARD_SENSITIVE
+            elif hit.kind == "webshell":
+                s = 0.3 if served_before else (W_WEBSHELL if error else 0.6 if ok else 0.3)
+            elif error and not served_before:
+                s = W_PROBE if hit.kind == "probe" else W_PROBE * 0.95
+            else:
+                s = 0.15
+            parts.append(s)
+            if hit.category not in cats:
+                cats.append(hit.category)
+            if hit.kind == "probe" and s >= 0.5:
+                reasons.append(f"{hit.reason} on a site that does not serve it")
+            else:
+                reasons.append(hit.reason)
+        if t.write and error and not served_before and not t.hits:
+            parts.append(W_WRITE_UNSERVED)
+            cats.append("other")
+            reasons.append(f"{r.method} to a path the site does not serve")
+        for extra in (a, f):
+            if extra is not None:
+                parts.append(extra.score)
+                if extra.category not in cats:
+                    cats.append(extra.category)
+                reasons.append(extra.reason)
+        score = _noisy_or(parts)
+        flagged = score >= self._verdict_threshold
+        if not flagged and score < 0.3:
+            cats = [c for c in cats if c != "other"]
+        return Verdict(round(score, 4), flagged, tuple(dict.fromkeys(cats)), tuple(reasons[:4]), False)

@@ -1,0 +1,91 @@
+"""Cut a byte stream into ``RawLine`` objects, keeping line numbers, offsets and a partial tail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import accumulate, count
+
+from threatlens.parsers.record import RawLine
+
+Notify = Callable[[str, str], None]
+
+#: Longest line kept whole; a longer one is delivered in pieces that share its line number.
+DEFAULT_MAX_LINE_BYTES = 1 << 20
+
+
+class LineAssembler:
+    r"""Turn consecutive chunks of one source into complete lines.
+
+    ``pos`` is the offset of the next byte to be fed, ``line`` the number of the last
+    complete line. A line split across chunks is held back until its ``\n`` arrives (or
+    until :meth:`flush`). A line longer than ``max_line_bytes`` is delivered in pieces of
+    that size, all carrying the same line number, so memory stays bounded.
+    """
+
+    __slots__ = ("_notify", "_split_noted", "line", "max_line_bytes", "name", "partial", "pos")
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        pos: int = 0,
+        line: int = 0,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        notify: Notify | None = None,
+    ) -> None:
+        self.name = name
+        self.pos = pos
+        self.line = line
+        self.partial = b""
+        self.max_line_bytes = max_line_bytes
+        self._notify = notify
+        self._split_noted = False
+
+    @property
+    def partial_start(self) -> int:
+        """Offset of the first byte of the held-back partial line."""
+        return self.pos - len(self.partial)
+
+    def feed(self, data: bytes) -> list[RawLine]:
+        """Add ``data`` and return the lines it completes."""
+        buf = self.partial + data if self.partial else data
+        start = self.pos - len(self.partial)
+        self.pos += len(data)
+        parts = buf.split(b"\n")
+        rest = parts.pop()
+        name = self.name
+        if parts:
+            first = self.line + 1
+            offsets = accumulate([len(p) + 1 for p in parts], initial=start)
+            lines = [
+                RawLine(name, n, o, p[:-1] if p[-1:] == b"\r" else p) for n, o, p in zip(count(first), offsets, parts)
+            ]
+            self.line += len(parts)
+        else:
+            lines = []
+        if len(rest) >= self.max_line_bytes:
+            lines.append(RawLine(name, self.line + 1, self.pos - len(rest), rest))
+            if not self._split_noted and self._notify is not None:
+                self._split_noted = True
+                self._notify(
+                    "warning",
+                    f"{name}: line {self.line + 1} is longer than {self.max_line_bytes} bytes; "
+                    "delivered in pieces that share its line number",
+                )
+            rest = b""
+        self.partial = rest
+        return lines
+
+    def skip(self, nbytes: int) -> None:
+        """Advance past ``nbytes`` that are not log data (only valid with no partial line held)."""
+        self.pos += nbytes
+
+    def flush(self) -> RawLine | None:
+        """Return the held-back partial line as a complete line (source ended or went away)."""
+        if not self.partial:
+            return None
+        data = self.partial[:-1] if self.partial[-1:] == b"\r" else self.partial
+        self.line += 1
+        raw = RawLine(self.name, self.line, self.pos - len(self.partial), data)
+        self.partial = b""
+        return raw
