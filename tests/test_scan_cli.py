@@ -143,3 +143,42 @@ def test_jsonl_has_country_and_port(capsys: pytest.CaptureFixture[str]) -> None:
     rows = scan_jsonl(capsys, str(SAMPLES / "vhost_combined.log"))
     assert {r["port"] for r in rows} == {80, 443}
     assert sum(1 for r in rows if r["country"] == "US") > 100
+
+
+def _wait_for_lines(path: Path, n: int, timeout: float = 30.0) -> list[dict]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+        if len(rows) >= n:
+            return rows
+        time.sleep(0.05)
+    raise AssertionError(f"expected {n} lines in {path}, got {path.read_text()!r}")
+
+
+def test_follow_through_rotation_then_ctrl_c(tmp_path: Path) -> None:
+    import signal
+
+    src = (SAMPLES / "combined.log").read_bytes().splitlines(keepends=True)
+    log, out = tmp_path / "access.log", tmp_path / "out.jsonl"
+    log.write_bytes(b"".join(src[:3]))
+    with out.open("wb") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "threatlens", "scan", "--follow", "--from-start", "--no-detect",
+                                 "-o", "jsonl", str(log)], stdout=sink, stderr=subprocess.PIPE)
+        try:
+            _wait_for_lines(out, 3)
+            with log.open("ab") as fh:
+                fh.write(b"".join(src[3:6]))
+            _wait_for_lines(out, 6)
+            log.rename(tmp_path / "access.log.1")  # logrotate's default: rename, then create
+            log.write_bytes(b"".join(src[6:8]) + src[8].rstrip(b"\n"))  # last line without newline
+            _wait_for_lines(out, 8)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+    rows = _wait_for_lines(out, 9)
+    assert proc.returncode == 0 and b"Traceback" not in err
+    assert [r["line"] for r in rows] == [1, 2, 3, 4, 5, 6, 1, 2, 3]
+    assert [r["ip"] for r in rows] == [line.split(b" ")[0].decode() for line in src[:9]]

@@ -196,9 +196,15 @@ def _follow(args: argparse.Namespace, pipeline: Pipeline, writer: Writer, export
     start = "start" if args.from_start else "end"
     follower = Follower(files, start=start, backfill=args.backfill, poll=args.poll,
                         on_message=lambda level, text: ui.info(text))
-    with follower:
-        for batch in follower.batches():
-            _emit(pipeline.process(batch), writer, exports)
+    try:
+        with follower:
+            for batch in follower.batches():
+                _emit(pipeline.process(batch), writer, exports)
+    except KeyboardInterrupt:
+        pass  # stop() has run: it read what was in the files and queued any unfinished last line
+    while (batch := follower.get_batch(0)) is not None and batch:
+        _emit(pipeline.process(batch), writer, exports)
+    _emit(pipeline.process([], final=True), writer, exports)
 
 
 def _emit(done: Processed, writer: Writer, exports: _Exports) -> None:
