@@ -17,3 +17,10 @@ def shared_data() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"../shared/data is absent ({SHARED}): this test needs the team data set")
     return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read or write the developer's ~/.config/threatlens (config, allowlist, baseline)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+    monkeypatch.delenv("THREATLENS_GEOIP_DB", raising=False)

@@ -182,3 +182,26 @@ def test_follow_through_rotation_then_ctrl_c(tmp_path: Path) -> None:
     assert proc.returncode == 0 and b"Traceback" not in err
     assert [r["line"] for r in rows] == [1, 2, 3, 4, 5, 6, 1, 2, 3]
     assert [r["ip"] for r in rows] == [line.split(b" ")[0].decode() for line in src[:9]]
+
+
+def test_config_file_allowlist_and_defaults_apply_to_scan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "a.log"
+    log.write_text(
+        '203.0.113.9 - - [21/Nov/2026:10:00:00 +0000] "GET /item?id=1%27%20UNION%20SELECT%20password%20FROM%20users-- '
+        'HTTP/1.1" 200 5 "-" "sqlmap/1.7"\n'
+        '198.51.100.4 - - [21/Nov/2026:10:00:01 +0000] "GET /item?id=1%27%20UNION%20SELECT%20password%20FROM%20users-- '
+        'HTTP/1.1" 200 5 "-" "sqlmap/1.7"\n')
+    conf = tmp_path / "config.toml"
+    conf.write_text('log_format = "combined"\nallowlist = ["203.0.113.0/24"]\n')
+    assert main(["scan", "--config", str(conf), "-o", "jsonl", str(log)]) == 0
+    captured = capsys.readouterr()
+    rows = [json.loads(x) for x in captured.out.splitlines()]
+    requests = {r["ip"]: r for r in rows if r["type"] == "request"}
+    assert requests["198.51.100.4"]["flagged"] is True
+    assert requests["203.0.113.9"]["flagged"] is False and "allowlisted" in requests["203.0.113.9"]["reasons"]
+    assert "auto-detected" not in captured.err  # the config's log_format was used
+    bad = tmp_path / "bad.toml"
+    bad.write_text("threshold = 'high'\n")
+    out = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--config", str(bad), str(log)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "bad.toml:1" in out.stderr

@@ -38,8 +38,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "exit status: 0 done, 2 bad arguments or unreadable input, 130 interrupted",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="log file, .gz archive, or - for stdin")
+    p.add_argument("--config", metavar="FILE",
+                   help="config file for defaults and the allowlist (default ~/.config/threatlens/config.toml)")
     fmt = p.add_argument_group("log format")
-    fmt.add_argument("--log-format", default="auto", metavar="FORMAT",
+    fmt.add_argument("--log-format", default=None, metavar="FORMAT",
                      help=f"auto (default), a preset ({', '.join(PRESETS)}), json:FIELD=KEY,..., "
                      "or an Apache LogFormat / nginx log_format string")
     fmt.add_argument("--nginx-conf", metavar="FILE[:NAME]",
@@ -117,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the scan."""
     from threatlens.commands.scan_ui import ScanUi
 
+    config = _apply_config(args)
     if args.follow and args.from_start and args.backfill is not None:
         raise CliError("--from-start and --backfill exclude each other")
     if (args.from_start or args.backfill is not None or args.poll) and not args.follow:
@@ -136,8 +139,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         pipeline = build_pipeline(
             log_format=args.log_format, nginx_conf=args.nginx_conf, detect=not args.no_detect, model=args.model,
-            threshold=args.threshold, baseline=args.baseline, geoip_db=args.geoip_db, on_message=ui.info,
-            on_warning=ui.warn)
+            threshold=args.threshold, baseline=args.baseline, allowlist=config.allowlist, geoip_db=args.geoip_db,
+            on_message=ui.info, on_warning=ui.warn)
     except FormatError as exc:
         raise CliError(str(exc)) from None
     except (OSError, ValueError) as exc:
@@ -170,6 +173,23 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "table":
         ui.summary(stats, pipeline, top=args.top)
     return 0
+
+
+def _apply_config(args: argparse.Namespace) -> Any:
+    """Fill options the command line left unset from the config file; return the config."""
+    from threatlens.config import Config, ConfigError
+
+    try:
+        config = Config.load(args.config)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    if args.config and not config.exists:
+        raise CliError(f"config file {args.config} does not exist")
+    args.log_format = args.log_format or config.log_format or "auto"
+    for name in ("threshold", "model", "geoip_db"):
+        if getattr(args, name) is None:
+            setattr(args, name, getattr(config, name))
+    return config
 
 
 def _scan_file(path: str, pipeline: Pipeline, writer: Writer, exports: _Exports, ui: Any) -> None:
