@@ -39,6 +39,7 @@ instance fed the same batches (``spawn_filtered``); it counts from the moment th
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -719,8 +720,15 @@ class Stats:
         thr = self.threshold
         if thr is None:
             return self.flagged_ring.newest(n)
-        items = [f for f in self.flagged_ring.newest() if f.verdict.score >= thr]
-        return items if n is None else items[:n]
+        if n is not None and n <= 0:
+            return []
+        out: list[FlaggedRequest] = []
+        for item in reversed(self.flagged_ring.raw()):  # decode only what is returned
+            if item[1][0] >= thr:
+                out.append(_decode_flagged(item))
+                if n is not None and len(out) >= n:
+                    break
+        return out
 
     def alerts(self, n: int | None = None) -> list[AlertEntry]:
         """Retained alerts, newest first."""
@@ -728,17 +736,48 @@ class Stats:
 
     # -- reading: drill-down ---------------------------------------------------------------------
 
+    def ip_row(self, ip: str) -> IPRow | None:
+        """The table row of one client IP (client-IP table, else flagged-IPs table); None if in neither."""
+        slot = self._ips.slot(ip)
+        if slot:
+            return self._ip_row(ip, slot)
+        sslot = self._suspects.slot(ip)
+        return self._flagged_ip_row(ip, sslot) if sslot else None
+
+    def retained(self, min_score: float | None = None) -> list[tuple[LogRecord, Verdict | None]]:
+        """Every request still held, oldest first: flagged ones older than the window, then the window.
+
+        The window is the latest ``recent`` requests (verdict None when unscored); the flagged ring
+        adds older flagged requests. With ``min_score``, only scored requests at or above it. For
+        rebuilding a view from what is held (a filter set later, exports), not each table refresh.
+        """
+        paused = gc.isenabled()
+        gc.disable()  # tuples by the hundred thousand: collections would rescan all the held data
+        try:
+            window: list[tuple[Any, Any]] = []
+            held: set[int] = set()
+            for recs, vers in self._recent:
+                held.update(map(id, recs))
+                if vers is not None:
+                    window.extend(zip(recs, vers, strict=True))
+                elif min_score is None:
+                    window.extend(zip(recs, [None] * len(recs), strict=True))
+            older = [(rec, ver) for rec, ver, _cc in self.flagged_ring.raw() if id(rec) not in held]
+            pairs = older + window
+            if min_score is not None:
+                pairs = [p for p in pairs if p[1] is not None and p[1][0] >= min_score]
+            return [_decode_pair(p) for p in pairs]
+        finally:
+            if paused:
+                gc.enable()
+
     def ip_detail(self, ip: str, *, buckets: int = 60) -> IPDetail:
         """Everything retained about ``ip`` (see ``IPDetail``).
 
         Its requests come from the latest ``recent`` requests and the flagged ring; a scan of
         both (a few milliseconds): meant for the drill-down screen, not every table refresh.
         """
-        slot = self._ips.slot(ip)
-        sslot = self._suspects.slot(ip)
-        iprow = (
-            self._ip_row(ip, slot) if slot else (self._flagged_ip_row(ip, sslot) if sslot else None)
-        )
+        iprow = self.ip_row(ip)
         cap = self._config["ip_history"]
         found: dict[int, tuple[Any, Any]] = {}
         for recs, vers in reversed(self._recent):  # newest batch first; stop once enough

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -73,7 +73,7 @@ class Ring(Generic[T]):
                 out.append(item)
         return out if self._decode is None else list(map(self._decode, out))
 
-    def raw(self) -> Iterable[Any]:
+    def raw(self) -> Sequence[Any]:
         """The stored items, oldest first, undecoded."""
         return self._items
 

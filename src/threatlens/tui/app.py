@@ -459,7 +459,8 @@ def make_app(
         geo = GeoLookup.open(opts.geoip_db, on_warning=lambda msg: None)
     country = geo.country if geo is not None else None
     threshold = opts.threshold if opts.threshold is not None else 0.5
-    live = LiveStats(country=country, threshold=threshold, clock=clock)
+    batch_geo = geo if hasattr(geo, "countries") else None  # a GeoLookup: batched lookups
+    live = LiveStats(country=country, geo=batch_geo, threshold=threshold, clock=clock)
     if pipeline is None:
         pipeline = Pipeline(log_format=opts.log_format, nginx_conf=opts.nginx_conf, detection=None, stats=live,
                             strict=False)

@@ -4,37 +4,35 @@
 ingest thread calls :meth:`LiveStats.update` under :attr:`LiveStats.lock`, and the UI takes small
 immutable snapshots (:meth:`dashboard`, :meth:`ip_snapshot`) under the same lock at 1-4 Hz.
 
-Memory is bounded: client IPs live in a Space-Saving sketch (``TopK``), per-IP detail in an LRU of
-capped histories, requests and alerts in rings that count what they drop. Flag counts keep a score
-histogram per row, so raising or lowering the threshold re-evaluates every count exactly. The ``/``
-filter is applied to every panel: setting one rebuilds a filtered aggregate from the retained
-requests (the newest ``recent_size``) and keeps it updated with each batch.
+The counting is :class:`threatlens.stats.Stats`' (bounded memory, exact totals, threshold
+re-evaluation from score histograms); this module adapts it to the screens: allowlist marking,
+the ``/`` filter (a second, filtered ``Stats`` rebuilt from the retained requests when the filter
+is set, then fed each batch), sort modes, and the rows the widgets and exports consume.
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
-from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import numpy as np
+from typing import Any, cast
 
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.record import LogRecord, Unparsed
+from threatlens.stats.aggregates import Stats
 from threatlens.stats.filter import RecordFilter
-from threatlens.stats.rates import RateMeter
-from threatlens.stats.ring import Ring
-from threatlens.stats.scores import SCORE_BINS, score_bin, threshold_bin
+from threatlens.stats.results import IPRow
 
 __all__ = ["AlertRow", "DashboardData", "IpSnapshot", "LiveStats", "RequestRow", "TableRow", "score_band"]
 
-#: Requests scoring below this are not kept in the suspicious ring (the threshold cannot go lower).
+#: The lowest threshold the keys can set.
 MIN_THRESHOLD = 0.05
 Country = Callable[[str | None], str | None]
+_SLICE = 2000  # records per locked step: the UI thread gets the lock in between
+_REPLAY = 5000  # records per batch when rebuilding the filtered view
 
 
 def score_band(score: float | None, threshold: float) -> str:
@@ -50,196 +48,16 @@ def score_band(score: float | None, threshold: float) -> str:
     return "low"
 
 
-class _Heavy:
-    """Heavy hitters in bounded memory (Space-Saving with batched pruning).
+class _CountryFunction:
+    """What ``Stats`` needs of a ``GeoLookup`` (``country``, ``countries``), over a plain function."""
 
-    Each row is ``[count, error, extra]``; ``count - error <= true count <= count``. When the table
-    exceeds ``2 * capacity`` rows it is cut back to the ``capacity`` largest, and ``floor`` (the
-    largest evicted count) becomes the starting count and error of newcomers.
-    """
+    def __init__(self, country: Country | None) -> None:
+        self.country: Country = country or (lambda ip: None)
+        self.source = "none"
 
-    __slots__ = ("_rows", "capacity", "floor", "new_extra")
-
-    def __init__(self, capacity: int, new_extra: Callable[[Any], Any] | None = None) -> None:
-        self.capacity = capacity
-        self.floor = 0
-        self._rows: dict[Any, list[Any]] = {}
-        self.new_extra = new_extra
-
-    def merge(self, counts: dict[Any, int]) -> None:
-        rows = self._rows
-        floor = self.floor
-        make = self.new_extra
-        for key, n in counts.items():
-            row = rows.get(key)
-            if row is None:
-                rows[key] = [floor + n, floor, make(key) if make is not None else None]
-            else:
-                row[0] += n
-
-    def prune(self) -> None:
-        rows = self._rows
-        if len(rows) <= 2 * self.capacity:
-            return
-        ranked = sorted(rows.items(), key=lambda kv: kv[1][0], reverse=True)
-        self.floor = max(self.floor, ranked[self.capacity][1][0])
-        self._rows = dict(ranked[: self.capacity])
-
-    def row(self, key: Any) -> list[Any] | None:
-        return self._rows.get(key)
-
-    def top_rows(self, n: int) -> list[tuple[Any, list[Any]]]:
-        import heapq
-
-        return heapq.nlargest(n, self._rows.items(), key=lambda kv: kv[1][0])
-
-    def top(self, n: int) -> list[tuple[Any, int, int]]:
-        return [(k, r[0], r[1]) for k, r in self.top_rows(n)]
-
-
-class _Distinct:
-    """Distinct items, exact up to ``cap`` (then counting stops: shown as at least ``cap``)."""
-
-    __slots__ = ("_items", "cap")
-
-    def __init__(self, cap: int = 4096) -> None:
-        self.cap = cap
-        self._items: set[object] = set()
-
-    def add(self, item: object) -> None:
-        if len(self._items) < self.cap:
-            self._items.add(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-
-def _flagged_in(hist: dict[int, int], tbin: int) -> int:
-    return sum(c for b, c in hist.items() if b >= tbin)
-
-
-class _IpInfo:
-    """Extras of one IP row in the sketch (bounded by the sketch's capacity)."""
-
-    __slots__ = ("alerts", "cats", "country", "first", "hist", "last", "max_score")
-
-    def __init__(self, country: str | None) -> None:
-        self.country = country
-        self.hist: dict[int, int] = {}
-        self.max_score: float | None = None
-        self.first: datetime | None = None
-        self.last: datetime | None = None
-        self.cats: Counter[str] = Counter()
-        self.alerts = 0
-
-
-class _Group:
-    """Counts of a small keyed table (countries, ports)."""
-
-    __slots__ = ("hist", "ips", "requests")
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.hist: dict[int, int] = {}
-        self.ips = _Distinct(4096)
-
-
-class _Aggregates:
-    """The panels' numbers for one view (everything, or what passes the filter)."""
-
-    def __init__(self, clock: Callable[[], float], ip_capacity: int = 2000) -> None:
-        self.clock = clock
-        self.ips = _Heavy(ip_capacity, self._new_ip_info)
-        self.ports = _Heavy(256)
-        self.risky = _Heavy(ip_capacity // 2)
-        self.port_hist: dict[int, dict[int, int]] = {}
-        self.countries: dict[str | None, _Group] = {}
-        self.status: Counter[str] = Counter()
-        self.alerts: Ring[tuple[Alert, str | None]] = Ring(2000)
-        self.rates = RateMeter(history=600)
-        self.requests = 0
-        self.hist = [0] * (SCORE_BINS + 1)
-        self.possibly = 0
-        self._pending_country: dict[str, str | None] = {}
-
-    def _new_ip_info(self, key: str) -> _IpInfo:
-        return _IpInfo(self._pending_country.get(key))
-
-    def add(
-        self,
-        records: Sequence[LogRecord],
-        verdicts: Sequence[Verdict | None],
-        countries: Sequence[str | None],
-        alerts: Sequence[tuple[Alert, str | None]],
-        tbin: int,
-    ) -> None:
-        counts: dict[str, int] = {}
-        ports: dict[int, int] = {}
-        batch_hist = [0] * (SCORE_BINS + 1)
-        flagged = 0
-        risky: dict[str, int] = {}
-        for rec, cc in zip(records, countries, strict=True):
-            ip = rec.ip or "-"
-            counts[ip] = counts.get(ip, 0) + 1
-            self._pending_country[ip] = cc
-        self.ips.merge(counts)
-        self._pending_country.clear()
-        row_of = self.ips.row
-        status = self.status
-        for rec, ver, cc in zip(records, verdicts, countries, strict=True):
-            info: _IpInfo = row_of(rec.ip or "-")[2]  # type: ignore[index]
-            t = rec.time
-            if t is not None:
-                if info.first is None or t < info.first:
-                    info.first = t
-                if info.last is None or t > info.last:
-                    info.last = t
-            st = rec.status
-            status[f"{st // 100}xx" if st is not None and 100 <= st < 600 else "other"] += 1
-            group = self.countries.get(cc)
-            if group is None:
-                group = self.countries[cc] = _Group()
-            group.requests += 1
-            group.ips.add(rec.ip)
-            port = rec.server_port
-            if port is not None:
-                ports[port] = ports.get(port, 0) + 1
-            if ver is None:
-                continue
-            b = score_bin(ver.score)
-            batch_hist[b] += 1
-            info.hist[b] = info.hist.get(b, 0) + 1
-            group.hist[b] = group.hist.get(b, 0) + 1
-            if port is not None:
-                ph = self.port_hist.setdefault(port, {})
-                ph[b] = ph.get(b, 0) + 1
-            if b >= tbin:
-                flagged += 1
-                risky[rec.ip or "-"] = risky.get(rec.ip or "-", 0) + 1
-                info.cats.update(ver.categories)
-                if ver.possibly_succeeded:
-                    self.possibly += 1
-            if info.max_score is None or ver.score > info.max_score:
-                info.max_score = ver.score
-        self.ips.prune()
-        if ports:
-            self.ports.merge(ports)
-            self.ports.prune()
-        for alert, _cc in alerts:
-            risky[alert.ip] = risky.get(alert.ip, 0) + max(1, alert.count)
-        if risky:
-            self.risky.merge(risky)
-            self.risky.prune()
-        for alert, cc in alerts:
-            self.alerts.append((alert, cc))
-            row = row_of(alert.ip)
-            if row is not None:
-                row[2].alerts += 1
-                row[2].cats.update(alert.categories)
-        for i, c in enumerate(batch_hist):
-            self.hist[i] += c
-        self.requests += len(records)
-        self.rates.add(self.clock(), len(records), flagged, len(alerts), np.asarray(batch_hist, dtype=np.int64))
+    def countries(self, ips: Sequence[str | None]) -> list[str | None]:
+        country = self.country
+        return [country(ip) for ip in ips]
 
 
 @dataclass(frozen=True)
@@ -324,61 +142,73 @@ class IpSnapshot:
     threshold: float
 
 
-class _IpDetail:
-    """Capped history of one IP (for the drill-down)."""
+def _status_classes(statuses: Iterable[tuple[Any, int]], parsed: int) -> list[tuple[str, int]]:
+    """``[("2xx", n), ...]`` from per-code counts; codes outside 100-599 and missing ones as ``other``."""
+    classes: dict[str, int] = {}
+    counted = 0
+    for code, n in statuses:
+        cls = f"{code // 100}xx" if isinstance(code, int) and 100 <= code < 600 else "other"
+        classes[cls] = classes.get(cls, 0) + n
+        counted += n
+    if parsed > counted:  # requests without a status code
+        classes["other"] = classes.get("other", 0) + parsed - counted
+    return sorted(classes.items())
 
-    __slots__ = ("agents", "alerts", "minutes", "paths", "requests", "status")
 
-    def __init__(self, keep: int) -> None:
-        self.requests: Ring[tuple[LogRecord, Verdict | None]] = Ring(keep)
-        self.alerts: deque[Alert] = deque(maxlen=50)
-        self.status: Counter[int] = Counter()
-        self.paths = _Distinct(10_000)
-        self.agents: dict[str, int] = {}
-        self.minutes: dict[int, int] = {}
-
-
-@dataclass
-class _Totals:
-    lines: int = 0
-    parsed: int = 0
-    unparsed: int = 0
-    reasons: Counter[str] = field(default_factory=Counter)
-    alerts: int = 0
+def _per_minute(times: Iterable[datetime | None], minutes: int = 60) -> list[int]:
+    """Requests per minute of log time over the last ``minutes`` minutes that have requests."""
+    counts: dict[int, int] = {}
+    for t in times:
+        if t is not None:
+            m = int(t.timestamp() // 60)
+            counts[m] = counts.get(m, 0) + 1
+    if not counts:
+        return []
+    hi = max(counts)
+    lo = max(min(counts), hi - minutes + 1)
+    return [counts.get(m, 0) for m in range(lo, hi + 1)]
 
 
 class LiveStats:
-    """Thread-safe live aggregates for the monitor; pass it to ``Pipeline(stats=...)``."""
+    """Thread-safe live aggregates for the monitor; pass it to ``Pipeline(stats=...)``.
+
+    ``geo`` (a ``GeoLookup``) or ``country`` (a plain ``country(ip)`` function; none: unknown)
+    places IPs; ``recent_size`` requests of all clients and ``suspicious_size`` flagged ones are
+    retained for drill-down, filters and exports, ``detail_requests`` shown per IP.
+    """
 
     def __init__(
         self,
         *,
         country: Country | None = None,
+        geo: Any = None,
         threshold: float = 0.5,
         clock: Callable[[], float] = time.time,
         recent_size: int = 100_000,
-        detail_ips: int = 1000,
         detail_requests: int = 500,
         suspicious_size: int = 100_000,
+        capacity: int = 2000,
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
-        self.country: Country = country or (lambda ip: None)
+        self.geo: Any = geo if geo is not None else _CountryFunction(country)
         self.threshold = threshold
-        self.totals = _Totals()
-        self.view = _Aggregates(clock)
-        self.filtered: _Aggregates | None = None
+        self.stats = Stats(capacity=capacity, ip_history=detail_requests, recent=recent_size,
+                           ring=suspicious_size, threshold=threshold, geo=cast(Any, self.geo), clock=clock)
+        self.filtered: Stats | None = None
         self.filter: RecordFilter | None = None
-        self.recent: Ring[tuple[LogRecord, Verdict | None, str | None]] = Ring(recent_size)
-        self.suspicious: Ring[tuple[LogRecord, Verdict, str | None]] = Ring(suspicious_size)
-        self.unparsed_ring: Ring[Unparsed] = Ring(1000)
-        self.details: OrderedDict[str, _IpDetail] = OrderedDict()
-        self.detail_ips = detail_ips
-        self.detail_requests = detail_requests
-        self.scored = False
         self.allowlist: Any = None
-        self.ports_seen = False
         self.generation = 0
+
+    @property
+    def totals(self) -> Any:
+        """Exact totals (``lines``, ``parsed``, ``unparsed``, ...: a ``threatlens.stats.Totals``)."""
+        with self.lock:
+            return self.stats.totals()
+
+    def country(self, ip: str | None) -> str | None:
+        """The country code (or label) of an address."""
+        return self.geo.country(ip)
 
     # -- writing (ingest thread) ---------------------------------------------------------------
 
@@ -391,59 +221,21 @@ class LiveStats:
     ) -> None:
         """Count one processed batch (the ``Pipeline`` calls this on the ingest thread).
 
-        Lookups happen before the lock is taken, so the UI thread never waits on them.
+        Big batches go in slices, so the UI thread gets the lock in between; alerts and unparsed
+        lines go with the last slice, after their records.
         """
-        country = self.country
-        countries = [country(r.ip) for r in records]
-        alert_rows = [(a, country(a.ip)) for a in alerts]
-        vers: Sequence[Verdict | None] = (
-            [None] * len(records) if verdicts is None else self._allow(records, verdicts)
-        )
-        step = 2000
-        starts = list(range(0, len(records), step)) or [0]
-        for i in starts:  # big batches in slices: the UI thread gets the lock in between
-            last = i == starts[-1]  # alerts and unparsed lines go with the last slice, after their records
+        vers = None if verdicts is None else self._allow(records, verdicts)
+        n = len(records)
+        starts = list(range(0, n, _SLICE)) or [0]
+        for i in starts:
+            last = i == starts[-1]
+            recs = records[i:i + _SLICE] if n > _SLICE else records
+            part = None if vers is None else (vers[i:i + _SLICE] if n > _SLICE else vers)
             with self.lock:
-                self._update(records[i:i + step], vers[i:i + step], verdicts is not None,
-                             alert_rows if last else [], unparsed if last else [], countries[i:i + step])
-
-    def _update(
-        self,
-        records: Sequence[LogRecord],
-        vers: Sequence[Verdict | None],
-        scored: bool,
-        alert_rows: list[tuple[Alert, str | None]],
-        unparsed: Sequence[Unparsed],
-        countries: list[str | None],
-    ) -> None:
-        tot = self.totals
-        tot.lines += len(records) + len(unparsed)
-        tot.parsed += len(records)
-        tot.unparsed += len(unparsed)
-        for u in unparsed:
-            tot.reasons[u.reason] += 1
-        self.unparsed_ring.extend(unparsed)
-        tot.alerts += len(alert_rows)
-        self.generation += 1
-        if scored:
-            self.scored = True
-        tbin = threshold_bin(self.threshold)
-        self.view.add(records, vers, countries, alert_rows, tbin)
-        if not self.ports_seen and any(r.server_port is not None for r in records):
-            self.ports_seen = True
-        recent = self.recent
-        suspicious = self.suspicious
-        for rec, ver, cc in zip(records, vers, countries, strict=True):
-            recent.append((rec, ver, cc))
-            if ver is not None and (ver.score >= MIN_THRESHOLD or ver.flagged):
-                suspicious.append((rec, ver, cc))
-        self._details(records, vers, [a for a, _ in alert_rows])
-        flt = self.filtered
-        if flt is not None and self.filter is not None:
-            idx = self.filter.select(records, vers if scored else None, countries)
-            keep_alerts = [(a, cc) for a, cc in alert_rows if self.filter.matches_alert(a, cc)]
-            flt.add([records[i] for i in idx], [vers[i] for i in idx], [countries[i] for i in idx],
-                    keep_alerts, tbin)
+                self.generation += 1
+                self.stats.update(recs, part, alerts if last else (), unparsed if last else ())
+                if self.filtered is not None:
+                    self.filtered.update(recs, part, alerts if last else ())
 
     def _allow(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict]) -> Sequence[Verdict]:
         allow = self.allowlist
@@ -456,34 +248,6 @@ class LiveStats:
             out.append(ver)
         return out
 
-    def _details(self, records: Sequence[LogRecord], vers: Sequence[Verdict | None], alerts: Sequence[Alert]) -> None:
-        details = self.details
-        for rec, ver in zip(records, vers, strict=True):
-            ip = rec.ip or "-"
-            d = details.get(ip)
-            if d is None:
-                d = details[ip] = _IpDetail(self.detail_requests)
-                if len(details) > self.detail_ips:
-                    details.popitem(last=False)
-            else:
-                details.move_to_end(ip)
-            d.requests.append((rec, ver))
-            if rec.status is not None:
-                d.status[rec.status] += 1
-            d.paths.add(rec.path)
-            ua = rec.user_agent or "-"
-            if ua in d.agents or len(d.agents) < 50:
-                d.agents[ua] = d.agents.get(ua, 0) + 1
-            if rec.time is not None:
-                m = int(rec.time.timestamp() // 60)
-                d.minutes[m] = d.minutes.get(m, 0) + 1
-                if len(d.minutes) > 120:
-                    del d.minutes[min(d.minutes)]
-        for a in alerts:
-            d = details.get(a.ip)
-            if d is not None:
-                d.alerts.append(a)
-
     # -- controls (UI thread) ------------------------------------------------------------------
 
     def set_threshold(self, value: float) -> float:
@@ -491,33 +255,47 @@ class LiveStats:
         value = round(min(0.99, max(MIN_THRESHOLD, value)), 2)
         with self.lock:
             self.threshold = value
-            if self.filter is not None:
-                self._rebuild_filtered()
+            self.stats.recount(value)
+            if self.filtered is not None:
+                self.filtered.recount(value)
         return value
 
     def set_filter(self, flt: RecordFilter | None) -> None:
-        """Apply a filter to every panel (``None`` or an empty filter clears it)."""
+        """Apply a filter to every panel (``None`` or an empty filter clears it).
+
+        The filtered view starts from the retained requests and alerts, then counts each batch.
+        """
         with self.lock:
             if flt is None or flt.empty:
                 self.filter = None
                 self.filtered = None
                 return
             self.filter = flt
-            self._rebuild_filtered()
+            view = self.stats.spawn_filtered(flt)
+            self._replay(view)
+            self.filtered = view
 
-    def _rebuild_filtered(self) -> None:
-        flt = self.filter
-        assert flt is not None
-        agg = _Aggregates(self.clock)
-        items = list(self.recent)
-        recs = [r for r, _v, _c in items]
-        vers = [v for _r, v, _c in items]
-        ccs = [c for _r, _v, c in items]
-        idx = flt.select(recs, vers if self.scored else None, ccs)
-        alerts = [(a, c) for a, c in self.view.alerts if flt.matches_alert(a, c)]
-        agg.add([recs[i] for i in idx], [vers[i] for i in idx], [ccs[i] for i in idx], alerts,
-                threshold_bin(self.threshold))
-        self.filtered = agg
+    def _replay(self, view: Stats) -> None:
+        """Feed ``view`` the retained requests (in runs of scored / unscored) and the retained alerts."""
+        paused = gc.isenabled()
+        gc.disable()  # a burst of short-lived tuples: collections would rescan all the held data
+        try:
+            pairs = self.stats.retained()
+            i = 0
+            while i < len(pairs):
+                scored = pairs[i][1] is not None
+                j = i + 1
+                while j < len(pairs) and j - i < _REPLAY and (pairs[j][1] is not None) == scored:
+                    j += 1
+                run = pairs[i:j]
+                view.update([r for r, _v in run], [v for _r, v in run] if scored else None)  # type: ignore[misc]
+                i = j
+            alerts = [entry.alert for entry in reversed(self.stats.alerts())]
+            if alerts:
+                view.update([], None, alerts)
+        finally:
+            if paused:
+                gc.enable()
 
     def set_allowlist(self, allowlist: Any) -> None:
         """Requests matching ``allowlist`` (an ``Allowlist``) count as not flagged from now on."""
@@ -526,91 +304,78 @@ class LiveStats:
 
     # -- reading (UI thread) -------------------------------------------------------------------
 
-    def _top_ips(self, agg: _Aggregates, top: int, by: str) -> list[tuple[str, list[Any]]]:
+    def _top_ip_rows(self, view: Stats, top: int, by: str) -> list[IPRow]:
         if by != "flagged":
-            return agg.ips.top_rows(top)
-        out = []
-        for ip, _count, _err in agg.risky.top(top):
-            row = agg.ips.row(ip)
-            if row is not None:
-                out.append((ip, row))
-        if len(out) < top:
-            seen = {ip for ip, _ in out}
-            out.extend((ip, row) for ip, row in agg.ips.top_rows(top) if ip not in seen)
-        return out[:top]
+            return view.top_ips(top)
+        rows = {r.ip: r for r in view.top_flagged_ips(top)}
+        for entry in view.alerts(4 * top):  # clients with behaviour alerts but few flagged requests
+            ip = entry.alert.ip
+            if ip not in rows and (row := view.ip_row(ip)) is not None:
+                rows[ip] = row
+        for r in view.top_ips(top):
+            rows.setdefault(r.ip, r)
+        ranked = sorted(rows.values(), key=lambda r: (r.flagged + r.alerts, r.requests), reverse=True)
+        return ranked[:top]
 
     def dashboard(self, top: int = 30, feed: int = 50, sort: str = "requests") -> DashboardData:
         """A snapshot for one dashboard refresh (cheap: sketches keep the leaders).
 
-        ``sort="flagged"`` orders the top IPs by flagged requests plus alerts (at the threshold in
-        force when they were counted), then by requests.
+        ``sort="flagged"`` orders the top IPs by flagged requests plus alerts, then by requests.
         """
         with self.lock:
-            agg = self.filtered if self.filtered is not None else self.view
+            main = self.stats
+            view = self.filtered if self.filtered is not None else main
             thr = self.threshold
-            tbin = threshold_bin(thr)
             now = self.clock()
+            scored = main.scored > 0
+            allow = self.allowlist
             ips = []
-            for ip, row in self._top_ips(agg, top, sort):
-                info: _IpInfo = row[2]
-                flagged = _flagged_in(info.hist, tbin)
-                cats = ",".join(c for c, _ in info.cats.most_common(3))
-                band = score_band(info.max_score, thr) if self.scored else "none"
-                allowed = bool(self.allowlist) and self.allowlist.matches_ip(ip)
-                ips.append(TableRow(ip, (ip, row[0], flagged, info.max_score, info.country, info.last,
-                                         cats, info.alerts, allowed), band))
-            ports = []
-            for port, count, _err in agg.ports.top(top):
-                ph = agg.port_hist.get(port, {})
-                ports.append(TableRow(str(port), (port, count, _flagged_in(ph, tbin))))
-            groups = sorted(agg.countries.items(), key=lambda kv: kv[1].requests, reverse=True)[:top]
+            for r in self._top_ip_rows(view, top, sort):
+                max_score = r.max_score if scored else None
+                allowed = bool(allow) and allow.matches_ip(r.ip)
+                ips.append(TableRow(r.ip, (r.ip, r.requests, r.flagged, max_score, r.country, r.last_seen,
+                                           ",".join(r.categories[:3]), r.alerts, allowed),
+                                    score_band(max_score, thr) if scored else "none"))
+            ports = [TableRow(str(p.port), (p.port, p.requests, p.flagged)) for p in view.top_ports(top)]
             countries = [
-                TableRow(cc or "unknown", (cc, g.requests, _flagged_in(g.hist, tbin), g.ips.count()))
-                for cc, g in groups
+                TableRow(c.code or "unknown", (c.code, c.requests, c.flagged, c.distinct_ips))
+                for c in view.top_countries(top)
             ]
-            feed_rows = self._feed(agg, feed, thr)
-            flagged_total = sum(self.view.hist[tbin:])
             return DashboardData(
-                lines=self.totals.lines,
-                parsed=self.totals.parsed,
-                unparsed=self.totals.unparsed,
+                lines=main.lines,
+                parsed=main.parsed,
+                unparsed=main.unparsed,
                 held=0,
-                flagged=flagged_total,
-                alerts=self.totals.alerts,
-                possibly=self.view.possibly,
-                rate_now=self.view.rates.rate(now, 10),
-                requests_series=agg.rates.series(now + 1, 120),
-                alerts_series=agg.rates.series(now + 1, 120, "alerts"),
-                flagged_series=agg.rates.series(now + 1, 120, "flagged", threshold_bin=tbin),
+                flagged=main.flagged_count,
+                alerts=main.alert_count,
+                possibly=main.possibly_succeeded,
+                rate_now=main.rates(now).requests_10s,
+                requests_series=view.history("requests", 120, now + 1),
+                alerts_series=view.history("alerts", 120, now + 1),
+                flagged_series=view.history("flagged", 120, now + 1),
                 top_ips=ips,
                 top_ports=ports,
                 top_countries=countries,
-                feed=feed_rows,
-                status=sorted(agg.status.items()),
-                matching=agg.requests if self.filtered is not None else None,
+                feed=self._feed(view, feed, thr),
+                status=_status_classes(((s.key, s.requests) for s in view.top_statuses(128)), view.parsed),
+                matching=view.parsed if self.filtered is not None else None,
                 threshold=thr,
-                ports_seen=self.ports_seen,
+                ports_seen=main.ports_available,
             )
 
-    def _feed(self, agg: _Aggregates, n: int, thr: float) -> list[AlertRow]:
+    @staticmethod
+    def _feed(view: Stats, n: int, thr: float) -> list[AlertRow]:
         """Newest alerts and flagged requests, merged newest first."""
         rows: list[AlertRow] = []
-        for alert, cc in agg.alerts.newest(n):
+        for alert, cc in view.alerts(n):
             what = f"{alert.kind}: {'; '.join(alert.reasons[:2])}" if alert.reasons else alert.kind
             rows.append(AlertRow(f"a{alert.ip}:{alert.file}:{alert.first_line}:{alert.kind}", alert.last_time,
                                  alert.ip, cc, alert.score, alert.categories, what, False,
                                  score_band(alert.score, thr)))
-        flt = self.filter
-        got = 0
-        for rec, ver, cc in self.suspicious.newest(None if flt is not None else n * 4):
-            if ver.score < thr or (flt is not None and not flt.matches(rec, ver, cc)):
-                continue
+        for rec, ver, cc in view.flagged(n):
             what = f"{rec.method or '-'} {rec.target} {rec.status if rec.status is not None else '-'}"
             rows.append(AlertRow(f"r{rec.file}:{rec.line}:{rec.offset}", rec.time, rec.ip or "-", cc, ver.score,
                                  ver.categories, what, ver.possibly_succeeded, score_band(ver.score, thr)))
-            got += 1
-            if got >= n:
-                break
         rows.sort(key=lambda r: (r.time is not None, r.time.timestamp() if r.time else 0.0), reverse=True)
         return rows[:n]
 
@@ -618,90 +383,84 @@ class LiveStats:
         """Everything retained about ``ip``."""
         with self.lock:
             thr = self.threshold
-            tbin = threshold_bin(thr)
-            row = self.view.ips.row(ip)
-            info: _IpInfo | None = row[2] if row is not None else None
-            d = self.details.get(ip)
-            rows: list[RequestRow] = []
-            status: list[tuple[str, int]] = []
-            agents: list[tuple[str, int]] = []
-            per_minute: list[int] = []
-            alerts: list[Alert] = []
-            paths = 0
-            dropped = 0
-            if d is not None:
-                for rec, ver in d.requests.newest():
-                    band = score_band(ver.score, thr) if ver is not None else "none"
-                    rows.append(RequestRow(f"{rec.file}:{rec.line}:{rec.offset}", rec, ver, band))
-                status = [(str(k), v) for k, v in sorted(d.status.items())]
-                agents = list(d.agents.items())
-                if d.minutes:
-                    lo, hi = min(d.minutes), max(d.minutes)
-                    lo = max(lo, hi - 59)
-                    per_minute = [d.minutes.get(m, 0) for m in range(lo, hi + 1)]
-                alerts = list(d.alerts)
-                paths = d.paths.count()
-                dropped = d.requests.dropped
-            requests = row[0] if row is not None else (len(rows) + dropped)
-            return IpSnapshot(
-                ip=ip,
-                country=info.country if info is not None else self.country(ip),
-                requests=requests,
-                approximate=bool(row is not None and row[1]),
-                flagged=_flagged_in(info.hist, tbin) if info is not None else 0,
-                max_score=info.max_score if info is not None else None,
-                first_seen=info.first if info is not None else None,
-                last_seen=info.last if info is not None else None,
-                per_minute=per_minute,
-                status=status,
-                distinct_paths=paths,
-                user_agents=agents,
-                alerts=alerts,
-                rows=rows,
-                retained_dropped=dropped,
-                allowlisted=bool(self.allowlist) and self.allowlist.matches_ip(ip),
-                threshold=thr,
-            )
+            detail = self.stats.ip_detail(ip)
+            scored = self.stats.scored > 0
+            allow = self.allowlist
+        row = detail.row
+        rows = [
+            RequestRow(f"{rec.file}:{rec.line}:{rec.offset}", rec, ver,
+                       score_band(ver.score, thr) if ver is not None else "none")
+            for rec, ver in detail.requests
+        ]
+        held = len(rows)
+        status = sorted(detail.status_mix.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+        return IpSnapshot(
+            ip=ip,
+            country=detail.country,
+            requests=row.requests if row is not None else held,
+            approximate=bool(row is not None and row.error),
+            flagged=row.flagged if row is not None else 0,
+            max_score=row.max_score if row is not None and scored else None,
+            first_seen=row.first_seen if row is not None else None,
+            last_seen=row.last_seen if row is not None else None,
+            per_minute=_per_minute(rec.time for rec, _v in detail.requests),
+            status=[("-" if code is None else str(code), n) for code, n in status],
+            distinct_paths=len({rec.path for rec, _v in detail.requests}),
+            user_agents=detail.user_agents,
+            alerts=list(reversed(detail.alerts)),
+            rows=rows,
+            retained_dropped=max(0, row.requests - row.error - held) if row is not None else 0,
+            allowlisted=bool(allow) and allow.matches_ip(ip),
+            threshold=thr,
+        )
 
-    # -- export selections (UI thread, under the lock) -----------------------------------------
+    # -- export selections (UI thread) ---------------------------------------------------------
+
+    def _with_country(
+        self, pairs: Iterable[tuple[LogRecord, Verdict | None]]
+    ) -> list[tuple[LogRecord, Verdict | None, str | None]]:
+        country = self.geo.country
+        return [(r, v, country(r.ip)) for r, v in pairs]
 
     def flagged_items(self, ip: str | None = None) -> list[tuple[LogRecord, Verdict, str | None]]:
         """Retained requests at or above the threshold (optionally of one IP), oldest first."""
         with self.lock:
             thr = self.threshold
-            return [(r, v, c) for r, v, c in self.suspicious if v.score >= thr and (ip is None or r.ip == ip)]
+            pairs = self.stats.retained(min_score=thr)
+        return self._with_country((r, v) for r, v in pairs if ip is None or r.ip == ip)  # type: ignore[return-value]
 
     def filtered_items(self) -> list[tuple[LogRecord, Verdict | None, str | None]]:
         """Retained requests passing the current filter (all retained ones without a filter)."""
         with self.lock:
             flt = self.filter
-            return [(r, v, c) for r, v, c in self.recent if flt is None or flt.matches(r, v, c)]
+            items = self._with_country(self.stats.retained())
+        return [(r, v, c) for r, v, c in items if flt is None or flt.matches(r, v, c)]
 
     def ip_items(self, ip: str) -> list[tuple[LogRecord, Verdict | None, str | None]]:
         """Retained requests of one IP, oldest first."""
         with self.lock:
-            d = self.details.get(ip)
-            if d is None:
-                return []
-            cc = self.country(ip)
-            return [(r, v, cc) for r, v in d.requests]
+            detail = self.stats.ip_detail(ip)
+        return self._with_country(reversed(detail.requests))
 
     def alert_items(self) -> list[tuple[Alert, str | None]]:
         """Retained alerts (passing the filter), oldest first."""
         with self.lock:
-            agg = self.filtered if self.filtered is not None else self.view
-            return list(agg.alerts)
+            view = self.filtered if self.filtered is not None else self.stats
+            return [(e.alert, e.country) for e in reversed(view.alerts())]
 
     def flagged_ips(self) -> list[str]:
-        """IPs with a request at or above the threshold or an alert (retained), for block lists."""
+        """IPs with a retained request at or above the threshold or a retained alert, for block lists."""
         with self.lock:
             thr = self.threshold
             allow = self.allowlist
-            ips = {r.ip for r, v, _c in self.suspicious if v.score >= thr and r.ip}
-            ips.update(a.ip for a, _c in self.view.alerts)
-            return sorted(ip for ip in ips if not (allow and allow.matches_ip(ip)))
+            pairs = self.stats.retained(min_score=thr)
+            alerts = self.stats.alerts()
+        ips = {r.ip for r, _v in pairs if r.ip}
+        ips.update(e.alert.ip for e in alerts)
+        return sorted(ip for ip in ips if not (allow and allow.matches_ip(ip)))
 
     def lost(self) -> Iterable[str]:
         """Warnings about retained data that had to be dropped (for export notes)."""
-        if self.suspicious.dropped:
-            yield f"{self.suspicious.dropped} older suspicious requests are no longer retained"
+        dropped = self.stats.flagged_ring.dropped
+        if dropped:
+            yield f"{dropped} older flagged requests are no longer retained"
