@@ -49,10 +49,11 @@ def scan_paths(
     *,
     on_batch: Callable[[Processed], None] | None = None,
     on_progress: Callable[[str], Callable[[int], None] | None] | None = None,
-    workers: int = 1,
 ) -> int:
-    """Run every line of ``paths`` through ``pipeline``; return the number of lines."""
-    del workers  # one process: per-IP state and site context stay exact (see README)
+    """Run every line of ``paths`` through ``pipeline`` in order; return the number of lines.
+
+    One process: per-IP behaviour windows and the site context see every line in log order.
+    """
     lines = 0
     for path in paths:
         advance = on_progress(path) if on_progress is not None else None
