@@ -38,7 +38,7 @@ def test_lines_are_held_until_a_format_is_found_then_released_in_order() -> None
 def test_undetectable_file_raises_clear_error_at_end_of_input() -> None:
     pipe = Pipeline()
     assert pipe.process(raws("auth.log", [b"Nov 21 sshd[1]: Accepted"])).results == []
-    with pytest.raises(UnknownFormatError, match="auth.log"):
+    with pytest.raises(UnknownFormatError, match=r"auth\.log"):
         pipe.process([], final=True)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from threatlens.models.behaviour import FEATURE_NAMES, BehaviourTracker
+from threatlens.models.safe_load import load_trusted
 from threatlens.models.verdict import Verdict
 from threatlens.parsers import LogRecord, detect_format
 from threatlens.sources import iter_batches
@@ -60,20 +61,10 @@ class Baseline:
     @classmethod
     def load(cls, path: str | Path) -> Baseline:
         """Load a baseline file; ``ValueError`` if missing, unreadable, untrusted or of another kind."""
-        import skops.io as sio
         from sklearn.ensemble import IsolationForest
 
         p = Path(path)
-        if not p.is_file():
-            raise ValueError(f"baseline file not found: {p}")
-        try:
-            untrusted = sio.get_untrusted_types(file=p)
-        except Exception as exc:
-            raise ValueError(f"{p}: not a readable skops baseline file ({exc.__class__.__name__})") from exc
-        refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
-        if refused:
-            raise ValueError(f"{p}: refusing to load a baseline containing unexpected types: {', '.join(refused)}")
-        obj = sio.load(p, trusted=list(TRUSTED_TYPES))
+        obj = load_trusted(p, TRUSTED_TYPES, what="baseline")
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
             raise ValueError(f"{p}: not a ThreatLens baseline ({FORMAT} expected)")
         if not isinstance(obj.get("model"), IsolationForest):

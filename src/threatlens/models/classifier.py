@@ -34,6 +34,7 @@ import numpy as np
 from threatlens.models.dataset import PLAIN_PATH, PLAIN_QUERY, path_text, query_text
 from threatlens.models.features import N_HASH, unit_parts
 from threatlens.models.normalize import normalise
+from threatlens.models.safe_load import load_trusted
 from threatlens.models.signatures import PathHit, agent_evidence, path_hits, payload_evidence
 from threatlens.models.site_context import SiteContext
 from threatlens.models.verdict import Verdict
@@ -133,19 +134,8 @@ def shipped_model_path() -> Path:
 
 def load_model_file(path: str | Path) -> dict[str, Any]:
     """Load a model file safely: refuse any type outside :data:`TRUSTED_TYPES` (``ValueError``)."""
-    import skops.io as sio
-
     p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"model file not found: {p}")
-    try:
-        untrusted = sio.get_untrusted_types(file=p)
-    except Exception as exc:
-        raise ValueError(f"{p}: not a readable skops model file ({exc.__class__.__name__})") from exc
-    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
-    if refused:
-        raise ValueError(f"{p}: refusing to load a model containing unexpected types: {', '.join(refused)}")
-    obj = sio.load(p, trusted=list(TRUSTED_TYPES))
+    obj = load_trusted(p, TRUSTED_TYPES, what="model")
     if not isinstance(obj, dict) or obj.get("format") != FORMAT or "payload" not in obj:
         raise ValueError(f"{p}: not a ThreatLens model (format {FORMAT} expected)")
     return obj
