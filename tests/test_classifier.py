@@ -279,3 +279,17 @@ def test_hard_negatives_are_mostly_not_flagged(shared_data: Path) -> None:
     rows = load_labeled(shared_data / "labeled/gotestwaf_testcases/false-pos")
     verdicts = RequestScorer.load().score([r.record for r in rows])
     assert sum(v.flagged for v in verdicts) / len(rows) <= 0.35
+
+
+def test_protocol_versions_that_do_not_exist_are_protocol_abuse() -> None:
+    from threatlens.models.classifier import RequestScorer
+    from threatlens.parsers import get_parser
+
+    scorer = RequestScorer.load()
+    parser = get_parser("combined")
+    lines = [f'192.0.2.{i} - - [10/Oct/2023:10:22:41 +0200] "GET / {proto}" 400 157 "-" "x"'
+             for i, proto in enumerate(("HTTP/1.1", "HTTP/2.0", "HTTP/1.2", "HTTP/2.1", "HTTP/9"))]
+    verdicts = scorer.score([parser.parse(line) for line in lines])
+    assert [v.flagged for v in verdicts] == [False, False, True, True, True]
+    assert "protocol_abuse" in verdicts[2].categories
+    assert any("invalid protocol version 'HTTP/1.2'" in r for r in verdicts[2].reasons)

@@ -78,6 +78,8 @@ _WEIRD_METHODS = frozenset({"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "L
 _ALWAYS_BAD_METHODS = frozenset({"CONNECT", "TRACE", "TRACK", "DEBUG"})
 _WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _METHOD_OK = re.compile(r"[A-Z]{3,12}")
+#: Protocol versions that exist; anything else in a request line is a malformed or probing client.
+_VALID_PROTOCOLS = frozenset({"HTTP/0.9", "HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0", "HTTP/3", "HTTP/3.0"})
 #: Raw texts with none of these need no model (the benign fast path for user agents and referers).
 _SUSPECT_AGENT = re.compile(r"[<>'\"`$|{}]|\\(?!x[0-9a-f]{2})|\(\s*\)\s*\{|%[0-9a-fA-F]{2}|\.\./|"
                             r"\b(?:select|union|sleep)\b",
@@ -357,12 +359,23 @@ class RequestScorer:
                     v = combos[ckey] = self._finish(r, t, a, f, served)
                     if len(combos) > self.cache_size:
                         _trim(combos, self.cache_size)
+            proto = r.protocol
+            if proto is not None and proto not in _VALID_PROTOCOLS:
+                v = self._bad_protocol(v, proto)
             if v.flagged:
                 status = r.status
                 if (status is not None and 200 <= status < 300) or unusual(r.path, r.bytes):
                     v = v._replace(possibly_succeeded=True)
             append(v)
         return out
+
+    def _bad_protocol(self, v: Verdict, proto: str) -> Verdict:
+        """Add the evidence of a protocol version that does not exist (``HTTP/1.2``, ``HTTP/7``)."""
+        score = _noisy_or([v.score, W_GARBAGE])
+        cats = v.categories if "protocol_abuse" in v.categories else (*v.categories, "protocol_abuse")
+        shown = proto[:20].encode("unicode_escape", "replace").decode("ascii", "replace")
+        reasons = (*v.reasons, f"invalid protocol version {shown!r}")[:4]
+        return Verdict(round(score, 4), score >= self._verdict_threshold, cats, reasons, v.possibly_succeeded)
 
     def _finish(self, r: LogRecord, t: _Target, a: _Extra | None, f: _Extra | None, served_before: bool) -> Verdict:
         """Combine a target's evidence with site context, agent and referer (``possibly_succeeded`` unset)."""
