@@ -281,3 +281,14 @@ def test_crawler_with_odd_but_harmless_flagged_requests_is_not_a_fake_crawler() 
     assert run(records, verdicts=odd) == []
     sqli = [Verdict(0.99, True, ("sqli",), ("union select",))] * 2
     assert {a.kind for a in run(records, verdicts=sqli)} == {"fake_crawler"}
+
+
+def test_wordpress_user_enumeration() -> None:
+    lines = [line("203.0.113.50", i, f"/?author={i + 1}", 301 if i < 3 else 404) for i in range(8)]
+    # a reader opening two author pages, and one visiting the same author page again, are not enumerating
+    lines += [line("198.51.100.50", i * 20, f"/?author={a}", 301) for i, a in enumerate((1, 2, 1, 2))]
+    alerts = run(parse(lines))
+    assert kinds_by_ip(alerts) == {"203.0.113.50": {"user_enumeration"}}
+    (alert,) = alerts
+    assert alert.categories == ("scanner",) and "8 user accounts enumerated" in alert.reasons[0]
+    assert alert.first_line == 1

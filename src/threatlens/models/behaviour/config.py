@@ -15,6 +15,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "user_agent_switching": ("bad_bot",),
     "bad_user_agent": ("scanner", "bad_bot"),
     "fake_crawler": ("bad_bot",),
+    "user_enumeration": ("scanner",),
     "repeated_attacks": (),
     "anomalous_behaviour": ("other",),
 }
@@ -44,6 +45,8 @@ class BehaviourConfig:
     flood_factor: float = 8.0
     flood_norm_quantile: float = 0.99
     flood_norm_min_samples: int = 200
+    # user enumeration: distinct account ids asked for (WordPress ?author=N)
+    enum_min_distinct: int = 4
     # user-agent switching
     ua_min_distinct: int = 6
     ua_min_ratio: float = 0.3

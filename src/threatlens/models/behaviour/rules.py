@@ -36,6 +36,7 @@ class Evidence:
     admin: set[str] = field(default_factory=set)
     login: dict[str, int] = field(default_factory=dict)  #: login endpoint → POSTs
     form: dict[str, int] = field(default_factory=dict)  #: form endpoint → POSTs
+    users: set[str] = field(default_factory=set)  #: distinct account ids enumerated (``?author=N``)
     agents: set[int] = field(default_factory=set)
     bad_tool: str | None = None
     bad_tool_is_bot: bool = False  #: spam/harvester bot rather than an attack tool
@@ -114,6 +115,10 @@ def evaluate(ev: Evidence, counts: dict[str, float], cfg: BehaviourConfig) -> li
         if posts >= cfg.form_min_posts:
             out.append(("form_spam", posts, strength(posts, cfg.form_min_posts), (
                 f"{posts} POSTs to form {printable(endpoint, 60)}",)))
+    if len(ev.users) >= cfg.enum_min_distinct:
+        ids = sorted(ev.users, key=lambda u: (len(u), u))
+        out.append(("user_enumeration", len(ev.users), strength(len(ev.users), cfg.enum_min_distinct, 0.65), (
+            f"{len(ev.users)} user accounts enumerated (?author=N)", "e.g. author=" + ", ".join(ids[:5]))))
     n_agents = len(ev.agents)
     if n_agents >= cfg.ua_min_distinct and n_agents / total >= cfg.ua_min_ratio:
         out.append(("user_agent_switching", n_agents, strength(n_agents, cfg.ua_min_distinct, 0.55), (

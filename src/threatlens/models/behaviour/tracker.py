@@ -10,6 +10,7 @@ looked at one by one. Replaying an old log therefore gives the same alerts as fo
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,7 +53,9 @@ from threatlens.models.behaviour.vocabulary import (
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.record import LogRecord
 
-_TIME, _IP, _METHOD, _PATH, _STATUS, _BYTES, _AGENT = (itemgetter(i) for i in (0, 1, 3, 4, 7, 8, 10))
+_TIME, _IP, _METHOD, _PATH, _QUERY, _STATUS, _BYTES, _AGENT = (itemgetter(i) for i in (0, 1, 3, 4, 5, 7, 8, 10))
+#: WordPress user enumeration: ``/?author=2`` redirects to the account's slug.
+_AUTHOR = re.compile(r"(?:^|&)author=(\d{1,9})(?:&|$)")
 _SCORE, _FLAGGED = itemgetter(0), itemgetter(1)
 _C = {name: i for i, name in enumerate(COUNTERS)}
 _CACHE_MAX = 200_000
@@ -244,7 +247,8 @@ class BehaviourTracker:
         is3xx = (status >= 300) & (status < 400)
         served = (status >= 200) & (status < 400)
         auth = (status == 401) | ((status == 403) & ((pf & (LOGIN | ADMIN)) != 0))
-        interesting = (is4xx | ((pf & (SENSITIVE | SENSITIVE_WEAK)) != 0)
+        enum = np.fromiter(("author=" in q if q else False for q in map(_QUERY, records)), dtype=bool, count=n)
+        interesting = (is4xx | enum | ((pf & (SENSITIVE | SENSITIVE_WEAK)) != 0)
                        | (post & ((pf & (LOGIN | FORM)) != 0)) | ((af & (BAD_TOOL | BAD_BOT)) != 0) | flagged)
         self._learn_served_extensions(records, np.flatnonzero(served & ((pf & SCRIPT) != 0)))
 
@@ -420,6 +424,10 @@ class BehaviourTracker:
             weak = flags & SENSITIVE_WEAK and not 200 <= st < 400  # config-like file the site does not serve
             if (flags & SENSITIVE or weak) and path not in ev.sensitive:
                 ev.add_bounded(ev.sensitive, path, int(st) if st == st else 0)
+            if r.query and "author=" in r.query:
+                m = _AUTHOR.search(r.query)
+                if m is not None:
+                    ev.add_bounded(ev.users, m.group(1))
             if ctx.post[j]:
                 target = ev.login if flags & LOGIN else ev.form if flags & FORM else None
                 if target is not None and (path in target or len(target) < 16):
