@@ -66,6 +66,15 @@ def test_vhost_combined_fields() -> None:
     assert second.server_port == 80 and second.path == "/wp-login.php"
 
 
+def test_vhost_without_port() -> None:
+    line = (b'www.sitename.com 192.0.2.222 - - [18/Aug/2024:21:08:39 +0100] "GET / HTTP/1.1" 403 332 "-" '
+            b'"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"')
+    chosen = detect_format([line])
+    assert chosen.parser.name == "vhost"
+    record = chosen.parser.parse(line)
+    assert (record.vhost, record.ip, record.status, record.server_port) == ("www.sitename.com", "192.0.2.222", 403, None)
+
+
 def test_common_ipv6_and_user() -> None:
     records = parse_all("common", "common.log")
     assert records[1].user == "frank" and records[1].bytes is None

@@ -13,6 +13,7 @@ from threatlens.parsers.tokens import FormatError, apache_tokens, format_tokens,
 COMMON = '%h %l %u %t "%r" %>s %b'
 COMBINED = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"'
 VHOST_COMBINED = '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"'
+VHOST_NOPORT = '%v %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"'
 NGINX_COMBINED = ('$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
                   '"$http_referer" "$http_user_agent"')
 NGINX_MAIN = NGINX_COMBINED + ' "$http_x_forwarded_for"'
@@ -20,6 +21,7 @@ NGINX_MAIN = NGINX_COMBINED + ' "$http_x_forwarded_for"'
 #: name -> (dialect, format string, description). Order is the auto-detection order.
 PRESETS: dict[str, tuple[str, str, str]] = {
     "vhost_combined": ("apache", VHOST_COMBINED, "Apache vhost_combined (%v:%p then combined)"),
+    "vhost": ("apache", VHOST_NOPORT, "virtual host then combined, no port (%v %h ...)"),
     "nginx_main": ("nginx", NGINX_MAIN, "nginx 'main' from the stock nginx.conf (combined + X-Forwarded-For)"),
     "combined": ("apache", COMBINED, "Apache/NCSA combined"),
     "nginx": ("nginx", NGINX_COMBINED, "nginx default 'combined'"),
@@ -28,7 +30,7 @@ PRESETS: dict[str, tuple[str, str, str]] = {
     "json": ("json", "", "JSON lines (nginx escape=json, Caddy, Traefik)"),
 }
 #: Presets tried by ``--log-format auto`` (``nginx`` is the same regex as ``combined``).
-AUTO_CANDIDATES = ("vhost_combined", "nginx_main", "combined", "common", "combined_extra", "json")
+AUTO_CANDIDATES = ("vhost_combined", "vhost", "nginx_main", "combined", "common", "combined_extra", "json")
 
 
 def preset_names() -> list[str]:
