@@ -72,7 +72,8 @@ def test_vhost_without_port() -> None:
     chosen = detect_format([line])
     assert chosen.parser.name == "vhost"
     record = chosen.parser.parse(line)
-    assert (record.vhost, record.ip, record.status, record.server_port) == ("www.sitename.com", "192.0.2.222", 403, None)
+    assert (record.vhost, record.ip, record.status) == ("www.sitename.com", "192.0.2.222", 403)
+    assert record.server_port is None
 
 
 def test_common_ipv6_and_user() -> None:
