@@ -205,3 +205,10 @@ def test_config_file_allowlist_and_defaults_apply_to_scan(tmp_path: Path, capsys
     out = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--config", str(bad), str(log)],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "bad.toml:1" in out.stderr
+
+
+def test_monitor_version_and_help() -> None:
+    from threatlens import __version__
+
+    out = subprocess.run([sys.executable, "-m", "threatlens.tui.main", "--version"], capture_output=True, text=True)
+    assert out.stdout.strip() == f"threatlens-tui {__version__}"

@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--geoip-db", metavar="PATH", help="a MaxMind-format .mmdb country database")
     p.add_argument("--poll", action="store_true", help="poll instead of inotify (NFS, bind mounts)")
     p.add_argument("--export-dir", metavar="DIR", help="where exports go by default (default: current directory)")
+    from threatlens import __version__
+
+    p.add_argument("--version", action="version", version=f"threatlens-tui {__version__}")
     p.add_argument("--config", metavar="FILE",
                    help="config file (default ~/.config/threatlens/config.toml): defaults and the allowlist")
     return p
