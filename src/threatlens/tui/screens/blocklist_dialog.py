@@ -7,11 +7,12 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, RadioSet, Static
 
 from threatlens.export import BLOCKLIST_EXTENSIONS, BLOCKLIST_FORMATS, default_export_name
 from threatlens.tui.exporting import BlocklistRequest
 from threatlens.tui.screens.file_dialog import FileDialog
+from threatlens.tui.widgets.choice_button import ChoiceButton
 
 __all__ = ["BlocklistDialog"]
 
@@ -45,7 +46,7 @@ class BlocklistDialog(FileDialog[BlocklistRequest]):
             yield Static(f"Block list of {self.count} flagged IPs", classes="dialog-title")
             with RadioSet(id="blocklist-format"):
                 for key in BLOCKLIST_FORMATS:
-                    yield RadioButton(LABELS.get(key, key), value=key == self._fmt, name=key, id=f"bl-{key}")
+                    yield ChoiceButton(LABELS.get(key, key), value=key == self._fmt, name=key, id=f"bl-{key}")
             yield Input(str(self._default_path()), id=self.PATH_ID)
             with Horizontal(classes="buttons"):
                 yield Button("Write", id=self.OK_ID, variant="primary")

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, RadioSet, Static
 
 from threatlens.export import default_export_name
 from threatlens.tui.exporting import EXPORT_WHAT, EXTENSIONS, FORMAT_LABELS, ExportRequest
 from threatlens.tui.screens.file_dialog import FileDialog
+from threatlens.tui.widgets.choice_button import ChoiceButton
 
 __all__ = ["ExportDialog"]
 
@@ -39,11 +40,11 @@ class ExportDialog(FileDialog[ExportRequest]):
                 with RadioSet(id="export-what"):
                     for key, label in EXPORT_WHAT.items():
                         text = f"{label} ({self.ip})" if key == "ip" and self.ip else label
-                        yield RadioButton(text, value=key == self._what, name=key, id=f"what-{key}",
+                        yield ChoiceButton(text, value=key == self._what, name=key, id=f"what-{key}",
                                           disabled=key == "ip" and not self.ip)
                 with RadioSet(id="export-format"):
                     for key, label in FORMAT_LABELS.items():
-                        yield RadioButton(label, value=key == self._fmt, name=key, id=f"fmt-{key}")
+                        yield ChoiceButton(label, value=key == self._fmt, name=key, id=f"fmt-{key}")
             yield Input(str(self._default_path()), id=self.PATH_ID)
             yield Static("Written atomically; an existing file is never replaced without asking.",
                          classes="hint", markup=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from threatlens.tui.widgets.alerts_feed import AlertsFeed
+from threatlens.tui.widgets.choice_button import ChoiceButton
 from threatlens.tui.widgets.header_bar import HeaderBar, HeaderInfo
 from threatlens.tui.widgets.keyed_table import KeyedTable
 from threatlens.tui.widgets.rate_panel import RatePanel
@@ -13,6 +14,7 @@ from threatlens.tui.widgets.top_ports_table import TopPortsTable
 
 __all__ = [
     "AlertsFeed",
+    "ChoiceButton",
     "HeaderBar",
     "HeaderInfo",
     "KeyedTable",
