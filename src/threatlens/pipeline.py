@@ -99,8 +99,11 @@ class Pipeline:
         """Parse, score and aggregate one batch. ``final`` flushes held lines (end of input)."""
         out = Processed()
         by_file: dict[str, list[RawLine]] = {}
-        for raw in batch:
-            by_file.setdefault(raw.file, []).append(raw)
+        if batch and batch[0].file == batch[-1].file and len({raw.file for raw in batch}) == 1:
+            by_file[batch[0].file] = list(batch)  # the usual case: one file per batch
+        else:
+            for raw in batch:
+                by_file.setdefault(raw.file, []).append(raw)
         if final:
             for file in list(self._held):
                 by_file.setdefault(file, [])
