@@ -44,8 +44,8 @@ def test_crowdsec_hub_behaviour_scenarios(scenario: str, ip: str) -> None:
 
 
 def test_fail2ban_badbots() -> None:
-    records, _ = load_log(F2B / "apache-badbots")  # (its "vhost ip - -" line is in no preset format)
-    assert kinds_by_ip(run(records)) == {"1.2.3.4": {"bad_user_agent"}}
+    records, _ = load_log(F2B / "apache-badbots")  # includes a "vhost ip - -" line (failJSON match: true)
+    assert kinds_by_ip(run(records)) == {"1.2.3.4": {"bad_user_agent"}, "192.0.2.222": {"bad_user_agent"}}
 
 
 def test_fail2ban_botsearch_sweep() -> None:
