@@ -212,3 +212,17 @@ def test_monitor_version_and_help() -> None:
 
     out = subprocess.run([sys.executable, "-m", "threatlens.tui.main", "--version"], capture_output=True, text=True)
     assert out.stdout.strip() == f"threatlens-tui {__version__}"
+
+
+def test_csv_has_one_row_per_line_including_unparsed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+    import io
+
+    log = tmp_path / "a.log"
+    log.write_bytes(b'192.0.2.1 - - [21/Nov/2026:10:00:00 +0000] "GET /=cmd HTTP/1.1" 200 5 "-" "=HYPERLINK()"\n'
+                    b"\x16\x03\x01 garbage\n")
+    assert main(["scan", "--no-detect", "-o", "csv", str(log)]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["type"] for r in rows] == ["request", "unparsed"]
+    assert rows[0]["user_agent"] == "'=HYPERLINK()"  # a spreadsheet never runs log content
+    assert rows[1]["line"] == "2" and "TLS" in rows[1]["error"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from threatlens.cli import CliError
-from threatlens.export import csv_safe
+from threatlens.export import CSV_COLUMNS, csv_safe
 from threatlens.parsers import PRESETS, FormatError, LogRecord
 from threatlens.pipeline import Pipeline, Processed
 from threatlens.scanner import build_pipeline
@@ -49,7 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     out = p.add_argument_group("output")
     out.add_argument("--output", "-o", choices=OUTPUTS, default="table",
                      help="table: summary with flagged requests and alerts (default); jsonl: one JSON object "
-                     "per input line plus alert objects; csv: one row per request")
+                     "per input line plus alert objects; csv: one row per input line (requests and unparsed "
+                     "lines; alerts only in table and jsonl)")
     out.add_argument("--only-flagged", action="store_true",
                      help="print only flagged requests and alerts (jsonl/csv), counts still cover every line")
     out.add_argument("--top", type=int, default=10, metavar="N", help="rows in each summary table (default 10)")
@@ -89,7 +90,7 @@ class Writer:
         self.csv: Any = None
         if output == "csv":
             self.csv = csv.writer(stream)
-            self.csv.writerow(REQUEST_COLUMNS)
+            self.csv.writerow(CSV_COLUMNS)
 
     def write(self, batch: Processed) -> None:
         """Print the lines of one batch."""
@@ -102,17 +103,18 @@ class Writer:
                 if self.only_flagged and not (verdict is not None and verdict.flagged):
                     continue
                 row = request_dict(item, verdict, self.country(item.ip))
-                if self.csv is not None:
-                    self.csv.writerow([csv_safe(row.get(c)) for c in REQUEST_COLUMNS])
-                else:
-                    lines.append(json.dumps(row))
-            elif not self.only_flagged and self.csv is None:
-                lines.append(json.dumps(unparsed_dict(item)))  # type: ignore[arg-type]
+            elif self.only_flagged:
+                continue
+            else:
+                row = unparsed_dict(item)  # type: ignore[arg-type]
+            if self.csv is not None:
+                self.csv.writerow([csv_safe(row.get(c)) for c in CSV_COLUMNS])
+            else:
+                lines.append(json.dumps(row))
         if self.csv is None:
             lines.extend(json.dumps(alert_dict(a, self.country(a.ip))) for a in batch.alerts)
             if lines:
                 self.stream.write("\n".join(lines) + "\n")
-        self.stream.flush() if self.output == "jsonl" and self.only_flagged else None
 
 
 def run(args: argparse.Namespace) -> int:
