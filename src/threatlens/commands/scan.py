@@ -154,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         return geo.country(ip) if ip else None
 
     writer = Writer(args.output, args.only_flagged, sys.stdout, country)
+    exports.country = country
     ui.restart_clock()  # throughput in the summary counts from the first line, after start-up
     try:
         if args.follow:
@@ -243,6 +244,7 @@ class _Exports:
         self.raws: list[bytes] = []
         self.rows: list[dict[str, Any]] = []
         self.ips: set[str] = set()
+        self.country: Callable[[str | None], str | None] = lambda _ip: None  # set once geo is loaded
         self.wanted = bool(args.export_flagged or args.blocklist)
         for target in (args.export_flagged, args.blocklist):
             if target and Path(target).exists() and not args.force:
@@ -265,7 +267,7 @@ class _Exports:
                     if self.args.export_format == "raw":
                         self.raws.append(record.raw)
                     else:
-                        self.rows.append(request_dict(record, verdict))
+                        self.rows.append(request_dict(record, verdict, self.country(record.ip)))
         for alert in done.alerts:
             self.ips.add(alert.ip)
         self.ips.discard("")
