@@ -226,3 +226,21 @@ def test_csv_has_one_row_per_line_including_unparsed(tmp_path: Path, capsys: pyt
     assert [r["type"] for r in rows] == ["request", "unparsed"]
     assert rows[0]["user_agent"] == "'=HYPERLINK()"  # a spreadsheet never runs log content
     assert rows[1]["line"] == "2" and "TLS" in rows[1]["error"]
+
+
+def test_headless_exports_match_flagged_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = SAMPLES / "combined.log"
+    evidence, blocklist = tmp_path / "flagged.log", tmp_path / "block.conf"
+    assert main(["scan", "-o", "jsonl", "--export-flagged", str(evidence), "--blocklist", str(blocklist),
+                 "--blocklist-format", "nginx", str(log)]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    flagged = [r for r in rows if r["type"] == "request" and r["flagged"]]
+    alerted = {r["ip"] for r in rows if r["type"] == "alert"}
+    lines = log.read_bytes().splitlines()
+    assert flagged and evidence.read_bytes().splitlines() == [lines[r["line"] - 1] for r in flagged]
+    denied = {x.removeprefix("deny ").removesuffix(";") for x in blocklist.read_text().splitlines()
+              if x.startswith("deny ")}
+    assert denied == {r["ip"] for r in flagged} | alerted
+    again = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--no-detect", "--export-flagged",
+                            str(evidence), str(log)], capture_output=True, text=True)
+    assert again.returncode == 2 and "exists" in again.stderr
