@@ -6,7 +6,7 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -205,22 +205,13 @@ def _scan_file(path: str, pipeline: Pipeline, writer: Writer, exports: _Exports,
 
 
 def _follow(args: argparse.Namespace, pipeline: Pipeline, writer: Writer, exports: _Exports, ui: Any) -> None:
-    from threatlens.tail import Follower, follow_stream
+    from threatlens.tail import Follower
 
-    files = [p for p in args.paths if p != "-"]
-    if "-" in args.paths and files:
-        raise CliError("--follow reads either files or standard input (-), not both")
-    if not files:
-        batches: Iterable[Any] = follow_stream(sys.stdin.buffer, name="-")
-        for batch in batches:
-            _emit(pipeline.process(batch), writer, exports)
-        _emit(pipeline.process([], final=True), writer, exports)
-        return
     start = "start" if args.from_start else "end"
-    follower = Follower(files, start=start, backfill=args.backfill, poll=args.poll,
+    follower = Follower(args.paths, start=start, backfill=args.backfill, poll=args.poll,
                         on_message=lambda level, text: ui.info(text))
     try:
-        with follower:
+        with follower:  # ends at Ctrl-C, or when standard input (-) was the only input and it ended
             for batch in follower.batches():
                 _emit(pipeline.process(batch), writer, exports)
     except KeyboardInterrupt:
