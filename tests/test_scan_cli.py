@@ -244,3 +244,13 @@ def test_headless_exports_match_flagged_lines(tmp_path: Path, capsys: pytest.Cap
     again = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--no-detect", "--export-flagged",
                             str(evidence), str(log)], capture_output=True, text=True)
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_follow_standard_input_ends_at_eof_with_every_line() -> None:
+    data = (SAMPLES / "combined.log").read_bytes()[:5000]
+    data = data[: data.rindex(b"\n")] + b"\n" + b"192.0.2.1 - - [21/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1"
+    out = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--follow", "--no-detect", "-o", "jsonl", "-"],
+                         input=data, capture_output=True, timeout=60)
+    rows = [json.loads(x) for x in out.stdout.splitlines()]
+    assert out.returncode == 0
+    assert [r["line"] for r in rows] == list(range(1, data.count(b"\n") + 2))  # the last line has no newline
