@@ -57,3 +57,20 @@ def test_lenient_pipeline_counts_undetectable_lines_as_unparsed_and_keeps_going(
     assert any("no known log format" in m for m in messages)
     later = pipe.process(raws("auth.log", [COMBINED], start=61))
     assert len(later.records) == 1 and pipe.format_names == ["combined"]
+
+
+def test_reader_numbers_offsets_and_crlf_across_chunk_boundaries(tmp_path, monkeypatch) -> None:
+    import threatlens.sources as sources
+
+    monkeypatch.setattr(sources, "CHUNK_BYTES", 5)  # every line crosses a chunk boundary
+    data = b"a\r\nbb\n\nccc\r\n" * 50 + b"last\r"
+    path = tmp_path / "x.log"
+    path.write_bytes(data)
+    got = [r for batch in sources.iter_batches(str(path), batch_lines=7) for r in batch]
+    expected, offset = [], 0
+    pieces = data.split(b"\n")
+    for i, piece in enumerate(pieces):
+        expected.append((str(path), i + 1, offset, piece[:-1] if piece.endswith(b"\r") else piece))
+        offset += len(piece) + 1
+    assert [tuple(r) for r in got] == expected
+    assert max(len(b) for b in sources.iter_batches(str(path), batch_lines=7)) == 7

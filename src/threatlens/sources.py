@@ -7,11 +7,17 @@ import gzip
 import os
 import sys
 from collections.abc import Callable, Iterator
+from itertools import accumulate, count, repeat
 from typing import BinaryIO
 
 from threatlens.parsers.record import RawLine
 
 CHUNK_BYTES = 1 << 20
+_new = tuple.__new__
+
+
+def _next_offset(offset: int, length: int) -> int:
+    return offset + length + 1
 BATCH_LINES = 2000
 
 
@@ -72,17 +78,20 @@ def iter_batches(
                 raise SourceError(f"{path}: read error after line {number}: {exc}") from None
             if not chunk:
                 break
-            pieces = (pending + chunk).split(b"\n")
+            buffer = pending + chunk
+            pieces = buffer.split(b"\n")
             pending = pieces.pop()
-            for piece in pieces:
-                number += 1
-                end = len(piece)
-                data = piece[:-1] if end and piece[-1] == 13 else piece
-                batch.append(RawLine(name, number, offset, data))
-                offset += end + 1
-                if len(batch) >= batch_lines:
-                    yield batch
-                    batch = []
+            if not pieces:
+                continue
+            offsets = list(accumulate(map(len, pieces), _next_offset, initial=offset))
+            offset = offsets.pop()
+            if b"\r" in buffer:
+                pieces = [p[:-1] if p[-1:] == b"\r" else p for p in pieces]
+            batch.extend(map(_new, repeat(RawLine), zip(repeat(name), count(number + 1), offsets, pieces)))
+            number += len(pieces)
+            while len(batch) >= batch_lines:
+                yield batch[:batch_lines]
+                del batch[:batch_lines]
             if on_progress is not None:
                 with contextlib.suppress(OSError, ValueError):
                     on_progress(underlying.tell())
