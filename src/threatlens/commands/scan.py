@@ -162,11 +162,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             for path in args.paths:
                 _scan_file(path, pipeline, writer, exports, ui)
-            writer.write(pipeline.process([], final=True))
-    except FormatError as exc:
+            _emit(pipeline.process([], final=True), writer, exports)
+    except (FormatError, SourceError) as exc:
         raise CliError(str(exc)) from None
-    except SourceError as exc:
-        raise CliError(str(exc)) from None
+    except RuntimeError as exc:  # the follower's reader thread failed (FollowerError)
+        raise CliError(f"following stopped: {exc}") from None
     except KeyboardInterrupt:
         if not args.follow:
             raise
