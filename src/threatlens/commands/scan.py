@@ -17,6 +17,7 @@ from threatlens.pipeline import Pipeline, Processed
 from threatlens.scanner import build_pipeline
 from threatlens.serialize import REQUEST_COLUMNS, alert_dict, request_dict, unparsed_dict
 from threatlens.sources import SourceError, check_readable, iter_batches
+from threatlens.tail import FollowerError
 
 OUTPUTS = ("table", "jsonl", "csv")
 
@@ -165,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
             _emit(pipeline.process([], final=True), writer, exports)
     except (FormatError, SourceError) as exc:
         raise CliError(str(exc)) from None
-    except RuntimeError as exc:  # the follower's reader thread failed (FollowerError)
+    except FollowerError as exc:  # the follower's reader thread failed
         raise CliError(f"following stopped: {exc}") from None
     except KeyboardInterrupt:
         if not args.follow:
