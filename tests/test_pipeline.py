@@ -55,7 +55,9 @@ def test_lenient_pipeline_counts_undetectable_lines_as_unparsed_and_keeps_going(
     done = pipe.process(raws("auth.log", junk))
     assert len(done.unparsed) == 60 and all("unknown log format" in u.reason for u in done.unparsed)
     assert any("no known log format" in m for m in messages)
-    later = pipe.process(raws("auth.log", [COMBINED], start=61))
+    pipe.process(raws("auth.log", junk, start=61))
+    assert sum("no known log format" in m for m in messages) == 1  # once per file, not per batch
+    later = pipe.process(raws("auth.log", [COMBINED], start=121))
     assert len(later.records) == 1 and pipe.format_names == ["combined"]
 
 

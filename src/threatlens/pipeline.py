@@ -68,6 +68,7 @@ class Pipeline:
         #: the message); not strict: its lines become unparsed ("unknown log format") and detection is
         #: tried again on the lines that follow (the live monitor keeps running).
         self.strict = strict
+        self._unknown: set[str] = set()
 
     def parser_for(self, file: str) -> LineParser | None:
         """The parser in use for ``file`` (``None`` while auto-detection waits for lines)."""
@@ -118,7 +119,9 @@ class Pipeline:
             except UnknownFormatError as exc:
                 if self.strict:
                     raise
-                self.on_message(str(exc))
+                if file not in self._unknown:  # say it once per file, not once per batch
+                    self._unknown.add(file)
+                    self.on_message(str(exc))
                 reason = "unknown log format (see --log-format)"
                 out.results.extend(Unparsed(r.data, reason, r.file, r.line, r.offset) for r in lines)
                 continue
