@@ -350,3 +350,31 @@ async def test_without_detection_shows_model_none(tmp_path: Path, mixed_log) -> 
         await _settled(pilot, app, 68)
         assert "model none" in _header(app) and "flagged 0 " in _header(app)
         assert app.dashboard.query_one(TopIpsTable).row_count == len(NORMAL_IPS) + 1
+
+
+@run_async
+async def test_alerts_feed_keeps_showing_the_newest_unless_the_user_moved(tmp_path: Path, mixed_log) -> None:
+    log, _ = mixed_log
+    app = _app(log, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settled(pilot, app, 68)
+        feed = app.dashboard.query_one(AlertsFeed)
+
+        def top_key() -> str:
+            return feed.coordinate_to_cell_key((0, 0)).row_key.value
+
+        assert feed.cursor_row == 0
+        before = top_key()
+        write_log(log, attack_lines(3, start=300, ip="198.51.100.99"), mode="a")
+        await wait_for(pilot, lambda: app.live.totals.lines >= 71)
+        app.refresh_dashboard(force=True)
+        await pilot.pause()
+        assert top_key() != before and feed.cursor_row == 0  # still on the newest
+        feed.focus()
+        await pilot.press("j")
+        chosen = feed.selected_key()
+        write_log(log, attack_lines(3, start=400, ip="198.51.100.98"), mode="a")
+        await wait_for(pilot, lambda: app.live.totals.lines >= 74)
+        app.refresh_dashboard(force=True)
+        await pilot.pause()
+        assert feed.selected_key() == chosen and feed.cursor_row > 1  # the row the user picked stays picked

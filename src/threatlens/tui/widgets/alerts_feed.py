@@ -19,6 +19,7 @@ class AlertsFeed(KeyedTable):
     """The alerts feed; Enter posts ``IpSelected`` for the row's client."""
 
     BORDER_TITLE = "Alerts"
+    FOLLOW_TOP = True  # newest first: unless the user moved down, keep showing the newest
     COLUMNS = (
         ("id", "#", 3),
         ("time", "Time", 8),

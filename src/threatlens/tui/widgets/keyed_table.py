@@ -28,6 +28,9 @@ class KeyedTable(DataTable[Any]):
         "cell--allowlisted",
     }
     COLUMNS: ClassVar[tuple[tuple[str, str, int | None], ...]] = ()
+    #: A cursor on the first row stays on the first row (a newest-first feed keeps showing the newest);
+    #: otherwise the cursor follows its row's key as rows are added above it.
+    FOLLOW_TOP: ClassVar[bool] = False
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
@@ -45,7 +48,8 @@ class KeyedTable(DataTable[Any]):
     def sync(self, rows: Sequence[tuple[str, Sequence[Text | str | int]]]) -> None:
         """Make the table show ``rows`` (``(key, cells)``) in this order, touching only what changed."""
         keep_key = None
-        if self.row_count and 0 <= self.cursor_row < self.row_count:
+        follow_top = self.FOLLOW_TOP and self.cursor_row == 0
+        if self.row_count and 0 <= self.cursor_row < self.row_count and not follow_top:
             keep_key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
         wanted = {key for key, _ in rows}
         existing = {rk.value for rk in self.rows}
@@ -71,6 +75,9 @@ class KeyedTable(DataTable[Any]):
             index = self.get_row_index(keep_key)
             if index != self.cursor_row:
                 self.move_cursor(row=index, animate=False, scroll=False)
+        elif follow_top and self.row_count:
+            self.move_cursor(row=0, animate=False, scroll=False)
+            self.scroll_to(y=0, animate=False)
 
     def selected_key(self) -> str | None:
         """The key of the row under the cursor."""
