@@ -254,3 +254,16 @@ def test_follow_standard_input_ends_at_eof_with_every_line() -> None:
     rows = [json.loads(x) for x in out.stdout.splitlines()]
     assert out.returncode == 0
     assert [r["line"] for r in rows] == list(range(1, data.count(b"\n") + 2))  # the last line has no newline
+
+
+def test_messages_never_send_control_characters_to_the_terminal(tmp_path: Path) -> None:
+    evil = tmp_path / "a\x1b[2Jb.log"
+    evil.write_text('192.0.2.1 - - [21/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-"\n')
+    ok = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--no-detect", str(evil)],
+                        capture_output=True, text=True)
+    missing = subprocess.run([sys.executable, "-m", "threatlens", "scan", str(tmp_path / "x\x1b]0;pwned\x07")],
+                             capture_output=True, text=True)
+    assert ok.returncode == 0 and missing.returncode == 2
+    for stream in (ok.stderr, ok.stdout, missing.stderr):
+        assert "\x1b" not in stream and "\x07" not in stream
+    assert "\\x1b" in ok.stderr and "\\x1b" in missing.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,12 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-
-def literal(value: object) -> Text:
-    """Log content as plain text: never markup, control characters made visible."""
-    from threatlens.textsafe import visible
-
-    return Text(visible("" if value is None else str(value)))
+from threatlens.textsafe import visible
 
 
 class ScanUi:
@@ -34,11 +28,11 @@ class ScanUi:
 
     def info(self, text: str) -> None:
         """A notice for the user (format chosen, file rotated, export written)."""
-        self.err.print(Text("threatlens: " + text, style="dim"), soft_wrap=True)
+        self.err.print(Text("threatlens: " + visible(text), style="dim"), soft_wrap=True)
 
     def warn(self, text: str) -> None:
         """A warning (missing GeoIP database, unreadable path while following)."""
-        self.err.print(Text("threatlens: warning: " + text, style="yellow"), soft_wrap=True)
+        self.err.print(Text("threatlens: warning: " + visible(text), style="yellow"), soft_wrap=True)
 
     def restart_clock(self) -> None:
         """Count elapsed time from now (after start-up) for the summary's lines/s."""
@@ -86,7 +80,3 @@ class ScanUi:
         elapsed = time.perf_counter() - self.started
         render_summary(self.out, stats, pipeline, top=top, elapsed=elapsed)
 
-
-def stderr_is_terminal() -> bool:
-    """Whether progress output would reach a person."""
-    return sys.stderr.isatty()
