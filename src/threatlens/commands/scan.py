@@ -171,8 +171,6 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if not args.follow:
             raise
-    finally:
-        ui.close()
     exports.finish(ui)
     if args.output == "table":
         ui.summary(stats, pipeline, top=args.top)

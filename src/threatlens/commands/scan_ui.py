@@ -70,9 +70,6 @@ class ScanUi:
         with progress:
             yield advance
 
-    def close(self) -> None:
-        """Nothing to release yet; kept for symmetry with the progress display."""
-
     def summary(self, stats: Any, pipeline: Any, *, top: int = 10) -> None:
         """The closing report: totals, flagged requests, alerts, top tables."""
         from threatlens.commands.scan_report import render_summary
