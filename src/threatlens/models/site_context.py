@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from threatlens.parsers.record import LogRecord
 
 #: Default number of distinct paths remembered.
 MAX_PATHS = 100_000
+
+
+class _Answer(NamedTuple):
+    """The three fields of a record that the site context reads."""
+
+    path: str | None
+    status: int | None
+    bytes: int | None
 
 
 class SiteContext:
@@ -38,24 +47,7 @@ class SiteContext:
 
     def observe(self, path: str | None, status: int | None, size: int | None) -> None:
         """Record one answer of the server."""
-        if path is None or status is None:
-            return
-        self.observed += 1
-        st = self._paths.get(path)
-        if st is None:
-            if len(self._paths) >= self.max_paths:
-                self._forget()
-            st = self._paths[path] = [0, 0, 0, 0.0, 0.0]
-        if 200 <= status < 400:
-            st[0] += 1
-            if status < 300 and size is not None:
-                n = st[2] + 1
-                delta = size - st[3]
-                st[2] = n
-                st[3] += delta / n
-                st[4] += delta * (size - st[3])
-        elif status < 500:
-            st[1] += 1
+        self.observe_batch((_Answer(path, status, size),))  # type: ignore[arg-type]
 
     def observe_batch(self, records: Iterable[LogRecord]) -> None:
         """Record the answers of a batch of records (same as :meth:`observe` on each, faster)."""

@@ -344,18 +344,24 @@ class ThreatLensApp(App[None]):
             return
         from threatlens.tui.exporting import run_export
 
+        result = self._write(request, "export", lambda: run_export(self.live, request, overwrite=overwrite),
+                             self.do_export)
+        if result is not None:
+            n, note = result
+            self.notify(f"exported {n} {note} to {request.path}", markup=False, timeout=8)
+
+    def _write(self, request: Any, what: str, write: Callable[[], Any], retry: Callable[..., None]) -> Any:
+        """Run ``write``; an existing file asks before ``retry(request, overwrite=True)``; errors notify."""
         try:
-            n, note = run_export(self.live, request, overwrite=overwrite)
+            return write()
         except FileExistsError:
             from threatlens.tui.screens.confirm import ConfirmScreen
 
             self.push_screen(ConfirmScreen(f"{request.path} exists. Overwrite it?"),
-                             lambda yes: self.do_export(request, overwrite=True) if yes else None)
-            return
+                             lambda yes: retry(request, overwrite=True) if yes else None)
         except (OSError, ValueError) as exc:
-            self.notify(f"export failed: {exc}", severity="error", markup=False, timeout=10)
-            return
-        self.notify(f"exported {n} {note} to {request.path}", markup=False, timeout=8)
+            self.notify(f"{what} failed: {exc}", severity="error", markup=False, timeout=10)
+        return None
 
     def ask_blocklist(self) -> None:
         """Open the block-list dialog (flagged IPs plus those added with ``b`` on the IP screen)."""
@@ -372,16 +378,10 @@ class ThreatLensApp(App[None]):
 
         ips = sorted(set(self.live.flagged_ips()) | self.blocked)
         good = [ip for ip in ips if _is_ip(ip)]
-        try:
-            n = write_blocklist(request.path, good, request.fmt, overwrite=overwrite)
-        except FileExistsError:
-            from threatlens.tui.screens.confirm import ConfirmScreen
-
-            self.push_screen(ConfirmScreen(f"{request.path} exists. Overwrite it?"),
-                             lambda yes: self.do_blocklist(request, overwrite=True) if yes else None)
-            return
-        except (OSError, ValueError) as exc:
-            self.notify(f"block list failed: {exc}", severity="error", markup=False, timeout=10)
+        n = self._write(request, "block list",
+                        lambda: write_blocklist(request.path, good, request.fmt, overwrite=overwrite),
+                        self.do_blocklist)
+        if n is None:
             return
         skipped = len(ips) - len(good)
         extra = f" ({skipped} invalid addresses skipped)" if skipped else ""
