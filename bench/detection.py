@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from threatlens.errors import ModelError
 from threatlens.models.behaviour import BehaviourTracker
 from threatlens.models.detection import Detection
 from threatlens.models.verdict import Verdict
-from threatlens.parsers import AUTO_CANDIDATES, LogRecord, RawLine, detect_format, get_parser
+from threatlens.parsers import AUTO_CANDIDATES, LogRecord, RawLine, UnknownFormatError, detect_format, get_parser
 from threatlens.samplegen import Traffic, generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ def load_log(path: Path) -> list[LogRecord]:
     data = [d for d in data if d.strip() and not d.startswith(b"#")]
     try:
         main = detect_format(data).parser
-    except ValueError:
+    except UnknownFormatError:
         return []
     parsers = [main, *(get_parser(n) for n in AUTO_CANDIDATES if n != main.name)]
     out = []
@@ -189,7 +190,7 @@ def main() -> None:
 
             RequestScorer.load()
             makers["scorer+behaviour"] = lambda: Detection(RequestScorer.load())
-        except (ImportError, ValueError, OSError) as exc:
+        except ModelError as exc:
             print(f"(shipped scorer not available: {exc}; behaviour only)")
     if args.speed_only:
         pass

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from threatlens.models.behaviour import BehaviourTracker
 from threatlens.models.verdict import Alert, Verdict
-from threatlens.parsers import AUTO_CANDIDATES, LogRecord, RawLine, detect_format, get_parser
+from threatlens.parsers import AUTO_CANDIDATES, LogRecord, RawLine, UnknownFormatError, detect_format, get_parser
 
 DATA = Path(__file__).resolve().parent / "data"
 SHARED = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
@@ -78,7 +78,7 @@ def load_log(path: Path) -> tuple[list[LogRecord], int]:
         return [], 0
     try:
         main = detect_format(data).parser
-    except ValueError:
+    except UnknownFormatError:
         return [], len(data)
     fallbacks = [get_parser(name) for name in AUTO_CANDIDATES if name != main.name]
     records: list[LogRecord] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from behaviour_support import line, parse
+from threatlens.errors import AllowlistError
 from threatlens.models.allowlist import Allowlist
 
 
@@ -48,7 +49,7 @@ def test_add_remove() -> None:
 
 @pytest.mark.parametrize("bad", ["not-an-ip", "300.1.1.1", "10.0.0.0/33", "path:", "agent:", "1.2.3.4 5.6.7.8"])
 def test_bad_entries_are_refused_with_the_entry_named(bad: str) -> None:
-    with pytest.raises(ValueError, match="allowlist entry"):
+    with pytest.raises(AllowlistError, match="allowlist entry"):
         Allowlist.parse([bad])
 
 

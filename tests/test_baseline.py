@@ -9,6 +9,7 @@ import pytest
 import skops.io as sio
 
 from behaviour_support import BROWSER, line, parse, run
+from threatlens.errors import DataError, ModelError
 from threatlens.models.baseline import Baseline, default_baseline_path, fit_baseline, train_baseline
 from threatlens.models.behaviour import FEATURE_NAMES, BehaviourTracker
 
@@ -76,24 +77,24 @@ def test_without_baseline_no_anomaly_alerts() -> None:
 def test_too_short_history_is_refused(tmp_path: Path) -> None:
     log = tmp_path / "short.log"
     log.write_text("\n".join(line("192.0.2.1", i, "/", 200, agent=BROWSER) for i in range(10)) + "\n")
-    with pytest.raises(ValueError, match="longer log"):
+    with pytest.raises(DataError, match="longer log"):
         train_baseline([str(log)], tmp_path / "b.skops", seed=0)
 
 
 def test_load_refuses_missing_foreign_and_untrusted_files(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="not found"):
+    with pytest.raises(ModelError, match="not found"):
         Baseline.load(tmp_path / "missing.skops")
     junk = tmp_path / "junk.skops"
     junk.write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="not a readable"):
+    with pytest.raises(ModelError, match="not a readable"):
         Baseline.load(junk)
     other = tmp_path / "other.skops"
     sio.dump({"format": "something-else"}, other)
-    with pytest.raises(ValueError, match="not a ThreatLens baseline"):
+    with pytest.raises(ModelError, match="not a ThreatLens baseline"):
         Baseline.load(other)
     evil = tmp_path / "evil.skops"
     sio.dump({"format": "threatlens-baseline/1", "model": Path("/etc")}, evil)  # a type outside the allowlist
-    with pytest.raises(ValueError, match="unexpected types"):
+    with pytest.raises(ModelError, match="unexpected types"):
         Baseline.load(evil)
 
 
@@ -105,5 +106,5 @@ def test_default_path_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 
 def test_fit_rejects_few_rows() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(DataError):
         fit_baseline(np.zeros((5, len(FEATURE_NAMES))))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import skops.io as sio
 
+from threatlens.errors import ModelError
 from threatlens.models.classifier import INFO_FILE, TRUSTED_TYPES, RequestScorer, load_model_file, shipped_model_path
 from threatlens.models.dataset import make_record
 from threatlens.models.verdict import CATEGORIES, Verdict
@@ -233,23 +234,23 @@ def test_model_with_unexpected_type_is_refused(tmp_path: Path) -> None:
     bad = dict(good, extra=Smuggled())
     path = tmp_path / "evil.skops"
     sio.dump(bad, path)
-    with pytest.raises(ValueError, match="unexpected types") as exc:
+    with pytest.raises(ModelError, match="unexpected types") as exc:
         load_model_file(path)
     assert "Smuggled" in str(exc.value)
-    with pytest.raises(ValueError):
+    with pytest.raises(ModelError):
         RequestScorer.load(path)
 
 
 def test_not_a_model_is_refused(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.skops"
     garbage.write_bytes(b"not a zip file")
-    with pytest.raises(ValueError, match="not a readable"):
+    with pytest.raises(ModelError, match="not a readable"):
         load_model_file(garbage)
     other = tmp_path / "other.skops"
     sio.dump({"weights": np.zeros(3)}, other)
-    with pytest.raises(ValueError, match="not a ThreatLens model"):
+    with pytest.raises(ModelError, match="not a ThreatLens model"):
         load_model_file(other)
-    with pytest.raises(ValueError, match="not found"):
+    with pytest.raises(ModelError, match="not found"):
         load_model_file(tmp_path / "missing.skops")
 
 

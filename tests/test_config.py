@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from threatlens.config import Config, ConfigError, default_config_path, normalize_allowlist_entry
+from threatlens.errors import AllowlistError
 from threatlens.models.allowlist import Allowlist
 
 FULL = """\
@@ -147,7 +148,7 @@ def test_save_allowlist_appends_when_absent(tmp_path: Path) -> None:
 def test_save_allowlist_rejects_bad_entries_and_keeps_file(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(FULL)
-    with pytest.raises(ValueError):
+    with pytest.raises(AllowlistError):
         Config.load(path).save_allowlist(["1.2.3.4", "1.2.3.4; drop"])
     assert path.read_text() == FULL
 
@@ -166,7 +167,7 @@ def test_normalize_allowlist_entry() -> None:
     assert normalize_allowlist_entry("path: /healthz") == "path:/healthz"
     assert normalize_allowlist_entry("agent:*UptimeRobot*") == "agent:*UptimeRobot*"
     for bad in ("example.com", "path:", "1.2.3.4/33", "path:/a\nb", "", "1.2.3.4; drop"):
-        with pytest.raises(ValueError):
+        with pytest.raises(AllowlistError):
             normalize_allowlist_entry(bad)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from behaviour_support import GOOGLEBOT, fixture, kinds_by_ip, line, parse
+from threatlens.errors import AllowlistError, ModelError
 from threatlens.models.allowlist import Allowlist
 from threatlens.models.behaviour import BehaviourTracker
 from threatlens.models.detection import Detection
@@ -74,9 +75,9 @@ def test_behaviour_sees_the_scorer_verdicts() -> None:
 
 @needs_model
 def test_load_refuses_a_missing_baseline_and_bad_allowlist(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="baseline file not found"):
+    with pytest.raises(ModelError, match="baseline file not found"):
         Detection.load(baseline=tmp_path / "nope.skops")
-    with pytest.raises(ValueError, match="allowlist entry"):
+    with pytest.raises(AllowlistError, match="allowlist entry"):
         Detection.load(allowlist=["not an ip"])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from threatlens.errors import ExportError
 from threatlens.export import (
     BLOCKLIST_EXTENSIONS,
     BLOCKLIST_FORMATS,
@@ -146,22 +147,22 @@ def test_empty_blocklists_are_valid() -> None:
     ],
 )
 def test_invalid_ip_never_reaches_a_firewall_file(bad: str, tmp_path: Path) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ExportError):
         render_blocklist(["192.0.2.1", bad], "nftables")
-    with pytest.raises(ValueError):
+    with pytest.raises(ExportError):
         write_blocklist(tmp_path / "x.conf", [bad], "nginx")
     assert not (tmp_path / "x.conf").exists()
     assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_names_rejected() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ExportError):
         render_blocklist(["192.0.2.1"], "nftables", set_name="x; flush ruleset")
-    with pytest.raises(ValueError):
+    with pytest.raises(ExportError):
         render_blocklist(["192.0.2.1"], "fail2ban", jail="a b")
-    with pytest.raises(ValueError):
+    with pytest.raises(ExportError):
         render_blocklist(["192.0.2.1"], "crowdsec", duration="1d; rm")
-    with pytest.raises(ValueError):
+    with pytest.raises(ExportError):
         render_blocklist(["192.0.2.1"], "iptables")
 
 

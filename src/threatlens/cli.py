@@ -8,14 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from threatlens import __version__
+from threatlens.errors import ThreatLensError
 
 #: Subcommand modules under ``threatlens.commands``; each defines ``add_parser(subparsers)``
 #: which registers its parser with ``set_defaults(func=run)``, ``run(args) -> int``.
 COMMANDS = ("scan", "train", "evaluate")
-
-
-class CliError(Exception):
-    """A user-facing error: printed as one line on stderr, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except CliError as exc:
+    except ThreatLensError as exc:  # anything else is a bug: let its traceback through
         from threatlens.textsafe import visible
 
         print(f"threatlens: error: {visible(str(exc))}", file=sys.stderr)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from threatlens.errors import AllowlistError, ConfigError
 from threatlens.export import atomic_write
 from threatlens.models.allowlist import Allowlist
 
@@ -43,17 +44,6 @@ _KNOWN_KEYS = (*OPTION_KEYS, "allowlist")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class ConfigError(ValueError):
-    """A config file that cannot be used; ``str()`` is ``path:line: message``."""
-
-    def __init__(self, path: str | os.PathLike[str], line: int | None, message: str) -> None:
-        self.path = str(path)
-        self.line = line
-        self.message = message
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {message}")
-
-
 def default_config_path(environ: Mapping[str, str] | None = None) -> Path:
     """``$XDG_CONFIG_HOME/threatlens/config.toml``, else ``~/.config/threatlens/config.toml``."""
     env = os.environ if environ is None else environ
@@ -63,23 +53,23 @@ def default_config_path(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def normalize_allowlist_entry(entry: str) -> str:
-    """Validate one allowlist entry and return its canonical text (raises ``ValueError``).
+    """Validate one allowlist entry and return its canonical text (raises ``AllowlistError``).
 
     An IP address, a CIDR network (host bits cleared: ``10.1.2.3/8`` -> ``10.0.0.0/8``),
     ``path:GLOB`` (request path without query) or ``agent:GLOB`` (user agent, any case): the
     vocabulary of :class:`threatlens.models.allowlist.Allowlist`, which does the matching.
     """
     if not isinstance(entry, str):
-        raise ValueError(f"allowlist entries are strings, got {entry!r}")
+        raise AllowlistError(f"allowlist entries are strings, got {entry!r}")
     text = entry.strip()
     if _CONTROL_RE.search(text):
-        raise ValueError(f"allowlist entry {entry!r} contains control characters")
+        raise AllowlistError(f"allowlist entry {entry!r} contains control characters")
     for prefix in ("path:", "agent:"):
         if text.startswith(prefix):
             text = prefix + text[len(prefix) :].strip()
     parsed = Allowlist.parse([text])
     if len(parsed) != 1:
-        raise ValueError(f"allowlist entry {entry!r} is empty")
+        raise AllowlistError(f"allowlist entry {entry!r} is empty")
     return parsed.entries[0]
 
 
@@ -159,7 +149,7 @@ class Config:
             for entry in entries:
                 try:
                     normalised.append(normalize_allowlist_entry(entry))
-                except ValueError as exc:
+                except AllowlistError as exc:
                     line = _line_of_value(text, entry) or _line_of_key(text, "allowlist")
                     raise ConfigError(path, line, str(exc)) from None
             values["allowlist"] = tuple(dict.fromkeys(normalised))
@@ -178,7 +168,7 @@ class Config:
 
         Only the ``allowlist = [...]`` assignment changes (or is added before the first table);
         the rest of the file is kept byte for byte. The file and its directory are created if
-        missing. Raises ``ValueError`` for a bad entry and :class:`ConfigError` if the current
+        missing. Raises :class:`AllowlistError` for a bad entry and :class:`ConfigError` if the current
         file is malformed.
         """
         normalised = tuple(dict.fromkeys(normalize_allowlist_entry(e) for e in entries))
@@ -190,7 +180,7 @@ class Config:
         new_text = _replace_allowlist(text, _emit_allowlist(normalised), self.path)
         check = tomllib.loads(new_text)
         if tuple(check.get("allowlist", ())) != normalised:  # pragma: no cover - a bug guard
-            raise ConfigError(self.path, None, "internal error: allowlist did not round-trip")
+            raise RuntimeError(f"{self.path}: allowlist did not round-trip")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = new_text.encode("utf-8")
         atomic_write(self.path, lambda fh: fh.write(payload), overwrite=True)

@@ -3,7 +3,7 @@
 Every write is atomic (temporary file in the target directory, fsync, then a rename) and never
 replaces an existing file unless ``overwrite=True``: otherwise ``FileExistsError``. Each writer
 returns how many items it wrote. Addresses going into a block list are validated and normalised
-with :mod:`ipaddress` first; anything else raises ``ValueError`` (they come from log data).
+with :mod:`ipaddress` first; anything else raises ``ExportError`` (they come from log data).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from threatlens.errors import ExportError
 from threatlens.serialize import REQUEST_COLUMNS
 
 __all__ = [
@@ -210,20 +211,20 @@ def write_csv(
 def normalize_ips(ips: Iterable[str]) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     """Validate, normalise (IPv4-mapped IPv6 to IPv4), deduplicate and sort; IPv4 first.
 
-    Raises ``ValueError`` naming the first entry that is not a plain IP address (networks,
+    Raises ``ExportError`` naming the first entry that is not a plain IP address (networks,
     zone ids, host names and anything with stray characters are refused).
     """
     out: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
     for raw in ips:
         if not isinstance(raw, str):
-            raise ValueError(f"not an IP address: {raw!r}")
+            raise ExportError(f"not an IP address: {raw!r}")
         try:
             addr = ipaddress.ip_address(raw.strip())
         except ValueError:
-            raise ValueError(f"not an IP address: {raw!r}") from None
+            raise ExportError(f"not an IP address: {raw!r}") from None
         if isinstance(addr, ipaddress.IPv6Address):
             if addr.scope_id is not None:
-                raise ValueError(f"scoped IPv6 address cannot go into a block list: {raw!r}")
+                raise ExportError(f"scoped IPv6 address cannot go into a block list: {raw!r}")
             if addr.ipv4_mapped is not None:
                 addr = addr.ipv4_mapped
         out.add(addr)
@@ -237,7 +238,7 @@ def _clean_comment(comment: str) -> list[str]:
 
 def _check_name(name: str, what: str) -> str:
     if not _NAME_RE.fullmatch(name):
-        raise ValueError(f"bad {what} {name!r}: letters, digits, _ and - only, starting with a letter, max 31")
+        raise ExportError(f"bad {what} {name!r}: letters, digits, _ and - only, starting with a letter, max 31")
     return name
 
 
@@ -257,7 +258,7 @@ def render_blocklist(
     the formats that allow comments (not plain, ipset or crowdsec, whose importers take none).
     """
     if fmt not in BLOCKLIST_FORMATS:
-        raise ValueError(f"unknown block list format {fmt!r}; choose from {', '.join(BLOCKLIST_FORMATS)}")
+        raise ExportError(f"unknown block list format {fmt!r}; choose from {', '.join(BLOCKLIST_FORMATS)}")
     addrs = normalize_ips(ips)
     v4 = [str(a) for a in addrs if a.version == 4]
     v6 = [str(a) for a in addrs if a.version == 6]
@@ -311,7 +312,7 @@ def render_blocklist(
         lines += [f"fail2ban-client set {jail_name} banip {ip}" for ip in all_ips]
     else:  # crowdsec
         if not _DURATION_RE.fullmatch(duration):
-            raise ValueError(f"bad CrowdSec duration {duration!r} (e.g. 4h, 30m, 24h)")
+            raise ExportError(f"bad CrowdSec duration {duration!r} (e.g. 4h, 30m, 24h)")
         lines = ["duration,reason,scope,type,value"]
         lines += [f"{duration},threatlens,ip,ban,{ip}" for ip in all_ips]
     return "\n".join(lines) + "\n" if lines else ""

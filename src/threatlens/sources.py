@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from itertools import accumulate, count, repeat
 from typing import BinaryIO
 
+from threatlens.errors import SourceError
 from threatlens.parsers.record import RawLine
 
 CHUNK_BYTES = 1 << 20
@@ -19,10 +20,6 @@ _new = tuple.__new__
 def _next_offset(offset: int, length: int) -> int:
     return offset + length + 1
 BATCH_LINES = 2000
-
-
-class SourceError(OSError):
-    """An input that cannot be opened or read; the message is for the user."""
 
 
 def open_source(path: str) -> tuple[BinaryIO, int | None]:

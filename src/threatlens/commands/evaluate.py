@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from threatlens.cli import CliError
+from threatlens.errors import DataError, UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,12 +42,9 @@ def evaluate_files(paths: list[str], model: str | None = None, threshold: float 
     from threatlens.models.metrics import detection_metrics
     from threatlens.models.site_context import SiteContext
 
-    try:
-        scorer = RequestScorer.load(model, threshold=threshold)
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
     if threshold is not None and not 0.0 <= threshold <= 1.0:
-        raise CliError(f"--threshold {threshold}: must be between 0 and 1")
+        raise UsageError(f"--threshold {threshold}: must be between 0 and 1")
+    scorer = RequestScorer.load(model, threshold=threshold)
     all_labels: list[int] = []
     all_scores: list[float] = []
     all_cats: list[str] = []
@@ -55,10 +52,10 @@ def evaluate_files(paths: list[str], model: str | None = None, threshold: float 
     for path in paths:
         try:
             rows = load_labeled(path)
-        except (ValueError, OSError, UnicodeDecodeError) as exc:
-            raise CliError(str(exc)) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"{path}: {exc}") from exc
         if not rows:
-            raise CliError(f"{path}: no labelled requests found")
+            raise DataError(f"{path}: no labelled requests found")
         scorer.context = SiteContext()  # each input is its own site
         verdicts = scorer.score([r.record for r in rows])
         labels = [r.label for r in rows]

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from threatlens.cli import CliError
+from threatlens.errors import ExportError, SourceError, UsageError
 from threatlens.export import CSV_COLUMNS, csv_safe
-from threatlens.parsers import PRESETS, FormatError, LogRecord
+from threatlens.parsers import PRESETS, LogRecord
 from threatlens.pipeline import Pipeline, Processed
 from threatlens.scanner import build_pipeline
 from threatlens.serialize import REQUEST_COLUMNS, alert_dict, request_dict, unparsed_dict
-from threatlens.sources import SourceError, check_readable, iter_batches
+from threatlens.sources import check_readable, iter_batches
 from threatlens.tail import FollowerError
 
 OUTPUTS = ("table", "jsonl", "csv")
@@ -124,30 +124,22 @@ def run(args: argparse.Namespace) -> int:
 
     config = _apply_config(args)
     if args.follow and args.from_start and args.backfill is not None:
-        raise CliError("--from-start and --backfill exclude each other")
+        raise UsageError("--from-start and --backfill exclude each other")
     if (args.from_start or args.backfill is not None or args.poll) and not args.follow:
-        raise CliError("--from-start, --backfill and --poll go with --follow")
+        raise UsageError("--from-start, --backfill and --poll go with --follow")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        raise CliError(f"--threshold must be between 0 and 1, not {args.threshold}")
+        raise UsageError(f"--threshold must be between 0 and 1, not {args.threshold}")
     if args.paths.count("-") > 1:
-        raise CliError("standard input (-) can be named only once")
+        raise UsageError("standard input (-) can be named only once")
     if not args.follow:
         for path in args.paths:
-            try:
-                check_readable(path)
-            except SourceError as exc:
-                raise CliError(str(exc)) from None
+            check_readable(path)
     ui = ScanUi(enabled=args.output == "table" or not sys.stdout.isatty())
     exports = _Exports(args)
-    try:
-        pipeline = build_pipeline(
-            log_format=args.log_format, nginx_conf=args.nginx_conf, detect=not args.no_detect, model=args.model,
-            threshold=args.threshold, baseline=args.baseline, allowlist=config.allowlist, geoip_db=args.geoip_db,
-            on_message=ui.info, on_warning=ui.warn)
-    except FormatError as exc:
-        raise CliError(str(exc)) from None
-    except (OSError, ValueError) as exc:
-        raise CliError(str(exc)) from None
+    pipeline = build_pipeline(
+        log_format=args.log_format, nginx_conf=args.nginx_conf, detect=not args.no_detect, model=args.model,
+        threshold=args.threshold, baseline=args.baseline, allowlist=config.allowlist, geoip_db=args.geoip_db,
+        on_message=ui.info, on_warning=ui.warn)
     stats = pipeline.stats
     geo = stats.geo
 
@@ -164,10 +156,10 @@ def run(args: argparse.Namespace) -> int:
             for path in args.paths:
                 _scan_file(path, pipeline, writer, exports, ui)
             _emit(pipeline.process([], final=True), writer, exports)
-    except (FormatError, SourceError) as exc:
-        raise CliError(str(exc)) from None
-    except FollowerError as exc:  # the follower's reader thread failed
-        raise CliError(f"following stopped: {exc}") from None
+    except FollowerError as exc:  # the follower's reader thread failed: a read error is the user's to fix
+        if not isinstance(exc.__cause__, OSError):
+            raise
+        raise SourceError(f"following stopped: {exc}") from None
     except KeyboardInterrupt:
         if not args.follow:
             raise
@@ -179,14 +171,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _apply_config(args: argparse.Namespace) -> Any:
     """Fill options the command line left unset from the config file; return the config."""
-    from threatlens.config import Config, ConfigError
+    from threatlens.config import Config
 
-    try:
-        config = Config.load(args.config)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
+    config = Config.load(args.config)
     if args.config and not config.exists:
-        raise CliError(f"config file {args.config} does not exist")
+        raise UsageError(f"config file {args.config} does not exist")
     args.log_format = args.log_format or config.log_format or "auto"
     for name in ("threshold", "model", "geoip_db"):
         if getattr(args, name) is None:
@@ -238,12 +227,12 @@ class _Exports:
         self.wanted = bool(args.export_flagged or args.blocklist)
         for target in (args.export_flagged, args.blocklist):
             if target and Path(target).exists() and not args.force:
-                raise CliError(f"{target} exists: choose another name or pass --force to overwrite")
+                raise ExportError(f"{target} exists: choose another name or pass --force to overwrite")
         if args.blocklist:
             from threatlens.export import BLOCKLIST_FORMATS
 
             if args.blocklist_format not in BLOCKLIST_FORMATS:
-                raise CliError(f"unknown --blocklist-format {args.blocklist_format!r}: "
+                raise UsageError(f"unknown --blocklist-format {args.blocklist_format!r}: "
                                f"use one of {', '.join(BLOCKLIST_FORMATS)}")
 
     def add(self, done: Processed) -> None:
@@ -280,5 +269,5 @@ class _Exports:
                 n = export.write_blocklist(args.blocklist, sorted(self.ips), args.blocklist_format,
                                            overwrite=args.force)
                 ui.info(f"wrote {n} IPs ({args.blocklist_format}) to {args.blocklist}")
-        except (OSError, ValueError) as exc:
-            raise CliError(f"export failed: {exc}") from None
+        except (OSError, ExportError) as exc:
+            raise ExportError(f"export failed: {exc}") from None

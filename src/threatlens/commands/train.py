@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from threatlens.cli import CliError
+from threatlens.errors import DataError, UsageError
 
 DEFAULT_DATA = Path("../shared/data")
 
@@ -62,10 +62,10 @@ def run(args: argparse.Namespace) -> int:
     data = args.data if args.data is not None else DEFAULT_DATA
     if not (data / "labeled").is_dir():
         where = "" if args.data is not None else " (default ../shared/data relative to the current directory)"
-        raise CliError(f"no labelled data in {data}{where}: pass --data DIR")
+        raise DataError(f"no labelled data in {data}{where}: pass --data DIR")
     out = args.out if args.out is not None else shipped_model_path()
     if out.suffix != ".skops":
-        raise CliError(f"--out {out}: the model file name must end in .skops")
+        raise UsageError(f"--out {out}: the model file name must end in .skops")
     info = _train_with_progress(data, out, args.seed, _command_line(args))
     if args.json:
         json.dump(info, sys.stdout, indent=2)
@@ -93,8 +93,8 @@ def _train_with_progress(data: Path, out: Path, seed: int, command: str) -> dict
 
         try:
             return train_model(data, out, seed, progress=progress, command=command)
-        except (FileNotFoundError, ValueError) as exc:
-            raise CliError(str(exc)) from exc
+        except OSError as exc:  # unreadable data, or an output path that cannot be written
+            raise DataError(str(exc)) from exc
 
 
 def _print_summary(info: dict[str, Any], out: Path) -> None:
@@ -128,15 +128,13 @@ def _print_summary(info: dict[str, Any], out: Path) -> None:
 def _run_baseline(args: argparse.Namespace) -> int:
     for log in args.baseline:
         if log != "-" and not Path(log).is_file():
-            raise CliError(f"--baseline {log}: no such file")
-    try:
-        from threatlens.models.baseline import train_baseline
-    except ImportError as exc:
-        raise CliError(f"the behaviour baseline is not available in this build ({exc})") from exc
+            raise UsageError(f"--baseline {log}: no such file")
+    from threatlens.models.baseline import train_baseline
+
     try:
         info = train_baseline(list(args.baseline), args.out, args.seed)
-    except (OSError, ValueError) as exc:
-        raise CliError(str(exc)) from exc
+    except OSError as exc:
+        raise DataError(str(exc)) from exc
     if args.json:
         json.dump(info, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")

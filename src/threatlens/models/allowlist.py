@@ -7,7 +7,7 @@ Entries, one per string:
 * ``path:/health*``: request paths matching a shell-style glob (``*``, ``?``, ``[...]``);
 * ``agent:*UptimeRobot*``: user agents matching a glob (case-insensitive).
 
-Anything else is refused with a ``ValueError`` that names the entry.
+Anything else is refused with an ``AllowlistError`` that names the entry.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from fnmatch import translate
 
+from threatlens.errors import AllowlistError
 from threatlens.parsers.record import LogRecord
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -126,18 +127,18 @@ class Allowlist:
             if text.startswith(prefix):
                 pattern = text[len(prefix):]
                 if not pattern:
-                    raise ValueError(f"allowlist entry {entry!r}: empty {prefix[:-1]} pattern")
+                    raise AllowlistError(f"allowlist entry {entry!r}: empty {prefix[:-1]} pattern")
                 return text, prefix[:-1], pattern
         if "/" in text:
             try:
                 net = ipaddress.ip_network(text, strict=False)
             except ValueError:
-                raise ValueError(f"allowlist entry {entry!r} is not an address, network, "
+                raise AllowlistError(f"allowlist entry {entry!r} is not an address, network, "
                                  "path:GLOB or agent:GLOB") from None
             return str(net), "net", str(net)
         try:
             addr = ipaddress.ip_address(text)
         except ValueError:
-            raise ValueError(f"allowlist entry {entry!r} is not an address, network, "
+            raise AllowlistError(f"allowlist entry {entry!r} is not an address, network, "
                              "path:GLOB or agent:GLOB") from None
         return str(addr), "ip", str(addr)

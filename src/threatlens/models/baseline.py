@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from threatlens.errors import DataError, ModelError
 from threatlens.models.behaviour import FEATURE_NAMES, BehaviourTracker
 from threatlens.models.safe_load import load_trusted
 from threatlens.models.verdict import Verdict
@@ -60,17 +61,17 @@ class Baseline:
 
     @classmethod
     def load(cls, path: str | Path) -> Baseline:
-        """Load a baseline file; ``ValueError`` if missing, unreadable, untrusted or of another kind."""
+        """Load a baseline file; ``ModelError`` if missing, unreadable, untrusted or of another kind."""
         from sklearn.ensemble import IsolationForest
 
         p = Path(path)
         obj = load_trusted(p, TRUSTED_TYPES, what="baseline")
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-            raise ValueError(f"{p}: not a ThreatLens baseline ({FORMAT} expected)")
+            raise ModelError(f"{p}: not a ThreatLens baseline ({FORMAT} expected)")
         if not isinstance(obj.get("model"), IsolationForest):
-            raise ValueError(f"{p}: baseline model is not an IsolationForest")
+            raise ModelError(f"{p}: baseline model is not an IsolationForest")
         if list(obj.get("features", [])) != list(FEATURE_NAMES):
-            raise ValueError(f"{p}: baseline was trained on other features; retrain it")
+            raise ModelError(f"{p}: baseline was trained on other features; retrain it")
         return cls(obj["model"], float(obj["threshold"]), dict(obj.get("info") or {}))
 
 
@@ -109,7 +110,7 @@ def fit_baseline(rows: np.ndarray, seed: int = 0) -> Baseline:
     from sklearn.ensemble import IsolationForest
 
     if len(rows) < MIN_WINDOWS:
-        raise ValueError(f"only {len(rows)} per-IP windows of 20+ requests in the history "
+        raise DataError(f"only {len(rows)} per-IP windows of 20+ requests in the history "
                          f"(need {MIN_WINDOWS}): give a longer log")
     model = IsolationForest(n_estimators=200, max_samples=min(256, len(rows)), contamination="auto",
                             random_state=seed)
@@ -125,7 +126,7 @@ def train_baseline(paths: list[str], out: Path | None, seed: int) -> dict:
     """Fit the baseline on access logs ``paths`` and save it to ``out`` (default beside the config).
 
     Returns a summary: path, records, unparsed lines, windows, threshold, features, seed.
-    Raises ``ValueError`` when the history is too short and ``OSError`` subclasses for unreadable files.
+    Raises ``DataError`` when the history is too short and ``OSError`` subclasses for unreadable files.
     """
     rows, counts = collect_windows(list(paths))
     baseline = fit_baseline(rows, seed)

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from threatlens.errors import ModelError
 from threatlens.models.dataset import PLAIN_PATH, PLAIN_QUERY, path_text, query_text
 from threatlens.models.features import N_HASH, unit_parts
 from threatlens.models.normalize import normalise
@@ -139,7 +140,7 @@ def load_model_file(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     obj = load_trusted(p, TRUSTED_TYPES, what="model")
     if not isinstance(obj, dict) or obj.get("format") != FORMAT or "payload" not in obj:
-        raise ValueError(f"{p}: not a ThreatLens model (format {FORMAT} expected)")
+        raise ModelError(f"{p}: not a ThreatLens model (format {FORMAT} expected)")
     return obj
 
 
@@ -152,7 +153,7 @@ class RequestScorer:
         self._raw_threshold = float(model["raw_threshold"])
         coef = np.asarray(self._model.coef_, dtype=np.float64).ravel()
         if coef.shape[0] <= N_HASH:
-            raise ValueError("model does not match this version's features; retrain it")
+            raise ModelError("model does not match this version's features; retrain it")
         self._coef_grams = coef[:N_HASH]
         self._coef_numeric = coef[N_HASH:]
         self._intercept = float(np.asarray(self._model.intercept_).ravel()[0])

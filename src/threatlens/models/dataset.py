@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
+from threatlens.errors import DataError
 from threatlens.models.normalize import normalise
 from threatlens.models.signatures import payload_evidence
 from threatlens.parsers.record import LogRecord
@@ -723,9 +724,9 @@ def load_labeled(path: str | Path) -> list[LabeledRecord]:
         if any(p.rglob("*.txt")):
             rows = [(t, 1, c) for t, _, c, _ in read_fuzzdb(p)]
             return list(_payload_records(rows, "fuzzdb", file))
-        raise ValueError(f"{p}: no labelled files recognised in this folder")
+        raise DataError(f"{p}: no labelled files recognised in this folder")
     if not p.exists():
-        raise ValueError(f"{p}: no such file")
+        raise DataError(f"{p}: no such file")
     if name.endswith((".yml",)):
         return _load_gotestwaf(p)
     if name.endswith(".yaml"):
@@ -747,7 +748,7 @@ def load_labeled(path: str | Path) -> list[LabeledRecord]:
             value = _label_value(lab)
             rec = parse_line(rest, file=file, lineno=i)
             if value is None or rec is None:
-                raise ValueError(f"{p}:{i}: expected 'label<TAB>access-log line'")
+                raise DataError(f"{p}:{i}: expected 'label<TAB>access-log line'")
             out.append(LabeledRecord(rec, value, "", "labeled_log"))
         return out
     if first.startswith('"payload"') or first.startswith("payload,"):
@@ -770,7 +771,7 @@ def load_labeled(path: str | Path) -> list[LabeledRecord]:
     if name.endswith(".txt"):
         rows = [(line, 1, category_of(p.parent.name)) for line in _lines(p) if line and not line.startswith("#")]
         return list(_payload_records(rows, "payload_list", file))
-    raise ValueError(f"{p}: unrecognised labelled format (see threatlens evaluate --help)")
+    raise DataError(f"{p}: unrecognised labelled format (see threatlens evaluate --help)")
 
 
 def _load_gotestwaf(p: Path) -> list[LabeledRecord]:

@@ -24,6 +24,7 @@ import sklearn
 from sklearn.linear_model import LogisticRegression
 
 from threatlens import __version__
+from threatlens.errors import DataError
 from threatlens.models.classifier import FORMAT, INFO_FILE, RequestScorer, calibrate, shipped_model_path
 from threatlens.models.dataset import build_signature_lists, read_access_log, training_units
 from threatlens.models.features import N_HASH, NGRAMS, unit_matrix
@@ -62,7 +63,7 @@ def train_model(data_dir: Path, out: Path, seed: int = 0, *, progress: Progress 
     started = time.perf_counter()
     data_dir = Path(data_dir)
     if not (data_dir / "labeled").is_dir():
-        raise FileNotFoundError(f"{data_dir}: no labeled/ folder (expected ../shared/data layout)")
+        raise DataError(f"{data_dir}: no labeled/ folder (expected ../shared/data layout)")
     if write_signatures is None:
         write_signatures = out.resolve() == shipped_model_path().resolve()
     sig_sizes: dict[str, int] = {}
@@ -72,7 +73,7 @@ def train_model(data_dir: Path, out: Path, seed: int = 0, *, progress: Progress 
     progress("loading labelled data", 0.05)
     us = training_units(data_dir, seed, synthetic=synthetic)
     if not us.units or len({u.label for u in us.units}) < 2:
-        raise ValueError(f"{data_dir}: need both attack and benign examples to train")
+        raise DataError(f"{data_dir}: need both attack and benign examples to train")
     units = us.units
     progress(f"features of {len(units):,} units", 0.25)
     X = unit_matrix([u.text for u in units], [u.kind for u in units])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from threatlens.errors import FormatError, ParseError, UnknownFormatError
 from threatlens.parsers.base import MAX_LINE_BYTES, LineParser
-from threatlens.parsers.detect import Detection, UnknownFormatError, detect_format
+from threatlens.parsers.detect import Detection, detect_format
 from threatlens.parsers.jsonlines import JsonParser
 from threatlens.parsers.presets import AUTO_CANDIDATES, COMBINED, COMMON, PRESETS, VHOST_COMBINED, get_parser
-from threatlens.parsers.record import LogRecord, ParseError, ParseResult, RawLine, Unparsed
+from threatlens.parsers.record import LogRecord, ParseResult, RawLine, Unparsed
 from threatlens.parsers.regex_parser import RegexParser
-from threatlens.parsers.tokens import FormatError
 
 __all__ = [
     "AUTO_CANDIDATES",

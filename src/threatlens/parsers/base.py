@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from threatlens.parsers.record import LogRecord, ParseError, RawLine, Unparsed
+from threatlens.errors import ParseError
+from threatlens.parsers.record import LogRecord, RawLine, Unparsed
 
 #: Lines longer than this are reported unparsed ("line too long") rather than matched.
 MAX_LINE_BYTES = 65_536

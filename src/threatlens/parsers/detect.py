@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from threatlens.errors import UnknownFormatError
 from threatlens.parsers.base import LineParser
 from threatlens.parsers.presets import AUTO_CANDIDATES, get_parser
 from threatlens.parsers.record import LogRecord, RawLine
-from threatlens.parsers.tokens import FormatError
 
 SAMPLE_LINES = 50
 
@@ -26,10 +26,6 @@ class Detection:
         """One line for the user: which format was chosen and on what evidence."""
         return (f"log format: {self.parser.name} (auto-detected: {self.parsed}/{self.sampled} "
                 f"sample lines parse)")
-
-
-class UnknownFormatError(FormatError):
-    """No candidate format parses any of the sample lines."""
 
 
 def detect_format(lines: Sequence[bytes], *, source: str = "-") -> Detection:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from threatlens.errors import FieldError
+
 _CACHE_MAX = 100_000
 _ESCAPE = re.compile(rb'\\(x[0-9A-Fa-f]{2}|["\\])')
 _METHOD = re.compile(r"[A-Za-z][A-Za-z0-9_.+-]{0,31}")
-
-
-class FieldError(ValueError):
-    """A field whose text cannot be converted; the message is the unparsed reason."""
 
 
 def unescape(text: str) -> str:

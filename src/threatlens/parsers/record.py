@@ -54,15 +54,6 @@ class Unparsed(NamedTuple):
 ParseResult = LogRecord | Unparsed
 
 
-class ParseError(ValueError):
-    """Raised by ``LineParser.parse`` for a line that does not match; carries the line."""
-
-    def __init__(self, reason: str, line: str | bytes) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.line = line
-
-
 class RawLine(NamedTuple):
     r"""One complete line as read from a source, before parsing.
 

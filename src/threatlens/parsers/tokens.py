@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from threatlens.errors import FormatError
+
 
 class Field(NamedTuple):
     """One variable part of a log format."""
@@ -33,10 +35,6 @@ _APACHE_DIRECTIVE = re.compile(
     r"%(?P<mod>[<>]?!?(?:\d{3}(?:,\d{3})*)?)(?:\{(?P<arg>[^}]*)\})?(?P<mod2>[<>])?(?P<letter>[A-Za-z%])"
 )
 _HEADER_KINDS = {"referer": "referer", "user-agent": "user_agent", "host": "host_header"}
-
-
-class FormatError(ValueError):
-    """A format string that cannot be compiled."""
 
 
 def apache_tokens(fmt: str) -> list[Token]:

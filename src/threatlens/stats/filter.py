@@ -29,14 +29,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from threatlens.errors import FilterError
 from threatlens.models.verdict import CATEGORIES, Alert, Verdict
 from threatlens.parsers.record import LogRecord
 
 __all__ = ["FilterError", "RecordFilter"]
-
-
-class FilterError(ValueError):
-    """A filter string that does not parse; the message says which term and why."""
 
 
 _SCORE_RE = re.compile(r"^score\s*(>=|<=|>|<|:|=)\s*([0-9]*\.?[0-9]+)$", re.IGNORECASE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -16,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from threatlens.errors import ThreatLensError
 from threatlens.pipeline import Pipeline
 from threatlens.stats.filter import RecordFilter
 from threatlens.tui.ingest import Ingestor, startup_hint
@@ -148,9 +150,14 @@ class ThreatLensApp(App[None]):
         try:
             det = Detection.load(opts.model, threshold=opts.threshold, baseline=opts.baseline,
                                  allowlist=tuple(self.allow_entries))
-        except Exception as exc:
+        except ThreatLensError as exc:
             self.detection_ready.set()
             self.post_message(DetectionReady("none", error=f"model failed to load: {exc}"))
+            return
+        except Exception as exc:  # a bug: say so, keep the monitor running without detection
+            logging.getLogger(__name__).exception("loading the model failed")
+            self.detection_ready.set()
+            self.post_message(DetectionReady("none", error=f"model failed to load (a bug, please report it): {exc!r}"))
             return
         self.call_from_thread(self._use_detection, det)
 
@@ -322,7 +329,7 @@ class ThreatLensApp(App[None]):
 
         try:
             saved = Config.load(self.options.config_path).save_allowlist(self.allow_entries)
-        except (OSError, ValueError) as exc:
+        except (OSError, ThreatLensError) as exc:
             return f"this session only, not saved: {exc}"
         return f"saved to {saved.path}"
 
@@ -359,7 +366,7 @@ class ThreatLensApp(App[None]):
 
             self.push_screen(ConfirmScreen(f"{request.path} exists. Overwrite it?"),
                              lambda yes: retry(request, overwrite=True) if yes else None)
-        except (OSError, ValueError) as exc:
+        except (OSError, ThreatLensError) as exc:
             self.notify(f"{what} failed: {exc}", severity="error", markup=False, timeout=10)
         return None
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from threatlens import export
+from threatlens.errors import ExportError
 from threatlens.serialize import REQUEST_COLUMNS, alert_dict, request_dict
 from threatlens.tui.live import LiveStats
 
@@ -49,7 +50,7 @@ def run_export(live: LiveStats, req: ExportRequest, *, overwrite: bool = False) 
     if req.what == "alerts":
         alerts = live.alert_items()
         if req.fmt == "raw":
-            raise ValueError("alerts have no original lines: choose JSON lines or CSV")
+            raise ExportError("alerts have no original lines: choose JSON lines or CSV")
         rows = [alert_dict(a, cc) for a, cc in alerts]
         if req.fmt == "jsonl":
             return export.write_jsonl(req.path, rows, overwrite=overwrite), "alerts"
@@ -60,7 +61,7 @@ def run_export(live: LiveStats, req: ExportRequest, *, overwrite: bool = False) 
         label = "flagged requests"
     elif req.what == "ip":
         if not req.ip:
-            raise ValueError("no IP on screen: open an IP first (Enter on a row)")
+            raise ExportError("no IP on screen: open an IP first (Enter on a row)")
         items = live.ip_items(req.ip)  # type: ignore[assignment]
         label = f"retained requests of {req.ip}"
     else:

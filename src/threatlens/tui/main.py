@@ -90,34 +90,39 @@ def _poll_interval(value: Any) -> float | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the monitor; exit status 0, or 2 for bad arguments."""
+    """Run the monitor; exit status 0, or 2 for bad arguments, config or log format."""
+    from threatlens.errors import ThreatLensError
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(parser, args)
+    except ThreatLensError as exc:  # anything else is a bug: let its traceback through
+        from threatlens.textsafe import visible
+
+        print(f"threatlens-tui: error: {visible(str(exc))}", file=sys.stderr)
+        return 2
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.paths.count("-") > 1:
         parser.error("standard input (-) can be named only once")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         parser.error(f"--threshold must be between 0 and 1, not {args.threshold}")
     if args.backfill is not None and args.backfill < 0:
         parser.error("--backfill must be 0 or more")
-    try:
-        config = _load_config(args.config)
-    except (OSError, ValueError) as exc:  # ConfigError is a ValueError naming file and line
-        parser.error(str(exc))
+    config = _load_config(args.config)
     opts = options_from_args(args, config)
     for path in opts.paths:
         if path != "-" and os.path.isdir(path):
             parser.error(f"{path} is a directory")
-    from threatlens.parsers import FormatError
     from threatlens.tui.app import make_app
 
     follower_options = {}
     if "-" in opts.paths:
         follower_options["streams"] = {"-": _take_stdin(parser)}
-    try:
-        app = make_app(opts.paths, options=opts, detection=None if not opts.detect else _auto(),
-                       follower_options=follower_options)
-    except FormatError as exc:
-        parser.error(str(exc))
+    app = make_app(opts.paths, options=opts, detection=None if not opts.detect else _auto(),
+                   follower_options=follower_options)
     app.run()
     return 0
 

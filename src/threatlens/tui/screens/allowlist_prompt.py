@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from threatlens.errors import AllowlistError
 from threatlens.models.allowlist import Allowlist
 
 __all__ = ["AllowlistPrompt"]
@@ -44,7 +45,7 @@ class AllowlistPrompt(ModalScreen[str | None]):
         entry = event.value.strip()
         try:
             Allowlist().add(entry)
-        except ValueError as exc:
+        except AllowlistError as exc:
             self.query_one("#allow-error", Static).update(str(exc))
             return
         self.dismiss(entry)
