@@ -21,11 +21,15 @@ demo: $(VENV)/.ok-runtime
 	$(PY) -m threatlens.demo
 
 ## Install everything the tests need and run the whole suite.
+## Check the import contracts in pyproject.toml, then run the whole suite.
 test: $(VENV)/.ok-test
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
+## Ruff on everything, mypy on the core (the files listed in pyproject.toml).
 lint: $(VENV)/.ok-test
 	$(PY) -m ruff check src tests bench
+	$(PY) -m mypy
 
 scan: $(VENV)/.ok-runtime
 	$(VENV)/bin/threatlens scan sample_logs/combined.log
@@ -34,4 +38,4 @@ train: $(VENV)/.ok-runtime
 	$(VENV)/bin/threatlens train --seed 42
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache

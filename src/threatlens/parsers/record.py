@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import NamedTuple
 
@@ -29,7 +30,7 @@ class LogRecord(NamedTuple):
     server_port: int | None
     client_port: int | None
     duration: float | None
-    raw: bytes
+    raw: builtins.bytes  # the field ``bytes`` above hides the builtin inside this class body
     file: str
     line: int
     offset: int

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from threatlens.parsers.base import LineParser, describe_garbage, precheck
@@ -56,6 +58,11 @@ def _strftime_regex(fmt: str) -> str:
             out.append(re.escape(ch))
             i += 1
     return "".join(out)
+
+
+def _scaled_epoch(text: str, *, scale: float, parse: TimeParser) -> datetime:
+    """Seconds since the epoch from a count of ``scale`` seconds (``%{msec}t``: scale 1e-3)."""
+    return parse(str(int(text) * scale))
 
 
 def _query_q(text: str | None) -> str | None:
@@ -167,7 +174,7 @@ class RegexParser(LineParser):
                 if arg in ("sec", "msec", "usec"):
                     scale = {"sec": 1.0, "msec": 1e-3, "usec": 1e-6}[arg]
                     parse_epoch = TimeParser("epoch")
-                    add(g, "time", lambda s, _s=scale, _p=parse_epoch: _p(str(int(s) * _s)))
+                    add(g, "time", partial(_scaled_epoch, scale=scale, parse=parse_epoch))
                 elif arg not in ("msec_frac", "usec_frac"):
                     add(g, "time", TimeParser("strftime:" + arg))
             elif kind == "ip":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 MONTHS = {m: i for i, m in enumerate(
@@ -33,6 +34,7 @@ class TimeParser:
 
     def __init__(self, style: str) -> None:
         self.cache: dict[str, datetime] = {}
+        self._convert: Callable[[str], datetime]
         if style == "clf":
             self._convert = parse_clf
         elif style == "iso":

@@ -149,14 +149,6 @@ def classify_special(ip: str) -> str | None:
     return None
 
 
-def _iptocc_backend() -> Any:
-    try:
-        import iptocc
-    except ImportError:  # pragma: no cover - iptocc is a dependency
-        return None
-    return iptocc.country_code  # type: ignore[no-any-return]
-
-
 def _country_from_record(rec: Any) -> str | None:
     """The ISO code in a MaxMind/DB-IP/ipinfo-style record, or None."""
     if not isinstance(rec, Mapping):
@@ -199,18 +191,18 @@ class GeoLookup:
     ) -> None:
         self._on_warning = on_warning
         self.warnings: list[str] = []
-        self._embedded = _iptocc_backend()
+        import iptocc
+
+        self._embedded = iptocc.country_code
         self._reader = reader
         self._v6_embedded = False
         if reader is not None:
             self.source = f"maxmind: {path}"
-            if getattr(reader.metadata(), "ip_version", 6) == 4 and self._embedded is not None:
+            if getattr(reader.metadata(), "ip_version", 6) == 4:
                 self._v6_embedded = True
                 self.source += " (IPv6 via iptocc)"
-        elif self._embedded is not None:
+        else:
             self.source = EMBEDDED_SOURCE
-        else:  # pragma: no cover - iptocc is a dependency
-            self.source = "none (iptocc is not installed)"
         self.country = lru_cache(maxsize=cache_size)(self._lookup)
 
     # -- choosing the source -------------------------------------------------------------------
@@ -276,8 +268,7 @@ class GeoLookup:
             except Exception as exc:  # InvalidDatabaseError and friends: corrupt data section
                 self._warn(f"GeoIP database failed on lookup ({exc}); switching to {EMBEDDED_SOURCE}")
                 self._drop_reader()
-        embedded = self._embedded
-        return embedded(ip) if embedded is not None else None
+        return self._embedded(ip)
 
     def countries(self, ips: Sequence[str | None]) -> list[str | None]:
         """``country()`` of many addresses at once (one native call for the embedded data).
@@ -288,7 +279,7 @@ class GeoLookup:
         """
         embedded = self._embedded
         country = self.country
-        if self._reader is not None or embedded is None:
+        if self._reader is not None:
             return [country(ip) for ip in ips]
         out: list[str | None] = embedded([ip or "" for ip in ips])
         for i in [i for i, cc in enumerate(out) if cc is None]:
@@ -297,7 +288,7 @@ class GeoLookup:
 
     def _drop_reader(self) -> None:
         reader, self._reader = self._reader, None
-        self.source = EMBEDDED_SOURCE if self._embedded is not None else "none"
+        self.source = EMBEDDED_SOURCE
         self.country.cache_clear()  # type: ignore[attr-defined]  # no answers from two sources
         try:
             reader.close()
@@ -342,10 +333,8 @@ def _open_reader(path: str) -> tuple[Any, str]:
         return None, "does not exist"
     if not os.path.isfile(path):
         return None, "is not a file"
-    try:
-        import maxminddb
-    except ImportError:  # pragma: no cover - maxminddb is a dependency
-        return None, "needs the maxminddb package"
+    import maxminddb
+
     try:
         reader = maxminddb.open_database(path)
     except Exception as exc:  # InvalidDatabaseError, OSError, ValueError, ...
