@@ -7,7 +7,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from threatlens.parsers import PRESETS, LogRecord, RawLine, Unparsed, get_parser
+from threatlens.parsers import PRESETS, FirewallRecord, LogRecord, RawLine, Unparsed, get_parser
 
 PARSERS = [get_parser(name) for name in PRESETS]
 VALID = b'192.0.2.1 - - [21/Nov/2026:10:00:00 +0000] "GET /a?b=c HTTP/1.1" 200 5 "-" "agent"'
@@ -33,7 +33,7 @@ def test_every_line_gives_exactly_one_result_quickly(lines: list[bytes]) -> None
         elapsed = time.perf_counter() - start
         assert len(results) == len(raws)
         for raw, result in zip(raws, results, strict=True):
-            assert isinstance(result, (LogRecord, Unparsed))
+            assert isinstance(result, (LogRecord, FirewallRecord, Unparsed))
             assert result.raw == raw.data and result.line == raw.line and result.offset == raw.offset
             if isinstance(result, Unparsed):
                 assert result.reason
@@ -47,7 +47,7 @@ def test_many_quotes_do_not_backtrack() -> None:
         start = time.perf_counter()
         result = parser.parse_raw(RawLine("f", 1, 0, hostile))
         assert time.perf_counter() - start < 0.05
-        assert isinstance(result, (LogRecord, Unparsed))
+        assert isinstance(result, (LogRecord, FirewallRecord, Unparsed))
 
 
 def test_megabyte_line_is_refused_fast() -> None:

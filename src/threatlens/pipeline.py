@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from threatlens.models.verdict import Alert, Verdict
-from threatlens.parsers import LineParser, LogRecord, RawLine, Unparsed, detect_format, get_parser
+from threatlens.parsers import FirewallRecord, LineParser, LogRecord, RawLine, Unparsed, detect_format, get_parser
 from threatlens.parsers.detect import SAMPLE_LINES, UnknownFormatError
 
 
@@ -20,12 +20,33 @@ class DetectionLike(Protocol):
         ...
 
 
+class PortScanLike(Protocol):
+    """What the pipeline needs from port-scan detection (``threatlens.models.portscan.PortScanDetector``)."""
+
+    def observe(self, records: Sequence[FirewallRecord]) -> list[Alert]:
+        """Watch a batch of firewall records; return new alerts."""
+        ...
+
+
+class CrossSourceLike(Protocol):
+    """What the pipeline needs to relate one IP's firewall and web activity (``models.crossref``)."""
+
+    def observe(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict] | None,
+                alerts: Sequence[Alert]) -> list[Alert]:
+        """Take a batch's requests, verdicts and alerts (web and port-scan); return new alerts."""
+        ...
+
+
 @dataclass
 class Processed:
-    """The outcome of one batch; ``results`` keeps input order (one entry per input line)."""
+    """The outcome of one batch; ``results`` keeps input order (one entry per input line).
 
-    results: list[LogRecord | Unparsed] = field(default_factory=list)
+    ``records`` are the requests, ``packets`` the firewall records, ``unparsed`` the rest.
+    """
+
+    results: list[LogRecord | FirewallRecord | Unparsed] = field(default_factory=list)
     records: list[LogRecord] = field(default_factory=list)
+    packets: list[FirewallRecord] = field(default_factory=list)
     unparsed: list[Unparsed] = field(default_factory=list)
     verdicts: list[Verdict] | None = None
     alerts: list[Alert] = field(default_factory=list)
@@ -51,12 +72,17 @@ class Pipeline:
         log_format: str = "auto",
         nginx_conf: str | Path | None = None,
         detection: DetectionLike | None = None,
+        portscan: PortScanLike | None = None,
+        crossref: CrossSourceLike | None = None,
         stats: Any | None = None,
         on_message: Callable[[str], None] | None = None,
         strict: bool = True,
     ) -> None:
         self.log_format = log_format
         self.detection = detection
+        #: port-scan detection over firewall records, and the web/firewall correlation (both optional)
+        self.portscan = portscan
+        self.crossref = crossref
         self.stats = stats
         self.on_message = on_message or (lambda _msg: None)
         self._fixed: LineParser | None = None
@@ -128,17 +154,24 @@ class Pipeline:
             if parser is None:
                 self._held[file] = lines
                 continue
-            out.results.extend(parser.parse_batch(lines))
+            out.results.extend(parser.parse_batch(lines))  # type: ignore[arg-type]
         records = out.records
         unparsed = out.unparsed
+        packets = out.packets
         for item in out.results:
-            (records if type(item) is LogRecord else unparsed).append(item)  # type: ignore[arg-type]
+            kind = type(item)
+            into = records if kind is LogRecord else packets if kind is FirewallRecord else unparsed
+            into.append(item)  # type: ignore[attr-defined]
         if self.detection is not None and records:
             out.verdicts, out.alerts = self.detection.process(records)
         elif self.detection is not None:
             out.verdicts = []
+        if self.portscan is not None and packets:
+            out.alerts.extend(self.portscan.observe(packets))
+        if self.crossref is not None and (records or out.alerts):
+            out.alerts.extend(self.crossref.observe(records, out.verdicts, out.alerts))
         if self.stats is not None:
-            self.stats.update(records, out.verdicts, out.alerts, unparsed)
+            self.stats.update(records, out.verdicts, out.alerts, unparsed, packets)
         return out
 
     @property

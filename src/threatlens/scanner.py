@@ -37,10 +37,20 @@ def build_pipeline(
         from threatlens.models.detection import Detection
 
         pipeline.detection = Detection.load(model, threshold=threshold, baseline=baseline, allowlist=allowlist)
+        add_portscan(pipeline)
     # Long-lived objects (model, caches, tables) need not be re-scanned by every GC pass.
     gc.collect()
     gc.freeze()
     return pipeline
+
+
+def add_portscan(pipeline: Pipeline) -> None:
+    """Give ``pipeline`` port-scan detection over firewall records and the web/firewall correlation."""
+    from threatlens.models.crossref import CrossSource
+    from threatlens.models.portscan import PortScanDetector
+
+    pipeline.portscan = PortScanDetector()
+    pipeline.crossref = CrossSource()
 
 
 def scan_paths(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from threatlens.models.verdict import Alert, Verdict
+from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import LogRecord, Unparsed
 
 #: Column order for CSV output of request rows.
@@ -42,6 +43,32 @@ def request_dict(record: LogRecord, verdict: Verdict | None = None, country: str
         row["categories"] = list(verdict.categories)
         row["reasons"] = list(verdict.reasons)
     return row
+
+
+def packet_dict(record: FirewallRecord, country: str | None = None) -> dict[str, Any]:
+    """One firewall record (a logged packet) as a JSON-ready dict; ``ip`` is its source address."""
+    return {
+        "type": "packet",
+        "file": record.file,
+        "line": record.line,
+        "ip": record.src,
+        "time": record.time.isoformat() if record.time is not None else None,
+        "uptime": record.uptime,
+        "host": record.host,
+        "prefix": record.prefix,
+        "action": record.action,
+        "in": record.in_iface,
+        "out": record.out_iface,
+        "dst": record.dst,
+        "proto": record.proto,
+        "sport": record.sport,
+        "port": record.dport,
+        "tcp_flags": record.tcp_flags,
+        "icmp_type": record.icmp_type,
+        "length": record.length,
+        "ttl": record.ttl,
+        "country": country,
+    }
 
 
 def unparsed_dict(item: Unparsed) -> dict[str, Any]:

@@ -12,10 +12,10 @@ from typing import Any, TextIO
 
 from threatlens.errors import ExportError, SourceError, UsageError
 from threatlens.export import CSV_COLUMNS, csv_safe
-from threatlens.parsers import PRESETS, LogRecord
+from threatlens.parsers import PRESETS, FirewallRecord, LogRecord
 from threatlens.pipeline import Pipeline, Processed
 from threatlens.scanner import build_pipeline
-from threatlens.serialize import REQUEST_COLUMNS, alert_dict, request_dict, unparsed_dict
+from threatlens.serialize import REQUEST_COLUMNS, alert_dict, packet_dict, request_dict, unparsed_dict
 from threatlens.sources import check_readable, iter_batches
 from threatlens.tail import FollowerError
 
@@ -26,15 +26,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     """Register ``scan``."""
     p = sub.add_parser(
         "scan",
-        help="parse and score access logs headless (files, .gz archives, stdin)",
-        description="Parse every line of the given access logs, score each request, watch each client IP, "
-        "and print a summary table, JSON lines or CSV. PATH may be a plain file, a .gz rotated archive, "
-        "or - for standard input.",
+        help="parse and score access logs and firewall logs headless (files, .gz archives, stdin)",
+        description="Parse every line of the given access logs and firewall logs, score each request, watch "
+        "each client IP for attacks and port scans, and print a summary table, JSON lines or CSV. PATH may be "
+        "a plain file, a .gz rotated archive, or - for standard input.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
         "  threatlens scan /var/log/nginx/access.log\n"
         "  threatlens scan --output jsonl --only-flagged access.log.*.gz > flagged.jsonl\n"
         "  zcat access.log.2.gz | threatlens scan -\n"
+        "  threatlens scan /var/log/nginx/access.log /var/log/ufw.log\n"
+        "  journalctl -k -o short-iso | threatlens scan -\n"
         "  threatlens scan --follow /var/log/nginx/access.log\n"
         "exit status: 0 done, 2 bad arguments or unreadable input, 130 interrupted",
     )
@@ -106,6 +108,8 @@ class Writer:
                 row = request_dict(item, verdict, self.country(item.ip))
             elif self.only_flagged:
                 continue
+            elif type(item) is FirewallRecord:
+                row = packet_dict(item, self.country(item.src))
             else:
                 row = unparsed_dict(item)  # type: ignore[arg-type]
             if self.csv is not None:

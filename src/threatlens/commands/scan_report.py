@@ -39,6 +39,8 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
     head = Text()
     head.append(f"{totals.lines:,} lines", style="bold")
     head.append(f"  parsed {totals.parsed:,}  unparsed {totals.unparsed:,}")
+    if totals.packets:
+        head.append(f"  firewall packets {totals.packets:,}")
     if totals.scored:
         head.append("  flagged ")
         head.append(f"{totals.flagged:,}", style="bold red" if totals.flagged else "")
@@ -114,10 +116,18 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
         table.add_row(_t(row.label), f"{row.requests:,}", f"{row.flagged:,}", ips)
     console.print(table)
 
+    firewall = stats.firewall
+    if firewall.seen:
+        table = _table("Firewall: destination ports", "port", "service", "packets", "sources", "blocked", "allowed")
+        for fw in firewall.top_ports(top):
+            sources = f"{fw.sources:,}" if fw.sources_exact else f"~{fw.sources:,}"
+            table.add_row(f"{fw.port}/{fw.proto}", fw.service, f"{fw.packets:,}", sources, f"{fw.blocked:,}",
+                          f"{fw.allowed:,}")
+        console.print(table)
     if stats.ports_available:
         table = _table("Server ports", "port", "requests", "flagged")
         for row in stats.top_ports(top):
             table.add_row(str(row.port), f"{row.requests:,}", f"{row.flagged:,}")
         console.print(table)
-    else:
+    elif totals.parsed:
         console.print(Text("Server ports: not in this log. " + stats.ports_hint, style="dim"))

@@ -1,10 +1,11 @@
-"""Access-log parsing: format compiler, presets, auto-detection, typed records."""
+"""Log parsing: access-log format compiler, firewall logs, presets, auto-detection, typed records."""
 
 from __future__ import annotations
 
 from threatlens.errors import FormatError, ParseError, UnknownFormatError
 from threatlens.parsers.base import MAX_LINE_BYTES, LineParser
 from threatlens.parsers.detect import Detection, detect_format
+from threatlens.parsers.firewall import FirewallParser, FirewallRecord
 from threatlens.parsers.jsonlines import JsonParser
 from threatlens.parsers.presets import AUTO_CANDIDATES, COMBINED, COMMON, PRESETS, VHOST_COMBINED, get_parser
 from threatlens.parsers.record import LogRecord, ParseResult, RawLine, Unparsed
@@ -18,6 +19,8 @@ __all__ = [
     "PRESETS",
     "VHOST_COMBINED",
     "Detection",
+    "FirewallParser",
+    "FirewallRecord",
     "FormatError",
     "JsonParser",
     "LineParser",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from threatlens.errors import UnknownFormatError
 from threatlens.parsers.base import LineParser
+from threatlens.parsers.firewall import FirewallParser, FirewallRecord
 from threatlens.parsers.presets import AUTO_CANDIDATES, get_parser
 from threatlens.parsers.record import LogRecord, RawLine
 
@@ -38,13 +39,17 @@ def detect_format(lines: Sequence[bytes], *, source: str = "-") -> Detection:
     scores: dict[str, int] = {}
     for rank, name in enumerate(AUTO_CANDIDATES):
         parser = get_parser(name)
-        ok = sum(isinstance(parser.parse_raw(RawLine(source, i + 1, 0, line)), LogRecord)
+        ok = sum(isinstance(parser.parse_raw(RawLine(source, i + 1, 0, line)), (LogRecord, FirewallRecord))
                  for i, line in enumerate(sample))
         scores[name] = ok
         key = (ok, parser.specificity, -rank)
         if ok and (best is None or key > best):
             best, chosen = key, parser
     if chosen is None or best is None:
+        kernel = FirewallParser()
+        if sum(map(kernel.looks_like_kernel_log, sample)) * 2 >= len(sample):
+            # a kernel log (kern.log, journalctl -k) whose first lines hold no packet yet
+            return Detection(kernel, 0, len(sample), scores)
         first = sample[0].decode("utf-8", "backslashreplace")
         if len(first) > 200:
             first = first[:200] + "…"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from threatlens.parsers.base import LineParser
+from threatlens.parsers.firewall import FirewallParser
 from threatlens.parsers.jsonlines import JsonParser, parse_mapping
 from threatlens.parsers.nginx_conf import log_format_from_conf
 from threatlens.parsers.regex_parser import RegexParser
@@ -28,9 +29,12 @@ PRESETS: dict[str, tuple[str, str, str]] = {
     "common": ("apache", COMMON, "Common Log Format"),
     "combined_extra": ("apache", COMBINED, "combined followed by extra fields (kept opaque)"),
     "json": ("json", "", "JSON lines (nginx escape=json, Caddy, Traefik)"),
+    "firewall": ("firewall", "", "kernel firewall log: ufw, iptables/nftables LOG, firewalld (syslog, journalctl, "
+                 "dmesg)"),
 }
 #: Presets tried by ``--log-format auto`` (``nginx`` is the same regex as ``combined``).
-AUTO_CANDIDATES = ("vhost_combined", "vhost", "nginx_main", "combined", "common", "combined_extra", "json")
+AUTO_CANDIDATES = ("vhost_combined", "vhost", "nginx_main", "combined", "common", "combined_extra", "json",
+                   "firewall")
 
 
 def preset_names() -> list[str]:
@@ -55,6 +59,8 @@ def get_parser(spec: str, *, nginx_conf: str | Path | None = None) -> LineParser
         dialect, fmt, description = PRESETS[spec]
         if dialect == "json":
             return JsonParser(name=spec, description=description)
+        if dialect == "firewall":
+            return FirewallParser()
         tokens = apache_tokens(fmt) if dialect == "apache" else nginx_tokens(fmt)
         return RegexParser(spec, tokens, description=description, fmt=fmt, trailing=spec == "combined_extra")
     if spec.startswith("json:"):

@@ -50,10 +50,12 @@ from typing import Any
 import numpy as np
 
 from threatlens.models.verdict import Alert, Verdict
+from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import LogRecord, Unparsed
 from threatlens.stats.countries import country_label
 from threatlens.stats.distinct import DistinctCounters
 from threatlens.stats.filter import RecordFilter
+from threatlens.stats.firewall import FirewallStats
 from threatlens.stats.geo import GeoLookup
 from threatlens.stats.rates import RateMeter
 from threatlens.stats.results import (
@@ -186,6 +188,8 @@ class Stats:
         self._statuses: TopK[int] = TopK(128)
         self._ports: TopK[int] = TopK(256, columns={"flag": (np.int64, ()), "hist": (np.int64, (_NB,))})
         self._ports_seen = False
+        #: firewall records (packets): ports panel and per-IP timelines; not filtered by ``record_filter``
+        self.firewall = FirewallStats()
         # countries: an index per code into fixed arrays (the code universe is small)
         self._cc_index: dict[str | None, int] = {}
         self._cc_codes: list[str | None] = []
@@ -231,8 +235,11 @@ class Stats:
         verdicts: Sequence[Verdict] | None = None,
         alerts: Sequence[Alert] = (),
         unparsed: Sequence[Unparsed] = (),
+        packets: Sequence[FirewallRecord] = (),
     ) -> None:
-        """Count one batch: ``verdicts`` parallel to ``records`` (None: unscored), alerts, unparsed.
+        """Count one batch: ``verdicts`` parallel to ``records`` (None: unscored), alerts, unparsed, packets.
+
+        ``packets`` (firewall records) go to ``firewall`` and count as lines, not as requests.
 
         Batches of hundreds to thousands of records are the efficient size; any size works.
         """
@@ -244,6 +251,9 @@ class Stats:
             unparsed = ()
         if unparsed:
             self._count_unparsed(unparsed)
+        if packets and self.record_filter is None:
+            self.firewall.update(packets)
+            self.lines += len(packets)
         n = len(records)
         self.lines += n + len(unparsed)
         self.parsed += n
@@ -525,6 +535,7 @@ class Stats:
             alerts=self.alert_count,
             possibly_succeeded=self.possibly_succeeded,
             threshold=self.threshold,
+            packets=self.firewall.packets,
         )
 
     def rates(self, now: float | None = None) -> Rates:

@@ -1,6 +1,8 @@
-"""Per-second counters over a sliding window of ingestion wall-clock time."""
+"""Per-second counters over a sliding window of ingestion wall-clock time, and per-minute log-time series."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -136,3 +138,17 @@ class RateMeter:
         for s in range(first, cur):
             out.append(src[s % self.history] if s <= self._last and s > self._last - self.history else 0)
         return out
+
+
+def per_minute(seconds: Iterable[float | None], minutes: int = 60) -> list[int]:
+    """Events per minute of log time (seconds) over the last ``minutes`` minutes that have events."""
+    counts: dict[int, int] = {}
+    for t in seconds:
+        if t is not None:
+            m = int(t // 60)
+            counts[m] = counts.get(m, 0) + 1
+    if not counts:
+        return []
+    hi = max(counts)
+    lo = max(min(counts), hi - minutes + 1)
+    return [counts.get(m, 0) for m in range(lo, hi + 1)]

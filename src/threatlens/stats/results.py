@@ -35,8 +35,8 @@ PORTS_HINT = (
 class Totals(NamedTuple):
     """Exact totals since the start; ``flagged`` at the current threshold (see ``Stats.recount``).
 
-    ``lines = parsed + unparsed``; ``parsed = scored + unscored``; ``possibly_succeeded`` counts
-    flagged requests marked so.
+    ``lines = parsed + packets + unparsed``: ``parsed`` counts requests (``parsed = scored +
+    unscored``), ``packets`` firewall records; ``possibly_succeeded`` counts flagged requests marked so.
     """
 
     lines: int
@@ -49,6 +49,7 @@ class Totals(NamedTuple):
     alerts: int
     possibly_succeeded: int
     threshold: float | None
+    packets: int = 0
 
 
 class Rates(NamedTuple):

@@ -162,8 +162,12 @@ class ThreatLensApp(App[None]):
         self.call_from_thread(self._use_detection, det)
 
     def _use_detection(self, det: Any) -> None:
+        from threatlens.scanner import add_portscan
+
         with self.live.lock:
             self.pipeline.detection = det
+            if self.pipeline.portscan is None:
+                add_portscan(self.pipeline)
         self._apply_allowlist()
         threshold = self.options.threshold if self.options.threshold is not None else getattr(det, "threshold", None)
         if threshold is not None:

@@ -21,9 +21,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from threatlens.models.verdict import Alert, Verdict
+from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import LogRecord, Unparsed
 from threatlens.stats.aggregates import Stats
 from threatlens.stats.filter import RecordFilter
+from threatlens.stats.rates import per_minute
 from threatlens.stats.results import IPRow
 
 __all__ = ["AlertRow", "DashboardData", "IpSnapshot", "LiveStats", "RequestRow", "TableRow", "score_band"]
@@ -157,16 +159,7 @@ def _status_classes(statuses: Iterable[tuple[Any, int]], parsed: int) -> list[tu
 
 def _per_minute(times: Iterable[datetime | None], minutes: int = 60) -> list[int]:
     """Requests per minute of log time over the last ``minutes`` minutes that have requests."""
-    counts: dict[int, int] = {}
-    for t in times:
-        if t is not None:
-            m = int(t.timestamp() // 60)
-            counts[m] = counts.get(m, 0) + 1
-    if not counts:
-        return []
-    hi = max(counts)
-    lo = max(min(counts), hi - minutes + 1)
-    return [counts.get(m, 0) for m in range(lo, hi + 1)]
+    return per_minute((t.timestamp() if t is not None else None for t in times), minutes)
 
 
 class LiveStats:
@@ -218,11 +211,12 @@ class LiveStats:
         verdicts: Sequence[Verdict] | None,
         alerts: Sequence[Alert],
         unparsed: Sequence[Unparsed],
+        packets: Sequence[FirewallRecord] = (),
     ) -> None:
         """Count one processed batch (the ``Pipeline`` calls this on the ingest thread).
 
-        Big batches go in slices, so the UI thread gets the lock in between; alerts and unparsed
-        lines go with the last slice, after their records.
+        Big batches go in slices, so the UI thread gets the lock in between; alerts, unparsed
+        lines and firewall records go with the last slice, after the requests.
         """
         vers = None if verdicts is None else self._allow(records, verdicts)
         n = len(records)
@@ -233,7 +227,8 @@ class LiveStats:
             part = None if vers is None else (vers[i:i + _SLICE] if n > _SLICE else vers)
             with self.lock:
                 self.generation += 1
-                self.stats.update(recs, part, alerts if last else (), unparsed if last else ())
+                self.stats.update(recs, part, alerts if last else (), unparsed if last else (),
+                                  packets if last else ())
                 if self.filtered is not None:
                     self.filtered.update(recs, part, alerts if last else ())
 
