@@ -34,8 +34,10 @@ lint: $(VENV)/.ok-test
 scan: $(VENV)/.ok-runtime
 	$(VENV)/bin/threatlens scan sample_logs/combined.log
 
+## Rebuild the shipped model from the shared data (DATA=... to use another copy).
+DATA ?= $(CURDIR)/../shared/data
 train: $(VENV)/.ok-runtime
-	$(VENV)/bin/threatlens train --seed 42
+	$(VENV)/bin/threatlens train --data $(DATA) --out src/threatlens/models/threatlens-model.skops --seed 42
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache

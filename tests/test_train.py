@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from threatlens.cli import main
-from threatlens.models.classifier import RequestScorer, load_model_file
+from threatlens.models.classifier import RequestScorer, load_model_file, shipped_model_path
 from threatlens.models.dataset import make_record, training_units
 from threatlens.models.training import train_model
 
@@ -96,6 +96,23 @@ def test_cli_train_to_a_chosen_path(tmp_path: Path, capsys: pytest.CaptureFixtur
     info = json.loads(capsys.readouterr().out)
     assert info["seed"] == 2 and "--seed 2" in info["command"]
     assert out.is_file()
+
+
+def test_cli_train_needs_data_and_writes_to_the_user_data_dir(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = shipped_model_path()
+    before = shipped.read_bytes()
+    monkeypatch.chdir(tmp_path)  # no ../shared/data guess from here
+    assert main(["train"]) == 2
+    assert "--data DIR is required" in capsys.readouterr().err
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr("threatlens.models.training.training_units",
+                        lambda d, seed, synthetic: training_units(d, seed, synthetic=200))
+    assert main(["train", "--data", str(_mini_data(tmp_path / "data")), "--seed", "3"]) == 0
+    out = tmp_path / "xdg" / "threatlens" / "threatlens-model.skops"
+    assert out.is_file() and f"--model {out}" in capsys.readouterr().out
+    assert shipped.read_bytes() == before  # the installed package's model is never overwritten by default
+    assert RequestScorer.load(out).threshold is not None
 
 
 def test_train_help_is_complete(capsys: pytest.CaptureFixture[str]) -> None:

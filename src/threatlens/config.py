@@ -35,6 +35,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "default_config_path",
+    "default_data_dir",
     "normalize_allowlist_entry",
 ]
 
@@ -50,6 +51,14 @@ def default_config_path(environ: Mapping[str, str] | None = None) -> Path:
     base = env.get("XDG_CONFIG_HOME", "")
     root = Path(base) if base and os.path.isabs(base) else Path.home() / ".config"
     return root / "threatlens" / "config.toml"
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_DATA_HOME/threatlens``, else ``~/.local/share/threatlens``: where ``train`` writes models."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME", "")
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".local" / "share"
+    return root / "threatlens"
 
 
 def normalize_allowlist_entry(entry: str) -> str:

@@ -11,8 +11,6 @@ from typing import Any
 
 from threatlens.errors import DataError, UsageError
 
-DEFAULT_DATA = Path("../shared/data")
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``train``."""
@@ -26,15 +24,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "(IsolationForest) on this site's own access logs.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
-        "  threatlens train                      # from ../shared/data into the shipped model\n"
+        "  threatlens train --data ../shared/data   # into ~/.local/share/threatlens/threatlens-model.skops\n"
         "  threatlens train --data /srv/data --out /tmp/model.skops --seed 1\n"
         "  threatlens train --baseline /var/log/nginx/access.log*\n"
         "exit status: 0 done, 2 bad arguments or missing data",
     )
     p.add_argument("--data", metavar="DIR", type=Path,
-                   help="labelled data folder (default: ../shared/data relative to the current directory)")
+                   help="labelled data folder, laid out like ../shared/data (required without --baseline)")
     p.add_argument("--out", metavar="PATH", type=Path,
-                   help="where to write the model (default: the model shipped in the package); with "
+                   help="where to write the model (default: threatlens-model.skops in $XDG_DATA_HOME/threatlens, "
+                   "~/.local/share/threatlens; use it with --model or model = in the config); with "
                    "--baseline: the baseline file (default: beside the user configuration)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed of split and fit (default 0)")
     p.add_argument("--baseline", nargs="+", metavar="LOG",
@@ -57,13 +56,15 @@ def run(args: argparse.Namespace) -> int:
     """Train and report."""
     if args.baseline:
         return _run_baseline(args)
-    from threatlens.models.classifier import shipped_model_path
+    from threatlens.config import default_data_dir
+    from threatlens.models.classifier import MODEL_FILE
 
-    data = args.data if args.data is not None else DEFAULT_DATA
+    if args.data is None:
+        raise UsageError("--data DIR is required: the folder of labelled data (laid out like ../shared/data)")
+    data = args.data
     if not (data / "labeled").is_dir():
-        where = "" if args.data is not None else " (default ../shared/data relative to the current directory)"
-        raise DataError(f"no labelled data in {data}{where}: pass --data DIR")
-    out = args.out if args.out is not None else shipped_model_path()
+        raise DataError(f"no labelled data in {data} (expected a labeled/ folder)")
+    out = args.out if args.out is not None else default_data_dir() / MODEL_FILE
     if out.suffix != ".skops":
         raise UsageError(f"--out {out}: the model file name must end in .skops")
     info = _train_with_progress(data, out, args.seed, _command_line(args))
@@ -123,6 +124,9 @@ def _print_summary(info: dict[str, Any], out: Path) -> None:
     for name, value in rows:
         table.add_row(name, value)
     Console().print(table)
+    from threatlens.textsafe import visible
+
+    print(visible(f"use it with --model {out} (or model = {json.dumps(str(out))} in the config file)"))
 
 
 def _run_baseline(args: argparse.Namespace) -> int:
