@@ -154,14 +154,14 @@ class Pipeline:
             if parser is None:
                 self._held[file] = lines
                 continue
-            out.results.extend(parser.parse_batch(lines))  # type: ignore[arg-type]
+            out.results.extend(parser.parse_batch(lines))
         records = out.records
         unparsed = out.unparsed
         packets = out.packets
         for item in out.results:
             kind = type(item)
-            into = records if kind is LogRecord else packets if kind is FirewallRecord else unparsed
-            into.append(item)  # type: ignore[attr-defined]
+            into: list[Any] = records if kind is LogRecord else packets if kind is FirewallRecord else unparsed
+            into.append(item)
         if self.detection is not None and records:
             out.verdicts, out.alerts = self.detection.process(records)
         elif self.detection is not None:
