@@ -154,27 +154,132 @@ class Pipeline:
             if parser is None:
                 self._held[file] = lines
                 continue
-            out.results.extend(parser.parse_batch(lines))
-        records = out.records
-        unparsed = out.unparsed
-        packets = out.packets
+            out.results.extend(_parse(parser, lines))
+        self._split(out)
+        if self.detection is not None and out.records:
+            self._score(out)
+        elif self.detection is not None:
+            out.verdicts = []
+        if self.portscan is not None and out.packets:
+            out.alerts.extend(self.portscan.observe(out.packets))
+        if self.crossref is not None and (out.records or out.alerts):
+            out.alerts.extend(self.crossref.observe(out.records, out.verdicts, out.alerts))
+        if self.stats is not None:
+            self._aggregate(out)
+        return out
+
+    @staticmethod
+    def _split(out: Processed) -> None:
+        records = out.records = []
+        unparsed = out.unparsed = []
+        packets = out.packets = []
         for item in out.results:
             kind = type(item)
             into: list[Any] = records if kind is LogRecord else packets if kind is FirewallRecord else unparsed
             into.append(item)
-        if self.detection is not None and records:
-            out.verdicts, out.alerts = self.detection.process(records)
-        elif self.detection is not None:
-            out.verdicts = []
-        if self.portscan is not None and packets:
-            out.alerts.extend(self.portscan.observe(packets))
-        if self.crossref is not None and (records or out.alerts):
-            out.alerts.extend(self.crossref.observe(records, out.verdicts, out.alerts))
-        if self.stats is not None:
-            self.stats.update(records, out.verdicts, out.alerts, unparsed, packets)
-        return out
+
+    def _score(self, out: Processed) -> None:
+        """Score the batch; if that fails, score line by line and turn the failing lines into unparsed ones."""
+        assert self.detection is not None
+        try:
+            out.verdicts, out.alerts = self.detection.process(out.records)
+            return
+        except Exception:  # one bad line must not stop the others: retried line by line below
+            pass
+        verdicts: list[Verdict] = []
+        alerts: list[Alert] = []
+        failed: dict[int, Unparsed] = {}
+        for index, record in enumerate(out.records):
+            try:
+                one, new = self.detection.process([record])
+            except Exception as exc:
+                failed[index] = _failed(record, "scoring", exc)
+                continue
+            verdicts.extend(one)
+            alerts.extend(new)
+        _replace(out, failed)
+        out.verdicts, out.alerts = verdicts, alerts
+
+    def _aggregate(self, out: Processed) -> None:
+        """Count the batch; if that fails, count line by line and turn the failing lines into unparsed ones.
+
+        The aggregates are not transactional: lines of a batch that failed part-way may be counted
+        twice. That path is for bugs; it keeps the monitor reading instead of stopping it.
+        """
+        stats = self.stats
+        try:
+            stats.update(out.records, out.verdicts, out.alerts, out.unparsed, out.packets)
+            return
+        except Exception:  # retried line by line below
+            pass
+        failed: dict[int, Unparsed] = {}
+        failed_packets: dict[int, Unparsed] = {}
+        verdicts = out.verdicts
+        for index, record in enumerate(out.records):
+            try:
+                stats.update([record], None if verdicts is None else [verdicts[index]], (), ())
+            except Exception as exc:
+                failed[index] = _failed(record, "counting", exc)
+        alerts = []
+        for alert in out.alerts:
+            try:
+                stats.update([], None if verdicts is None else [], [alert], ())
+                alerts.append(alert)
+            except Exception as exc:
+                self.on_message(f"an alert for {alert.ip} could not be counted: {_describe(exc)}")
+        for index, packet in enumerate(out.packets):
+            try:
+                stats.update([], None if verdicts is None else [], (), (), [packet])
+            except Exception as exc:
+                failed_packets[index] = _failed(packet, "counting", exc)
+        out.alerts = alerts
+        if verdicts is not None:
+            out.verdicts = [v for i, v in enumerate(verdicts) if i not in failed]
+        _replace(out, failed)
+        _replace(out, failed_packets, FirewallRecord)
+        if failed or failed_packets:
+            stats.update([], None if verdicts is None else [], (), [*failed.values(), *failed_packets.values()])
 
     @property
     def held_lines(self) -> int:
         """Lines waiting for format detection."""
         return sum(len(v) for v in self._held.values())
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text[:100]}" if text else type(exc).__name__
+
+
+def _failed(item: LogRecord | FirewallRecord | RawLine, stage: str, exc: BaseException) -> Unparsed:
+    """The unparsed record standing for a line whose ``stage`` raised ``exc``."""
+    data = item.data if isinstance(item, RawLine) else item.raw
+    return Unparsed(data, f"{stage} failed ({_describe(exc)})", item.file, item.line, item.offset)
+
+
+def _parse(parser: LineParser, lines: list[RawLine]) -> list[LogRecord | Unparsed]:
+    """Parse a batch; a line whose parser raises becomes unparsed instead of ending the batch."""
+    try:
+        return parser.parse_batch(lines)
+    except Exception:
+        results: list[LogRecord | Unparsed] = []
+        for raw in lines:
+            try:
+                results.append(parser.parse_raw(raw))
+            except Exception as exc:
+                results.append(_failed(raw, "parsing", exc))
+        return results
+
+
+def _replace(out: Processed, failed: dict[int, Unparsed], kind: type = LogRecord) -> None:
+    """Put ``failed[i]`` in place of the i-th ``kind`` item of ``out.results``, and split them again."""
+    if not failed:
+        return
+    index = -1
+    results = out.results
+    for position, item in enumerate(results):
+        if type(item) is kind:
+            index += 1
+            if index in failed:
+                results[position] = failed[index]
+    Pipeline._split(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from collections.abc import Callable
@@ -12,7 +13,8 @@ from typing import Any, TextIO
 
 from threatlens.errors import ExportError, SourceError, UsageError
 from threatlens.export import CSV_COLUMNS, csv_safe
-from threatlens.parsers import PRESETS, FirewallRecord, LogRecord
+from threatlens.models.verdict import Verdict
+from threatlens.parsers import PRESETS, FirewallRecord, LogRecord, Unparsed
 from threatlens.pipeline import Pipeline, Processed
 from threatlens.scanner import build_pipeline
 from threatlens.serialize import REQUEST_COLUMNS, alert_dict, packet_dict, request_dict, unparsed_dict
@@ -91,9 +93,10 @@ class Writer:
         self.stream = stream
         self.country = country
         self.csv: Any = None
+        self._buffer = io.StringIO()
         if output == "csv":
-            self.csv = csv.writer(stream)
-            self.csv.writerow(CSV_COLUMNS)
+            self.csv = csv.writer(self._buffer)
+            stream.write(",".join(CSV_COLUMNS) + "\r\n")
 
     def write(self, batch: Processed) -> None:
         """Print the lines of one batch."""
@@ -105,21 +108,39 @@ class Writer:
             if type(item) is LogRecord:
                 if self.only_flagged and not (verdict is not None and verdict.flagged):
                     continue
-                row = request_dict(item, verdict, self.country(item.ip))
             elif self.only_flagged:
                 continue
-            elif type(item) is FirewallRecord:
-                row = packet_dict(item, self.country(item.src))
-            else:
-                row = unparsed_dict(item)  # type: ignore[arg-type]
-            if self.csv is not None:
-                self.csv.writerow([csv_safe(row.get(c)) for c in CSV_COLUMNS])
-            else:
-                lines.append(json.dumps(row))
+            try:
+                text = self._format(item, verdict)
+            except Exception as exc:  # one line that cannot be written must not end the output
+                text = self._format(_output_failed(item, exc), None)
+            lines.append(text)
         if self.csv is None:
-            lines.extend(json.dumps(alert_dict(a, self.country(a.ip))) for a in batch.alerts)
-            if lines:
-                self.stream.write("\n".join(lines) + "\n")
+            lines.extend(json.dumps(alert_dict(a, self.country(a.ip))) + "\n" for a in batch.alerts)
+        if lines:
+            self.stream.write("".join(lines))
+
+    def _format(self, item: LogRecord | FirewallRecord | Unparsed, verdict: Verdict | None) -> str:
+        """One output line (with its newline) for ``item``."""
+        kind = type(item)
+        if kind is LogRecord:
+            row = request_dict(item, verdict, self.country(item.ip))  # type: ignore[arg-type]
+        elif kind is FirewallRecord:
+            row = packet_dict(item, self.country(item.src))  # type: ignore[union-attr, arg-type]
+        else:
+            row = unparsed_dict(item)  # type: ignore[arg-type]
+        if self.csv is None:
+            return json.dumps(row) + "\n"
+        buffer = self._buffer
+        buffer.seek(0)
+        buffer.truncate()
+        self.csv.writerow([csv_safe(row.get(c)) for c in CSV_COLUMNS])
+        return buffer.getvalue()
+
+
+def _output_failed(item: LogRecord | FirewallRecord | Unparsed, exc: BaseException) -> Unparsed:
+    """The unparsed record written in place of a line whose output failed."""
+    return Unparsed(item.raw, f"output failed ({type(exc).__name__})", item.file, item.line, item.offset)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.follow:
         for path in args.paths:
             check_readable(path)
+    tolerant(sys.stdout)
+    tolerant(sys.stderr)
     ui = ScanUi(enabled=args.output == "table" or not sys.stdout.isatty())
     exports = _Exports(args)
     pipeline = build_pipeline(
@@ -171,6 +194,14 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "table":
         ui.summary(stats, pipeline, top=args.top)
     return 0
+
+
+def tolerant(stream: TextIO) -> TextIO:
+    """``stream``, set to write text it cannot encode as escapes rather than raise mid-output."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
+    return stream
 
 
 def _apply_config(args: argparse.Namespace) -> Any:

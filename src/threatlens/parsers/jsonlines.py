@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,6 +36,20 @@ DEFAULT_MAPPING: dict[str, tuple[str, ...]] = {
 }
 # Traefik writes Duration in nanoseconds; the others write seconds.
 _DURATION_SCALE = {"Duration": 1e-9}
+#: A ``\\uD800``-``\\uDFFF`` escape: JSON allows it alone, but the text it makes cannot be encoded.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(value: Any) -> Any:
+    r"""``value`` with every lone surrogate in its strings (keys too) written as the text ``\udXXX``."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8") if _SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        return {_no_surrogates(k): _no_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_surrogates(v) for v in value]
+    return value
 
 
 def _get(obj: Mapping[str, Any], key: str) -> Any:
@@ -121,7 +136,10 @@ class JsonParser(LineParser):
         if problem is not None:
             return Unparsed(data, problem, raw.file, raw.line, raw.offset)
         try:
-            obj = json.loads(decode(data))
+            text = decode(data)
+            obj = json.loads(text)
+            if _SURROGATE_ESCAPE.search(text):
+                obj = _no_surrogates(obj)
             if not isinstance(obj, dict):
                 raise FieldError("not a JSON object")
             return self._record(obj, raw)
