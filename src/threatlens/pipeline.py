@@ -207,6 +207,7 @@ class Pipeline:
         twice. That path is for bugs; it keeps the monitor reading instead of stopping it.
         """
         stats = self.stats
+        assert stats is not None
         try:
             stats.update(out.records, out.verdicts, out.alerts, out.unparsed, out.packets)
             return
