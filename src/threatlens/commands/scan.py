@@ -11,10 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from threatlens.config import Config
 from threatlens.errors import ExportError, SourceError, UsageError
 from threatlens.export import CSV_COLUMNS, csv_safe
 from threatlens.models.verdict import Verdict
-from threatlens.parsers import PRESETS, FirewallRecord, LogRecord, Unparsed
+from threatlens.options import RunOptions, add_run_options, check_run_options, resolve_options
+from threatlens.parsers import FirewallRecord, LogRecord, Unparsed
 from threatlens.pipeline import Pipeline, Processed
 from threatlens.scanner import build_pipeline
 from threatlens.serialize import REQUEST_COLUMNS, alert_dict, packet_dict, request_dict, unparsed_dict
@@ -43,14 +45,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "exit status: 0 done, 2 bad arguments or unreadable input, 130 interrupted",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="log file, .gz archive, or - for stdin")
-    p.add_argument("--config", metavar="FILE",
-                   help="config file for defaults and the allowlist (default ~/.config/threatlens/config.toml)")
-    fmt = p.add_argument_group("log format")
-    fmt.add_argument("--log-format", default=None, metavar="FORMAT",
-                     help=f"auto (default), a preset ({', '.join(PRESETS)}), json:FIELD=KEY,..., "
-                     "or an Apache LogFormat / nginx log_format string")
-    fmt.add_argument("--nginx-conf", metavar="FILE[:NAME]",
-                     help="read the log_format NAME (default: main, or the only one) from an nginx.conf")
+    groups = add_run_options(p, follow_note="with --follow: ")
+    groups["following"].add_argument(
+        "--follow", "-f", action="store_true",
+        help="keep reading as the files grow and rotate (like tail -F) until interrupted")
     out = p.add_argument_group("output")
     out.add_argument("--output", "-o", choices=OUTPUTS, default="table",
                      help="table: summary with flagged requests and alerts (default); jsonl: one JSON object "
@@ -59,20 +57,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     out.add_argument("--only-flagged", action="store_true",
                      help="print only flagged requests and alerts (jsonl/csv), counts still cover every line")
     out.add_argument("--top", type=int, default=10, metavar="N", help="rows in each summary table (default 10)")
-    det = p.add_argument_group("detection")
-    det.add_argument("--threshold", type=float, metavar="T",
-                     help="flag requests scoring at least T (0-1; default: the model's calibrated threshold)")
-    det.add_argument("--model", metavar="PATH", help="a model file made by 'threatlens train' (default: shipped)")
-    det.add_argument("--baseline", metavar="PATH", help="a behaviour baseline made by 'threatlens train --baseline'")
-    det.add_argument("--no-detect", action="store_true", help="parse and count only (no scoring)")
-    det.add_argument("--geoip-db", metavar="PATH", help="a MaxMind-format .mmdb country database")
-    fol = p.add_argument_group("following")
-    fol.add_argument("--follow", "-f", action="store_true",
-                     help="keep reading as the files grow and rotate (like tail -F) until interrupted")
-    fol.add_argument("--from-start", action="store_true", help="with --follow: read existing content first")
-    fol.add_argument("--backfill", type=int, metavar="N", help="with --follow: begin with the last N lines")
-    fol.add_argument("--poll", action="store_true",
-                     help="with --follow: poll instead of inotify (NFS, bind mounts)")
     exp = p.add_argument_group("export")
     exp.add_argument("--export-flagged", metavar="FILE", help="write the flagged requests to FILE")
     exp.add_argument("--export-format", choices=("raw", "jsonl", "csv"), default="raw",
@@ -147,15 +131,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the scan."""
     from threatlens.commands.scan_ui import ScanUi
 
-    config = _apply_config(args)
-    if args.follow and args.from_start and args.backfill is not None:
-        raise UsageError("--from-start and --backfill exclude each other")
     if (args.from_start or args.backfill is not None or args.poll) and not args.follow:
         raise UsageError("--from-start, --backfill and --poll go with --follow")
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        raise UsageError(f"--threshold must be between 0 and 1, not {args.threshold}")
-    if args.paths.count("-") > 1:
-        raise UsageError("standard input (-) can be named only once")
+    check_run_options(args)
+    config = Config.load(args.config)
+    if args.config and not config.exists:
+        raise UsageError(f"config file {args.config} does not exist")
+    opts = resolve_options(config, args)
     if not args.follow:
         for path in args.paths:
             check_readable(path)
@@ -164,8 +146,8 @@ def run(args: argparse.Namespace) -> int:
     ui = ScanUi(enabled=args.output == "table" or not sys.stdout.isatty())
     exports = _Exports(args)
     pipeline = build_pipeline(
-        log_format=args.log_format, nginx_conf=args.nginx_conf, detect=not args.no_detect, model=args.model,
-        threshold=args.threshold, baseline=args.baseline, allowlist=config.allowlist, geoip_db=args.geoip_db,
+        log_format=opts.log_format, nginx_conf=opts.nginx_conf, detect=opts.detect, model=opts.model,
+        threshold=opts.threshold, baseline=opts.baseline, allowlist=opts.allowlist, geoip_db=opts.geoip_db,
         on_message=ui.info, on_warning=ui.warn)
     stats = pipeline.stats
     geo = stats.geo
@@ -178,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     ui.restart_clock()  # throughput in the summary counts from the first line, after start-up
     try:
         if args.follow:
-            _follow(args, pipeline, writer, exports, ui)
+            _follow(args.paths, opts, pipeline, writer, exports, ui)
         else:
             for path in args.paths:
                 _scan_file(path, pipeline, writer, exports, ui)
@@ -204,20 +186,6 @@ def tolerant(stream: TextIO) -> TextIO:
     return stream
 
 
-def _apply_config(args: argparse.Namespace) -> Any:
-    """Fill options the command line left unset from the config file; return the config."""
-    from threatlens.config import Config
-
-    config = Config.load(args.config)
-    if args.config and not config.exists:
-        raise UsageError(f"config file {args.config} does not exist")
-    args.log_format = args.log_format or config.log_format or "auto"
-    for name in ("threshold", "model", "geoip_db"):
-        if getattr(args, name) is None:
-            setattr(args, name, getattr(config, name))
-    return config
-
-
 def _scan_file(path: str, pipeline: Pipeline, writer: Writer, exports: _Exports, ui: Any) -> None:
     with ui.progress_for(path) as advance:
         for batch in iter_batches(path, on_progress=advance):
@@ -227,12 +195,14 @@ def _scan_file(path: str, pipeline: Pipeline, writer: Writer, exports: _Exports,
             ui.count(len(batch))
 
 
-def _follow(args: argparse.Namespace, pipeline: Pipeline, writer: Writer, exports: _Exports, ui: Any) -> None:
+def _follow(paths: list[str], opts: RunOptions, pipeline: Pipeline, writer: Writer, exports: _Exports,
+            ui: Any) -> None:
     from threatlens.tail import Follower
 
-    start = "start" if args.from_start else "end"
-    follower = Follower(args.paths, start=start, backfill=args.backfill, poll=args.poll,
-                        on_message=lambda level, text: ui.info(text))
+    start = "start" if opts.from_start else "end"
+    timing = {"poll_interval": opts.poll_interval} if opts.poll_interval else {}
+    follower = Follower(paths, start=start, backfill=opts.backfill, poll=opts.poll,
+                        on_message=lambda level, text: ui.info(text), **timing)
     try:
         with follower:  # ends at Ctrl-C, or when standard input (-) was the only input and it ended
             for batch in follower.batches():

@@ -6,8 +6,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from threatlens.config import Config
+from threatlens.options import add_run_options, check_run_options, resolve_options
+
+if TYPE_CHECKING:
+    from threatlens.tui.options import MonitorOptions
 
 __all__ = ["build_parser", "main", "options_from_args"]
 
@@ -24,69 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="access log(s) to follow, or - for standard input")
-    p.add_argument("--log-format", default=None, metavar="FORMAT",
-                   help="auto (default), a preset (combined, common, vhost_combined, nginx, json...), "
-                   "or an Apache LogFormat / nginx log_format string")
-    p.add_argument("--nginx-conf", metavar="FILE[:NAME]", help="take the log_format from an nginx.conf")
-    start = p.add_mutually_exclusive_group()
-    start.add_argument("--from-start", action="store_true", help="read the existing content first (default: new lines)")
-    start.add_argument("--backfill", type=int, metavar="N", help="begin with the last N lines")
-    p.add_argument("--threshold", type=float, metavar="T", help="flag requests scoring at least T (0-1)")
-    p.add_argument("--model", metavar="PATH", help="a model file made by 'threatlens train'")
-    p.add_argument("--baseline", metavar="PATH", help="a behaviour baseline made by 'threatlens train --baseline'")
-    p.add_argument("--no-detect", action="store_true", help="count and aggregate only, no scoring")
-    p.add_argument("--geoip-db", metavar="PATH", help="a MaxMind-format .mmdb country database")
-    p.add_argument("--poll", action="store_true", help="poll instead of inotify (NFS, bind mounts)")
-    p.add_argument("--export-dir", metavar="DIR", help="where exports go by default (default: current directory)")
+    add_run_options(p)
+    p.add_argument("--export-dir", default=None, metavar="DIR",
+                   help="where exports go by default (default: current directory)")
     from threatlens import __version__
 
     p.add_argument("--version", action="version", version=f"threatlens-tui {__version__}")
-    p.add_argument("--config", metavar="FILE",
-                   help="config file (default ~/.config/threatlens/config.toml): defaults and the allowlist")
     return p
 
 
-def _load_config(path: str | None) -> Any:
-    from threatlens.config import Config
-
-    return Config.load(path)
-
-
-def _conf(config: Any, name: str, default: Any = None) -> Any:
-    if config is None:
-        return default
-    if isinstance(config, dict):
-        return config.get(name, default)
-    value = getattr(config, name, default)
-    return default if value is None else value
-
-
-def options_from_args(args: argparse.Namespace, config: Any = None) -> Any:
-    """``MonitorOptions`` from parsed arguments, with the config file's values as defaults."""
+def options_from_args(args: argparse.Namespace, config: Config) -> MonitorOptions:
+    """``MonitorOptions`` from parsed arguments over the config file's values (:func:`resolve_options`)."""
     from threatlens.tui.options import MonitorOptions
 
-    export_dir = args.export_dir or _conf(config, "export_dir") or os.getcwd()
-    return MonitorOptions(
-        paths=list(args.paths),
-        log_format=args.log_format or _conf(config, "log_format", "auto"),
-        nginx_conf=args.nginx_conf or _conf(config, "nginx_conf"),
-        from_start=args.from_start,
-        backfill=args.backfill if args.backfill is not None or args.from_start else _conf(config, "backfill"),
-        threshold=args.threshold if args.threshold is not None else _conf(config, "threshold"),
-        model=args.model or _conf(config, "model"),
-        baseline=args.baseline or _conf(config, "baseline"),
-        geoip_db=args.geoip_db or _conf(config, "geoip_db"),
-        poll=args.poll or bool(_conf(config, "poll", False)),
-        poll_interval=_poll_interval(_conf(config, "poll")),
-        export_dir=Path(export_dir).expanduser(),
-        config_path=Path(args.config).expanduser() if args.config else _conf(config, "path"),
-        allowlist=[str(e) for e in (_conf(config, "allowlist", []) or [])],
-        detect=not args.no_detect,
-    )
-
-
-def _poll_interval(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
+    return MonitorOptions(paths=list(args.paths), **vars(resolve_options(config, args)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,13 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    if args.paths.count("-") > 1:
-        parser.error("standard input (-) can be named only once")
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        parser.error(f"--threshold must be between 0 and 1, not {args.threshold}")
-    if args.backfill is not None and args.backfill < 0:
-        parser.error("--backfill must be 0 or more")
-    config = _load_config(args.config)
+    check_run_options(args)
+    config = Config.load(args.config)
     opts = options_from_args(args, config)
     for path in opts.paths:
         if path != "-" and os.path.isdir(path):
