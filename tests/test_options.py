@@ -9,7 +9,6 @@ from dataclasses import fields
 from pathlib import Path
 
 from test_scan_cli import SAMPLES, _wait_for_lines
-
 from threatlens.cli import build_parser as scan_parser
 from threatlens.config import Config
 from threatlens.options import RunOptions, resolve_options
