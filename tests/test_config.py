@@ -171,10 +171,10 @@ def test_normalize_allowlist_entry() -> None:
             normalize_allowlist_entry(bad)
 
 
-def test_allowlist_matcher_uses_the_detection_allowlist(tmp_path: Path) -> None:
+def test_config_allowlist_is_the_detection_allowlist(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('allowlist = ["203.0.113.7", "10.0.0.0/8", "path:/static/*", "agent:*uptimerobot*"]\n')
-    allow = Config.load(path).allowlist_matcher()
+    allow = Allowlist.parse(Config.load(path).allowlist)
     assert isinstance(allow, Allowlist)
     assert allow.matches_ip("203.0.113.7")
     assert allow.matches_ip("10.200.1.1")

@@ -216,7 +216,6 @@ def test_ip_detail():
     assert dict(d.paths) == {"/p0": 2, "/p1": 2}
     assert d.user_agents == [("curl", 2), ("sqlmap", 2)]  # in order of first use
     assert [a.kind for a in d.alerts] == ["ua_switching"]
-    assert d.timeline_start == T0 + timedelta(seconds=1) and sum(d.timeline) == 4
     # other IPs push US out of the table; the rings still know its recent and flagged requests
     s.update([rec(10 + i, ip=f"9.9.9.{i % 20}") for i in range(120)], [OK] * 120)
     assert US not in [r.ip for r in s.top_ips(30)]

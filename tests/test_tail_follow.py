@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from test_tail_helpers import (
+from tail_support import (
     Collector,
     append,
     check_numbering,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from test_tail_helpers import Collector, append, can_symlink, follow, join_lines, numbered, wait_bytes_read
+from tail_support import Collector, append, can_symlink, follow, join_lines, numbered, wait_bytes_read
 
 MODES = [pytest.param(False, id="inotify"), pytest.param(True, id="poll")]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from test_tail_helpers import Collector, check_numbering, follow
+from tail_support import Collector, check_numbering, follow
 
 KINDS = ("rename", "copytruncate", "delete")
 

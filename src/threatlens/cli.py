@@ -25,13 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"threatlens {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"threatlens.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"threatlens.commands.{name}":
-                raise
-            continue
-        module.add_parser(sub)
+        importlib.import_module(f"threatlens.commands.{name}").add_parser(sub)
     return parser
 
 

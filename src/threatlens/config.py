@@ -11,7 +11,7 @@
     backfill = 500               # start with the last N lines
     allowlist = ["203.0.113.7", "10.0.0.0/8", "path:/healthz", "path:/static/*", "agent:*UptimeRobot*"]
 
-Read with :mod:`tomllib`. A missing file gives the defaults; a malformed one raises
+Read and rewritten with :mod:`tomlkit`. A missing file gives the defaults; a malformed one raises
 :class:`ConfigError` naming the file and line. :meth:`Config.save_allowlist` rewrites only the
 ``allowlist`` key, keeping every other byte of the file (comments included), atomically.
 """
@@ -25,6 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import tomlkit
+import tomlkit.exceptions
 
 from threatlens.errors import AllowlistError, ConfigError
 from threatlens.export import atomic_write
@@ -113,11 +116,10 @@ class Config:
             line = data[: exc.start].count(b"\n") + 1
             raise ConfigError(target, line, "not valid UTF-8") from None
         try:
-            table = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            m = re.search(r"at line (\d+)", str(exc))
-            msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-            raise ConfigError(target, int(m[1]) if m else None, f"invalid TOML: {msg}") from None
+            table = tomlkit.parse(text).unwrap()
+        except tomlkit.exceptions.ParseError as exc:
+            msg = str(exc).removesuffix(f" at line {exc.line} col {exc.col}")
+            raise ConfigError(target, exc.line, f"invalid TOML: {msg}") from None
         return cls._from_table(target, text, table)
 
     @classmethod
@@ -165,12 +167,8 @@ class Config:
         return cls(path=path, exists=True, **values)
 
     def defaults(self) -> dict[str, Any]:
-        """The options this file sets, keyed by argparse ``dest`` (for ``parser.set_defaults``)."""
+        """The options this file sets, keyed by argparse ``dest`` (see :func:`threatlens.options.resolve_options`)."""
         return {key: getattr(self, key) for key in OPTION_KEYS if getattr(self, key) is not None}
-
-    def allowlist_matcher(self) -> Allowlist:
-        """A :class:`threatlens.models.allowlist.Allowlist` holding this config's entries."""
-        return Allowlist.parse(self.allowlist)
 
     def save_allowlist(self, entries: Iterable[str]) -> Config:
         """Validate ``entries`` and write them as the file's ``allowlist``; return the new Config.
@@ -186,7 +184,7 @@ class Config:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             text = "# ThreatLens configuration (see the README for every key)\n"
-        new_text = _replace_allowlist(text, _emit_allowlist(normalised), self.path)
+        new_text = _with_allowlist(text, normalised)
         check = tomllib.loads(new_text)
         if tuple(check.get("allowlist", ())) != normalised:  # pragma: no cover - a bug guard
             raise RuntimeError(f"{self.path}: allowlist did not round-trip")
@@ -196,29 +194,7 @@ class Config:
         return replace(current, allowlist=normalised, exists=True)
 
 
-# ---- a tiny TOML emitter and locator for our keys ----------------------------------------------
-def _toml_string(value: str) -> str:
-    out = ['"']
-    for ch in value:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _emit_allowlist(entries: tuple[str, ...]) -> str:
-    if not entries:
-        return "allowlist = []"
-    body = "".join(f"    {_toml_string(e)},\n" for e in entries)
-    return f"allowlist = [\n{body}]"
-
-
+# ---- locating a key or value for error messages ------------------------------------------------
 def _line_of_key(text: str, key: str) -> int | None:
     pattern = re.compile(rf"^[ \t]*(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*=", re.M)
     m = pattern.search(text)
@@ -228,124 +204,21 @@ def _line_of_key(text: str, key: str) -> int | None:
 def _line_of_value(text: str, value: Any) -> int | None:
     if not isinstance(value, str) or not value:
         return None
-    for quoted in (_toml_string(value), f"'{value}'"):
+    for quoted in (tomlkit.string(value).as_string(), f"'{value}'"):
         pos = text.find(quoted)
         if pos >= 0:
             return text.count("\n", 0, pos) + 1
     return None
 
 
-def _skip_string(text: str, i: int) -> int:
-    """Index just past the TOML string starting at ``i``."""
-    for delim in ('"""', "'''"):
-        if text.startswith(delim, i):
-            j = i + 3
-            while True:
-                end = text.find(delim, j)
-                if end < 0:
-                    return len(text)
-                if delim == '"""' and _escaped(text, end):
-                    j = end + 1
-                    continue
-                end += 3
-                while end < len(text) and text[end] == delim[0]:  # up to two quotes may close content
-                    end += 1
-                return end
-    quote = text[i]
-    j = i + 1
-    while j < len(text):
-        if quote == '"' and text[j] == "\\":
-            j += 2
-            continue
-        if text[j] == quote:
-            return j + 1
-        j += 1
-    return len(text)
+def _with_allowlist(text: str, entries: tuple[str, ...]) -> str:
+    """``text`` with its top-level ``allowlist`` set to ``entries``, every other byte kept (tomlkit).
 
-
-def _escaped(text: str, pos: int) -> bool:
-    backslashes = 0
-    k = pos - 1
-    while k >= 0 and text[k] == "\\":
-        backslashes += 1
-        k -= 1
-    return backslashes % 2 == 1
-
-
-def _skip_value(text: str, i: int) -> int:
-    """Index just past the TOML value starting at or after ``i`` (arrays and inline tables nest)."""
-    n = len(text)
-    while i < n and text[i] in " \t":
-        i += 1
-    if i < n and text[i] in "\"'":
-        return _skip_string(text, i)
-    if i < n and text[i] in "[{":
-        depth = 0
-        while i < n:
-            ch = text[i]
-            if ch in "\"'":
-                i = _skip_string(text, i)
-                continue
-            if ch == "#":
-                nl = text.find("\n", i)
-                i = n if nl < 0 else nl
-                continue
-            if ch in "[{":
-                depth += 1
-            elif ch in "]}":
-                depth -= 1
-                if depth == 0:
-                    return i + 1
-            i += 1
-        return n
-    while i < n and text[i] not in "\n#":
-        i += 1
-    return len(text[:i].rstrip(" \t")) if i < n else i
-
-
-def _replace_allowlist(text: str, assignment: str, path: Path) -> str:
-    """Swap the top-level ``allowlist`` assignment for ``assignment`` (insert it if absent)."""
-    i, n = 0, len(text)
-    first_table: int | None = None
-    span: tuple[int, int] | None = None
-    while i < n:
-        j = i
-        while j < n and text[j] in " \t\r":
-            j += 1
-        if j >= n:
-            break
-        ch = text[j]
-        if ch == "\n":
-            i = j + 1
-            continue
-        if ch == "#":
-            nl = text.find("\n", j)
-            i = n if nl < 0 else nl + 1
-            continue
-        if ch == "[":
-            first_table = i
-            break
-        k = j
-        while k < n and text[k] != "=":
-            if text[k] in "\"'":
-                k = _skip_string(text, k)
-            else:
-                k += 1
-        key = text[j:k].strip()
-        end = _skip_value(text, k + 1)
-        if key in ("allowlist", '"allowlist"', "'allowlist'"):
-            span = (j, end)
-        nl = text.find("\n", end)
-        i = n if nl < 0 else nl + 1
-    if span is not None:
-        return text[: span[0]] + assignment + text[span[1] :]
-    if "allowlist" in tomllib.loads(text):
-        raise ConfigError(
-            path,
-            _line_of_key(text, "allowlist"),
-            "cannot rewrite allowlist here: write it as a top-level `allowlist = [...]`",
-        )
-    if first_table is not None:
-        return text[:first_table] + assignment + "\n\n" + text[first_table:]
-    sep = "" if not text or text.endswith("\n") else "\n"
-    return f"{text}{sep}{assignment}\n"
+    An existing assignment is replaced where it stands; a new one goes before the first table.
+    """
+    doc = tomlkit.parse(text)
+    array = tomlkit.array()
+    array.extend(entries)
+    array.multiline(bool(entries))
+    doc["allowlist"] = array
+    return tomlkit.dumps(doc)

@@ -34,7 +34,6 @@ _PCT_U = re.compile(r"%u([0-9a-fA-F]{4})")
 _ENTITY = re.compile(r"&#?[0-9a-zA-Z]{1,8};?")
 _DOT_SEG = re.compile(r"/(?:\./)+")
 _SLASHES = re.compile(r"/{2,}")
-_SPACES = re.compile(r"\s+")
 #: Characters whose presence means the text may need decoding.
 MAX_ROUNDS = 3
 #: Longest text the models read; longer input keeps its first and last halves of this.
@@ -92,6 +91,3 @@ def normalise(text: str | None, *, plus: bool = False, path: bool = False) -> st
     return text
 
 
-def squeeze(text: str) -> str:
-    """Collapse whitespace runs to one space (comment tricks like ``union/**/select`` keep their marks)."""
-    return _SPACES.sub(" ", text).strip()

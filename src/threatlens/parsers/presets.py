@@ -37,11 +37,6 @@ AUTO_CANDIDATES = ("vhost_combined", "vhost", "nginx_main", "combined", "common"
                    "firewall")
 
 
-def preset_names() -> list[str]:
-    """The names accepted by ``--log-format`` besides ``auto`` and literal format strings."""
-    return list(PRESETS)
-
-
 def get_parser(spec: str, *, nginx_conf: str | Path | None = None) -> LineParser:
     """A parser for a preset name, ``json:FIELD=KEY,...``, or a literal Apache/nginx format string.
 

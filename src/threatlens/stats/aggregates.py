@@ -43,7 +43,6 @@ import gc
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -782,7 +781,7 @@ class Stats:
             if paused:
                 gc.enable()
 
-    def ip_detail(self, ip: str, *, buckets: int = 60) -> IPDetail:
+    def ip_detail(self, ip: str) -> IPDetail:
         """Everything retained about ``ip`` (see ``IPDetail``).
 
         Its requests come from the latest ``recent`` requests and the flagged ring; a scan of
@@ -807,7 +806,6 @@ class Stats:
             ua = r.user_agent
             if ua is not None and (ua in uas or len(uas) < 50):
                 uas[ua] = uas.get(ua, 0) + 1
-        timeline, start, step = _timeline([r.time for r in recs if r.time is not None], buckets)
         return IPDetail(
             ip=ip,
             country=iprow.country if iprow is not None else self.geo.country(ip),
@@ -817,9 +815,6 @@ class Stats:
             status_mix=dict(Counter(r.status for r in recs)),
             paths=Counter(r.path for r in recs if r.path is not None).most_common(50),
             user_agents=list(uas.items()),
-            timeline=timeline,
-            timeline_start=start,
-            timeline_step=step,
         )
 
 
@@ -891,20 +886,3 @@ def _by_log_time(pairs: list[tuple[LogRecord, Verdict | None]]) -> list[tuple[Lo
     return timed + untimed
 
 
-def _timeline(times: Iterable[datetime], buckets: int) -> tuple[list[int], datetime | None, float]:
-    """Counts of ``times`` in equal buckets from the first to the last (at most ``buckets``)."""
-    times = list(times)
-    if not times or buckets < 1:
-        return [], None, 0.0
-    try:
-        times.sort()
-        start = times[0]
-        span = (times[-1] - start).total_seconds()
-    except TypeError:  # naive and aware times mixed: cannot order them
-        return [], None, 0.0
-    step = max(1.0, span / buckets)
-    used = min(buckets, int(span // step) + 1)
-    out = [0] * used
-    for t in times:
-        out[min(used - 1, int((t - start).total_seconds() // step))] += 1
-    return out, start, step

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -137,8 +137,8 @@ class IPDetail:
 
     ``requests`` are its retained requests in log-time order, newest first (``ip_history`` at most);
     ``status_mix``, ``paths`` (most frequent first) and ``user_agents`` (in order of first use, so
-    switching shows) are computed over them; ``timeline`` counts them in ``timeline_step``-second
-    buckets from ``timeline_start``. ``row`` has the IP's table counters when it is in a table.
+    switching shows) are computed over them (the IP screen draws its own timeline from ``requests``).
+    ``row`` has the IP's table counters when it is in a table.
     """
 
     ip: str
@@ -149,6 +149,3 @@ class IPDetail:
     status_mix: dict[int | None, int]
     paths: list[tuple[str, int]]
     user_agents: list[tuple[str, int]]
-    timeline: list[int] = field(default_factory=list)
-    timeline_start: datetime | None = None
-    timeline_step: float = 0.0

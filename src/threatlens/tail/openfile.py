@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import time
 from collections.abc import Callable
 
@@ -156,6 +155,3 @@ class OpenFile:
         )
 
 
-def is_regular(st: os.stat_result) -> bool:
-    """True for a regular file."""
-    return stat.S_ISREG(st.st_mode)

@@ -140,12 +140,8 @@ class ThreatLensApp(App[None]):
     @work(thread=True, exclusive=True, group="model", exit_on_error=False)
     def load_detection(self) -> None:
         """Load the model off the UI thread (the first frame does not wait for it)."""
-        try:
-            from threatlens.models.detection import Detection
-        except ImportError:
-            self.detection_ready.set()
-            self.post_message(DetectionReady("none (detection not installed)"))
-            return
+        from threatlens.models.detection import Detection
+
         opts = self.options
         try:
             det = Detection.load(opts.model, threshold=opts.threshold, baseline=opts.baseline,

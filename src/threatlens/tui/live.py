@@ -454,8 +454,3 @@ class LiveStats:
         ips.update(e.alert.ip for e in alerts)
         return sorted(ip for ip in ips if not (allow and allow.matches_ip(ip)))
 
-    def lost(self) -> Iterable[str]:
-        """Warnings about retained data that had to be dropped (for export notes)."""
-        dropped = self.stats.flagged_ring.dropped
-        if dropped:
-            yield f"{dropped} older flagged requests are no longer retained"
