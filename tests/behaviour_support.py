@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from threatlens.models.behaviour import BehaviourTracker
+from threatlens.models.campaigns import CampaignTracker
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers import AUTO_CANDIDATES, LogRecord, RawLine, UnknownFormatError, detect_format, get_parser
 
@@ -47,9 +48,10 @@ def fixture(name: str) -> list[LogRecord]:
     return parse(path.read_bytes().splitlines(), file=name)
 
 
-def run(records: Sequence[LogRecord], *, batch: int | None = None, tracker: BehaviourTracker | None = None,
+def run(records: Sequence[LogRecord], *, batch: int | None = None,
+        tracker: BehaviourTracker | CampaignTracker | None = None,
         verdicts: Sequence[Verdict] | None = None) -> list[Alert]:
-    """Feed records to a tracker (clean verdicts unless given) in batches; return all alerts."""
+    """Feed records to a tracker (a ``BehaviourTracker`` unless given; clean verdicts unless given) in batches."""
     tracker = tracker if tracker is not None else BehaviourTracker()
     verdicts = list(verdicts) if verdicts is not None else [CLEAN] * len(records)
     size = batch or max(1, len(records))

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from threatlens.errors import ExportError
+from threatlens.models.campaigns import campaign_severity
+from threatlens.models.verdict import Alert
 from threatlens.serialize import REQUEST_COLUMNS
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "BLOCKLIST_FORMATS",
     "CSV_COLUMNS",
     "EXPORT_FORMATS",
+    "alert_block_ips",
     "atomic_write",
     "csv_safe",
     "default_export_name",
@@ -240,6 +243,17 @@ def _check_name(name: str, what: str) -> str:
     if not _NAME_RE.fullmatch(name):
         raise ExportError(f"bad {what} {name!r}: letters, digits, _ and - only, starting with a letter, max 31")
     return name
+
+
+def alert_block_ips(alert: Alert) -> tuple[str, ...]:
+    """The addresses an alert puts on a block list: its IP; a campaign's members only when it is an attack.
+
+    A ``suspicious`` campaign (odd one-shot requests, no probe) is for a human to look at, not a ban.
+    """
+    if alert.kind != "campaign":
+        return (alert.ip,)
+    severity = getattr(alert, "severity", None) or campaign_severity(alert.categories)
+    return (alert.members or (alert.ip,)) if severity == "attack" else ()
 
 
 def render_blocklist(

@@ -83,8 +83,8 @@ def unparsed_dict(item: Unparsed) -> dict[str, Any]:
 
 
 def alert_dict(alert: Alert, country: str | None = None) -> dict[str, Any]:
-    """One behaviour alert."""
-    return {
+    """One behaviour alert; a ``campaign`` also lists its ``members``."""
+    row = {
         "type": "alert",
         "ip": alert.ip,
         "kind": alert.kind,
@@ -99,3 +99,6 @@ def alert_dict(alert: Alert, country: str | None = None) -> dict[str, Any]:
         "last_time": alert.last_time.isoformat() if alert.last_time else None,
         "country": country,
     }
+    if alert.kind == "campaign":
+        row["members"] = list(alert.members)
+    return row

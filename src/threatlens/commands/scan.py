@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from threatlens.config import Config
 from threatlens.errors import ExportError, SourceError, UsageError
-from threatlens.export import CSV_COLUMNS, csv_safe
+from threatlens.export import CSV_COLUMNS, alert_block_ips, csv_safe
 from threatlens.models.verdict import Verdict
 from threatlens.options import RunOptions, add_run_options, check_run_options, resolve_options
 from threatlens.parsers import FirewallRecord, LogRecord, Unparsed
@@ -253,7 +253,7 @@ class _Exports:
                     else:
                         self.rows.append(request_dict(record, verdict, self.country(record.ip)))
         for alert in done.alerts:
-            self.ips.add(alert.ip)
+            self.ips.update(alert_block_ips(alert))
         self.ips.discard("")
 
     def finish(self, ui: Any) -> None:

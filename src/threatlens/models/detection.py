@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from threatlens.models.allowlist import Allowlist
 from threatlens.models.behaviour import BehaviourTracker
+from threatlens.models.campaigns import CampaignTracker
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.record import LogRecord
 
@@ -24,14 +25,16 @@ class Detection:
 
     ``process`` returns one verdict per record (parallel to the input) and the alerts the batch
     raised. Allowlisted requests get ``flagged=False`` with the reason ``allowlisted`` and never
-    reach the behaviour detectors (so an allowlisted IP never raises an alert). Without a scorer
-    (``scorer=None``) every verdict has score 0 and only the behaviour detectors speak.
+    reach the behaviour or campaign detectors (so an allowlisted IP never raises an alert nor joins
+    a campaign). Without a scorer (``scorer=None``) every verdict has score 0 and only the behaviour
+    detectors speak.
     """
 
     def __init__(self, scorer: RequestScorer | None, behaviour: BehaviourTracker | None = None,
-                 allowlist: Allowlist | None = None) -> None:
+                 allowlist: Allowlist | None = None, campaigns: CampaignTracker | None = None) -> None:
         self.scorer = scorer
         self.behaviour = behaviour if behaviour is not None else BehaviourTracker()
+        self.campaigns = campaigns if campaigns is not None else CampaignTracker()
         self.allowlist = allowlist if allowlist is not None else Allowlist()
         self._threshold: float | None = None
 
@@ -81,7 +84,7 @@ class Detection:
         else:
             keep, kept = None, records
         scored = self.scorer.score(kept) if self.scorer is not None and kept else [CLEAN] * len(kept)
-        alerts = self.behaviour.observe(kept, scored) if kept else []
+        alerts = self.behaviour.observe(kept, scored) + self.campaigns.observe(kept, scored) if kept else []
         if keep is None or len(keep) == len(records):
             return list(scored), alerts
         verdicts = [ALLOWLISTED] * len(records)

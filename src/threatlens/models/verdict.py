@@ -46,3 +46,4 @@ class Alert(NamedTuple):
     categories: tuple[str, ...] = ()
     first_time: datetime | None = None
     last_time: datetime | None = None
+    members: tuple[str, ...] = ()  #: a ``campaign``'s member IPs (``ip`` is the first); empty otherwise

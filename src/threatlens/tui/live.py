@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from threatlens.export import alert_block_ips
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import LogRecord, Unparsed
@@ -444,13 +445,17 @@ class LiveStats:
             return [(e.alert, e.country) for e in reversed(view.alerts())]
 
     def flagged_ips(self) -> list[str]:
-        """IPs with a retained request at or above the threshold or a retained alert, for block lists."""
+        """IPs with a retained request at or above the threshold or a retained alert, for block lists.
+
+        A campaign contributes its members only when it is an attack (see ``alert_block_ips``).
+        """
         with self.lock:
             thr = self.threshold
             allow = self.allowlist
             pairs = self.stats.retained(min_score=thr)
             alerts = self.stats.alerts()
         ips = {r.ip for r, _v in pairs if r.ip}
-        ips.update(e.alert.ip for e in alerts)
+        for e in alerts:
+            ips.update(alert_block_ips(e.alert))
         return sorted(ip for ip in ips if not (allow and allow.matches_ip(ip)))
 
