@@ -450,7 +450,7 @@ class CampaignTracker:
                      reasons=(k.what, listed, span), categories=cats,
                      first_time=self._time(first_ts if first_ts <= start else start),
                      last_time=self._time(max(end, now) if k.oneshot else end), members=tuple(members),
-                     **fields)  # type: ignore[arg-type]
+                     **fields)
 
     # ---------------------------------------------------------------- time and memory
     def _tick(self, r: LogRecord, check: bool) -> tuple[float, list[Alert]]:
