@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint scan train bench clean
+.PHONY: demo test lint scan train bench clean browser
 
 $(VENV)/.ok-runtime: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ThreatLens needs Python 3.11+")'
@@ -20,9 +20,14 @@ $(VENV)/.ok-test: $(VENV)/.ok-runtime
 demo: $(VENV)/.ok-runtime
 	$(PY) -m threatlens.demo
 
-## Install everything the tests need and run the whole suite.
-## Check the import contracts in pyproject.toml, then run the whole suite.
-test: $(VENV)/.ok-test
+## Debian's chromium for the browser test of `threatlens serve` (that test is skipped, saying why, without it).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "note: chromium could not be installed (needs root and apt-get): the browser test will be skipped"
+
+## Install everything the tests need, check the import contracts in pyproject.toml, then run the whole suite.
+test: $(VENV)/.ok-test browser
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 

@@ -10,9 +10,15 @@ from collections.abc import Sequence
 from threatlens import __version__
 from threatlens.errors import ThreatLensError
 
-#: Subcommand modules under ``threatlens.commands``; each defines ``add_parser(subparsers)``
-#: which registers its parser with ``set_defaults(func=run)``, ``run(args) -> int``.
-COMMANDS = ("scan", "train", "evaluate")
+#: Subcommand name -> module; each module defines ``add_parser(subparsers)`` which registers its
+#: parser with ``set_defaults(func=run)``, ``run(args) -> int``. ``serve`` is a front end of its own
+#: (above ``commands`` and ``tui``, which it uses), so it lives in its own package.
+COMMANDS = {
+    "scan": "threatlens.commands.scan",
+    "train": "threatlens.commands.train",
+    "evaluate": "threatlens.commands.evaluate",
+    "serve": "threatlens.serve.command",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"threatlens {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"threatlens.commands.{name}").add_parser(sub)
+    for module in COMMANDS.values():
+        importlib.import_module(module).add_parser(sub)
     return parser
 
 

@@ -61,42 +61,53 @@ def iter_batches(
     bar). A last line without a newline is delivered too. ``\\r\\n`` endings are stripped.
     """
     stream, _ = open_source(path)
+    try:
+        yield from stream_batches(stream, path, batch_lines=batch_lines, on_progress=on_progress)
+    finally:
+        if path != "-":
+            stream.close()
+
+
+def stream_batches(
+    stream: BinaryIO,
+    name: str,
+    *,
+    batch_lines: int = BATCH_LINES,
+    on_progress: Callable[[int], None] | None = None,
+) -> Iterator[list[RawLine]]:
+    """:func:`iter_batches` over an open binary stream whose lines are reported as file ``name``."""
     underlying = getattr(stream, "fileobj", None) or stream
-    name = path
     number = 0
     offset = 0
     pending = b""
     batch: list[RawLine] = []
-    try:
-        while True:
-            try:
-                chunk = stream.read(CHUNK_BYTES)
-            except (OSError, EOFError) as exc:  # truncated .gz, I/O error
-                raise SourceError(f"{path}: read error after line {number}: {exc}") from None
-            if not chunk:
-                break
-            buffer = pending + chunk
-            pieces = buffer.split(b"\n")
-            pending = pieces.pop()
-            if not pieces:
-                continue
-            offsets = list(accumulate(map(len, pieces), _next_offset, initial=offset))
-            offset = offsets.pop()
-            if b"\r" in buffer:
-                pieces = [p[:-1] if p[-1:] == b"\r" else p for p in pieces]
-            batch.extend(map(_new, repeat(RawLine), zip(repeat(name), count(number + 1), offsets, pieces)))
-            number += len(pieces)
-            while len(batch) >= batch_lines:
-                yield batch[:batch_lines]
-                del batch[:batch_lines]
-            if on_progress is not None:
-                with contextlib.suppress(OSError, ValueError):
-                    on_progress(underlying.tell())
-        if pending:
-            number += 1
-            batch.append(RawLine(name, number, offset, pending[:-1] if pending[-1] == 13 else pending))
-        if batch:
-            yield batch
-    finally:
-        if path != "-":
-            stream.close()
+    while True:
+        try:
+            chunk = stream.read(CHUNK_BYTES)
+        except (OSError, EOFError) as exc:  # truncated .gz, I/O error
+            raise SourceError(f"{name}: read error after line {number}: {exc}") from None
+        if not chunk:
+            break
+        buffer = pending + chunk
+        pieces = buffer.split(b"\n")
+        pending = pieces.pop()
+        if not pieces:
+            continue
+        offsets = list(accumulate(map(len, pieces), _next_offset, initial=offset))
+        offset = offsets.pop()
+        if b"\r" in buffer:
+            pieces = [p[:-1] if p[-1:] == b"\r" else p for p in pieces]
+        batch.extend(map(_new, repeat(RawLine), zip(repeat(name), count(number + 1), offsets, pieces)))
+        number += len(pieces)
+        while len(batch) >= batch_lines:
+            yield batch[:batch_lines]
+            del batch[:batch_lines]
+        if on_progress is not None:
+            with contextlib.suppress(OSError, ValueError):
+                on_progress(underlying.tell())
+    if pending:
+        number += 1
+        batch.append(RawLine(name, number, offset, pending[:-1] if pending[-1] == 13 else pending))
+    if batch:
+        yield batch
+

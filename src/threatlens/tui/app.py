@@ -327,6 +327,8 @@ class ThreatLensApp(App[None]):
     def _persist_allowlist(self) -> str:
         from threatlens.config import Config
 
+        if self.options.confine_writes:
+            return "this session only: the served monitor does not write the config file"
         try:
             saved = Config.load(self.options.config_path).save_allowlist(self.allow_entries)
         except (OSError, ThreatLensError) as exc:
@@ -359,6 +361,10 @@ class ThreatLensApp(App[None]):
 
     def _write(self, request: Any, what: str, write: Callable[[], Any], retry: Callable[..., None]) -> Any:
         """Run ``write``; an existing file asks before ``retry(request, overwrite=True)``; errors notify."""
+        if self.options.confine_writes and not _inside(request.path, self.options.export_dir):
+            self.notify(f"{what} refused: this monitor writes only under {self.options.export_dir}",
+                        severity="error", markup=False, timeout=10)
+            return None
         try:
             return write()
         except FileExistsError:
@@ -416,6 +422,11 @@ def _model_name(det: Any) -> str:
     model_file = str(info.get("model_file", "model")).rsplit(".", 1)[0]
     version = info.get("version")
     return f"{model_file} {version}" if version else model_file
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    """Whether ``path``, symlinks resolved, lies under ``directory``."""
+    return Path(path).expanduser().resolve().is_relative_to(Path(directory).expanduser().resolve())
 
 
 def _is_ip(text: str) -> bool:

@@ -15,3 +15,6 @@ class MonitorOptions(RunOptions):
 
     paths: list[str] = field(default_factory=list)
     refresh_hz: float = 2.0
+    #: Served in a browser (``threatlens serve``): files are written only under ``export_dir`` and the
+    #: allowlist is not saved to the config file.
+    confine_writes: bool = False

@@ -1,0 +1,67 @@
+"""``ScoreService``: ``POST /api/v1/score`` answers exactly what ``threatlens scan --output jsonl -`` prints.
+
+It runs the scan command's own parts — lines split by :func:`threatlens.sources.stream_batches`, a
+strict :class:`~threatlens.pipeline.Pipeline`, and ``scan``'s ``Writer`` — over a fresh per-request
+detection state (site context and per-IP windows), so nothing one caller sends leaks into another's
+answer. The model itself is loaded once and used by one worker thread only.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from threatlens.pipeline import Pipeline
+from threatlens.sources import stream_batches
+from threatlens.tui.options import MonitorOptions
+
+#: The file name the lines are reported under, as ``scan -`` reports standard input.
+STDIN_NAME = "-"
+
+
+class ScoreService:
+    """Score request bodies; call :meth:`score` from one thread at a time (the server uses one worker)."""
+
+    def __init__(self, options: MonitorOptions, detection: Any, country: Callable[[str | None], str | None],
+                 live_context: Callable[[], tuple[Any, Any]] | None = None) -> None:
+        self.options = options
+        self.detection = detection  # a Detection of its own (not the live one); None: --no-detect
+        self.country = country
+        self.live_context = live_context
+
+    def _fresh_detection(self, live: bool) -> Any:
+        """The model with an empty site context and empty per-IP windows (or copies of the live ones)."""
+        from threatlens.models.behaviour import BehaviourTracker
+        from threatlens.models.detection import Detection
+        from threatlens.models.site_context import SiteContext
+
+        det = self.detection
+        if det is None:
+            return None
+        context, tracker = self.live_context() if live and self.live_context is not None else (None, None)
+        scorer = det.scorer
+        if scorer is not None:
+            scorer.context = context if context is not None else SiteContext()
+        behaviour = tracker if tracker is not None else BehaviourTracker(baseline=det.behaviour.baseline)
+        return Detection(scorer, behaviour, det.allowlist)
+
+    def score(self, body: bytes, *, log_format: str | None = None, only_flagged: bool = False,
+              live: bool = False) -> str:
+        """JSON lines for every line of ``body`` (requests, unparsed lines, then alerts, batch by batch).
+
+        Raises ``threatlens.errors.FormatError`` for a bad ``log_format`` or lines whose
+        format cannot be recognised.
+        """
+        from threatlens.commands.scan import Writer
+
+        opts = self.options
+        fmt = log_format or opts.log_format
+        pipeline = Pipeline(log_format=fmt, nginx_conf=opts.nginx_conf if log_format is None else None,
+                            detection=self._fresh_detection(live))
+        out = io.StringIO()
+        writer = Writer("jsonl", only_flagged, out, self.country)
+        for batch in stream_batches(io.BytesIO(body), STDIN_NAME):
+            writer.write(pipeline.process(batch))
+        writer.write(pipeline.process([], final=True))
+        return out.getvalue()
