@@ -9,15 +9,14 @@ import pytest
 
 pytest.importorskip("aiohttp", reason="threatlens serve needs the serve extra: pip install -e '.[serve]'")
 
-from tui_support import RuleDetection, normal_lines, run_async, wait_for, write_log  # noqa: E402
-
-from threatlens.errors import UsageError  # noqa: E402
-from threatlens.models.verdict import Alert  # noqa: E402
-from threatlens.serve.alert_log import AlertLog  # noqa: E402
-from threatlens.serve.app import ServeOptions, check, parse_listen, read_token  # noqa: E402
-from threatlens.serve.security import is_loopback  # noqa: E402
-from threatlens.tui.app import make_app  # noqa: E402
-from threatlens.tui.exporting import ExportRequest  # noqa: E402
+from threatlens.errors import UsageError
+from threatlens.models.verdict import Alert
+from threatlens.serve.alert_log import AlertLog
+from threatlens.serve.app import ServeOptions, check, parse_listen, read_token
+from threatlens.serve.security import is_loopback
+from threatlens.tui.app import make_app
+from threatlens.tui.exporting import ExportRequest
+from tui_support import RuleDetection, normal_lines, run_async, wait_for, write_log
 
 WHEN = datetime(2026, 3, 14, 6, 0, tzinfo=UTC)
 

@@ -50,8 +50,14 @@ def run(args: argparse.Namespace) -> int:
     from threatlens.tui.main import options_from_args
 
     try:
-        from threatlens.serve.app import DEFAULT_MAX_BODY, DEFAULT_MAX_LINE, ServeOptions, check, parse_listen
-        from threatlens.serve.app import read_token
+        from threatlens.serve.app import (
+            DEFAULT_MAX_BODY,
+            DEFAULT_MAX_LINE,
+            ServeOptions,
+            check,
+            parse_listen,
+            read_token,
+        )
         from threatlens.serve.app import run as serve_run
     except ImportError as exc:
         raise UsageError(f"threatlens serve needs the serve extra ({exc.name} is missing): "

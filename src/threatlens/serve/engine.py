@@ -41,20 +41,20 @@ class Counters:
         self._recent: deque[tuple[float, int]] = deque()
 
     def add(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict] | None, alerts: Sequence[Alert],
-            unparsed: Sequence[Unparsed]) -> None:
-        """Count one processed batch."""
+            unparsed: Sequence[Unparsed], packets: Sequence[Any] = ()) -> None:
+        """Count one processed batch (firewall ``packets`` count as parsed lines)."""
         flagged = [v for v in verdicts if v.flagged] if verdicts else []
         now = time.monotonic()
         with self.lock:
-            self.parsed += len(records)
+            self.parsed += len(records) + len(packets)
             self.unparsed += len(unparsed)
             for v in flagged:
                 self.flagged[severity_of(v)] += 1
                 self.categories.update(v.categories)
             for a in alerts:
                 self.alerts[a.kind, severity_of(a)] += 1
-            if records or unparsed:
-                self._recent.append((now, len(records) + len(unparsed)))
+            if records or unparsed or packets:
+                self._recent.append((now, len(records) + len(unparsed) + len(packets)))
 
     def lines_per_second(self) -> float:
         """Lines processed per second over the last ``RATE_WINDOW`` seconds."""
@@ -72,11 +72,11 @@ class _Feed:
         self.engine = engine
 
     def update(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict] | None, alerts: Sequence[Alert],
-               unparsed: Sequence[Unparsed]) -> None:
+               unparsed: Sequence[Unparsed], packets: Sequence[Any] = ()) -> None:
         engine = self.engine
-        engine.live.update(records, verdicts, alerts, unparsed)
+        engine.live.update(records, verdicts, alerts, unparsed, packets)
         engine.alerts.add(alerts, engine.live.country)
-        engine.counters.add(records, verdicts, alerts, unparsed)
+        engine.counters.add(records, verdicts, alerts, unparsed, packets)
 
 
 class _LockedDetection:
