@@ -101,9 +101,13 @@ def test_bad_user_agent_names_the_tool() -> None:
 
 
 def test_sensitive_probe_counts_distinct_files() -> None:
-    (a,) = [a for a in run(fixture("behaviour_crowdsec_sensitive_files.log"))
-            if a.kind == "sensitive_file_probing"]
-    assert a.reasons[0] == "9 sensitive files requested" and "/.bash_history" in a.reasons[1]
+    records = fixture("behaviour_crowdsec_sensitive_files.log")
+    again = records[0]._replace(line=2)  # the same file twice is one file
+    records = [records[0], again, *(r._replace(line=r.line + 1) for r in records[1:])]
+    (a,) = [a for a in run(records) if a.kind == "sensitive_file_probing"]
+    # raised by the line that brings the second distinct file, with the evidence as of that line
+    assert a.reasons[0] == "2 sensitive files requested" and "/.bash_history" in a.reasons[1]
+    assert (a.first_line, a.last_line, a.count) == (1, 3, 3)
 
 
 # ---------------------------------------------------------------- hand-written scenarios
@@ -290,5 +294,5 @@ def test_wordpress_user_enumeration() -> None:
     alerts = run(parse(lines))
     assert kinds_by_ip(alerts) == {"203.0.113.50": {"user_enumeration"}}
     (alert,) = alerts
-    assert alert.categories == ("scanner",) and "8 user accounts enumerated" in alert.reasons[0]
-    assert alert.first_line == 1
+    assert alert.categories == ("scanner",) and "4 user accounts enumerated" in alert.reasons[0]
+    assert (alert.first_line, alert.last_line) == (1, 4)  # raised by the fourth account asked for

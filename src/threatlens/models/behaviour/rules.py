@@ -100,7 +100,7 @@ def evaluate(ev: Evidence, counts: dict[str, float], cfg: BehaviourConfig) -> li
         out.append(("sensitive_file_probing", len(ev.sensitive), score, tuple(reasons)))
     if len(ev.admin) >= cfg.admin_min_distinct:
         out.append(("admin_probing", len(ev.admin), strength(len(ev.admin), cfg.admin_min_distinct), (
-            f"{len(ev.admin)} admin panels or software probes not served here", examples(ev.admin))))
+            f"{len(ev.admin)} admin panels or software probes not served here", examples(sorted(ev.admin)))))
     if ev.login:
         endpoint, posts = max(ev.login.items(), key=lambda kv: kv[1])
         if posts >= cfg.login_min_posts:

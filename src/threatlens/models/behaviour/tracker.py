@@ -1,10 +1,20 @@
-"""``BehaviourTracker``: sliding per-IP windows over log time, vectorised per batch.
+"""``BehaviourTracker``: per-IP windows over log time, vectorised per batch, judged record by record.
 
-Each batch is grouped by IP and sorted by the log's own timestamps (numpy), cut into segments
-of one IP within one minute, and merged with the per-IP state (``IpTable``) without a Python
-loop per record. Only the rare records that carry evidence (4xx answers, sensitive paths, POSTs
-to login/forms, attack tools, flagged requests) and the segments that cross a threshold are
-looked at one by one. Replaying an old log therefore gives the same alerts as following it live.
+A batch is grouped by IP with each IP's records kept in line order (numpy); an IP's time is the
+running maximum of its own timestamps (it never steps back), and its burst counters, request rate
+and short-burst count are cumulated per record. Only the records where a rule can change its mind
+are looked at one by one, each with the counts as of that record: records carrying evidence (4xx
+answers, sensitive paths, POSTs to login/forms, attack tools, flagged requests), a user agent new
+to the burst, the request counts where the learned baseline is asked (20, 40, 80 ...), and per
+IP-minute the first record whose rate passes the flood threshold and may be reported.
+
+Nothing a record is judged against comes from a later record: the served script extensions are
+those answered 2xx by earlier lines, and what is learned across IPs (the flood threshold, idle
+expiry) changes only at fixed points of the record sequence (the first record whose log time is ten
+minutes past the previous such point). So the same records give the same alerts whatever batch
+sizes they arrive in: replaying an old log gives the alerts that following it live gave. (The one
+exception is a table full of active IPs, ``max_ips``: which IPs are evicted then depends on the
+batches.)
 """
 
 from __future__ import annotations
@@ -14,14 +24,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import repeat
+from itertools import pairwise, repeat
 from operator import eq, itemgetter
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from threatlens.models.behaviour.config import BehaviourConfig
+from threatlens.models.behaviour.config import KINDS, BehaviourConfig
 from threatlens.models.behaviour.features import window_features
 from threatlens.models.behaviour.rules import (
     PAYLOAD_CATEGORIES,
@@ -53,14 +63,28 @@ from threatlens.models.behaviour.vocabulary import (
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.record import LogRecord
 
-_TIME, _IP, _METHOD, _PATH, _QUERY, _STATUS, _BYTES, _AGENT = (itemgetter(i) for i in (0, 1, 3, 4, 5, 7, 8, 10))
+#: Column getters by field name, derived from the record types (never hard-coded positions).
+RECORD_FIELDS = {name: itemgetter(LogRecord._fields.index(name))
+                 for name in ("time", "ip", "method", "path", "query", "status", "bytes", "user_agent")}
+VERDICT_FIELDS = {name: itemgetter(Verdict._fields.index(name)) for name in ("score", "flagged")}
+_TIME, _IP, _METHOD, _PATH, _QUERY, _STATUS, _BYTES, _AGENT = RECORD_FIELDS.values()
+_SCORE, _FLAGGED = VERDICT_FIELDS.values()
 #: WordPress user enumeration: ``/?author=2`` redirects to the account's slug.
 _AUTHOR = re.compile(r"(?:^|&)author=(\d{1,9})(?:&|$)")
-_SCORE, _FLAGGED = itemgetter(0), itemgetter(1)
 _C = {name: i for i, name in enumerate(COUNTERS)}
+_KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
 _CACHE_MAX = 200_000
 _NORM_BINS = 80  # quarter-octave bins of requests per IP-minute, 1 .. 2**20
 _MAX_SERVED_EXT = 64
+_MAX_EXT_CODES = 255  # script extensions get a small code (the vocabulary's list is far shorter)
+_EXT_SHIFT = 32  # the path cache packs ``ext_code << _EXT_SHIFT | flags``
+_LEARN_EVERY = 600.0  # seconds of log time between updates of what is learned across IPs
+# Per-record sums are kept exact (dyadic rationals) so that cutting a burst into batches cannot
+# change a counter by a rounding step.
+_SCORE_QUANTUM = 2.0 ** 20
+_BYTES_QUANTUM = 2.0 ** 16
+# Why a record is looked at one by one (bits of the per-record event mask).
+_EV_EVIDENCE, _EV_AGENT, _EV_CHECKPOINT, _EV_FLOOD = 1, 2, 4, 8
 
 
 class BaselineModel(Protocol):
@@ -99,12 +123,32 @@ def _missing_weight(flags: int, ext_served: bool) -> float:
     return 0.5
 
 
+def _group_cummax(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Running maximum restarted at each ``first`` (groups are contiguous); exact for any floats."""
+    rise = np.diff(values) >= 0
+    if (rise | first[1:]).all():
+        return values
+    uniq, rank = np.unique(values, return_inverse=True)
+    group = np.cumsum(first) - 1
+    key = group * len(uniq) + rank
+    np.maximum.accumulate(key, out=key)
+    return uniq[key - group * len(uniq)]
+
+
+def _run_position(starts_mask: np.ndarray) -> np.ndarray:
+    """0-based position of each element within its run (runs begin where ``starts_mask`` is set)."""
+    n = len(starts_mask)
+    idx = np.arange(n)
+    return idx - np.maximum.accumulate(np.where(starts_mask, idx, 0))
+
+
 class BehaviourTracker:
     """Per-IP behaviour detectors over a stream of (record, verdict) batches.
 
-    ``observe`` returns the alerts the batch raised: at most one per IP, kind and burst (a burst
-    ends after ``config.idle_gap`` seconds of silence), re-raised within a burst only on strong
-    escalation. State is bounded by ``max_ips`` (LRU with expiry).
+    ``observe`` returns the alerts the batch raised, in the order of the lines that triggered them:
+    at most one per IP, kind and burst (a burst ends after ``config.idle_gap`` seconds of silence),
+    re-raised within a burst only on strong escalation. State is bounded by ``max_ips`` (LRU with
+    expiry).
     """
 
     def __init__(self, *, config: BehaviourConfig | None = None, baseline: BaselineModel | None = None,
@@ -116,13 +160,16 @@ class BehaviourTracker:
         self._evidence: dict[int, Evidence] = {}
         self._path_cache: dict[str | None, int] = {}
         self._agent_cache: dict[str | None, int] = {}
-        self._served_ext: set[str] = set()
+        self._ext_codes: dict[str, int] = {}
+        self._served_code = np.zeros(_MAX_EXT_CODES + 1, dtype=bool)  #: script extensions answered 2xx
         self._now = math.nan  # time of the last record (line order), for records without a time
         self._clock = -math.inf  # latest time seen
         self._saw_time = False
-        self._last_sweep = -math.inf
+        self._last_learn = -math.inf
         self._next_burst = 1
         self._norm = np.zeros(_NORM_BINS)
+        self._norm_pending = np.zeros(_NORM_BINS, dtype=np.int64)  # closed minutes not yet in the norm
+        self._flood_thr = self.flood_threshold()
         #: When a list, every baseline checkpoint's feature row is appended (used to train the baseline).
         self.feature_sink: list[np.ndarray] | None = None
         self.records_seen = 0
@@ -133,18 +180,35 @@ class BehaviourTracker:
 
     # ---------------------------------------------------------------- public
     def observe(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict]) -> list[Alert]:
-        """Feed one batch (records with their verdicts, parallel); return the new alerts."""
+        """Feed one batch (records with their verdicts, parallel, in line order); return the new alerts."""
         if len(verdicts) != len(records):
             raise ValueError(f"{len(records)} records but {len(verdicts)} verdicts")
         n = len(records)
         if n == 0:
             return []
+        ts, timed = self._timestamps(records)
+        clock = np.maximum.accumulate(ts)
+        np.maximum(clock, self._clock, out=clock)
+        # Learning points: the first record whose log time is _LEARN_EVERY past the previous one.
+        cuts: list[int] = []
+        learn_at = self._last_learn
+        while True:
+            i = int(np.searchsorted(clock, learn_at + _LEARN_EVERY))
+            if i >= n:
+                break
+            cuts.append(i)
+            learn_at = float(clock[i])
         chunk = max(1, self.max_ips // 2)  # never more new IPs in one step than the table can hold
-        if n <= chunk:
-            return self._observe(records, verdicts)
+        bounds = sorted({0, n, *cuts, *range(chunk, n, chunk)})
+        learn = set(cuts)
         alerts: list[Alert] = []
-        for i in range(0, n, chunk):
-            alerts += self._observe(records[i:i + chunk], verdicts[i:i + chunk])
+        for a, b in pairwise(bounds):
+            if a in learn:
+                self._learn(float(clock[a]))
+            self._clock = float(clock[b - 1])
+            whole = a == 0 and b == n
+            alerts += self._observe(records if whole else records[a:b], verdicts if whole else verdicts[a:b],
+                                    ts[a:b], timed[a:b])
         return alerts
 
     def flood_threshold(self) -> float:
@@ -157,8 +221,30 @@ class BehaviourTracker:
         b = int(np.searchsorted(cdf, cfg.flood_norm_quantile))
         return max(cfg.flood_min_per_minute, cfg.flood_factor * 2 ** ((b + 1) / 4))
 
+    # ---------------------------------------------------------------- learning points
+    def _learn(self, now: float) -> None:
+        """Expire idle IPs and fold the minutes closed so far into the flood norm."""
+        self._last_learn = now
+        for s in self._table.expire(now, self.config.expire_after):
+            self._evidence.pop(s, None)
+        if self._norm_pending.any():
+            self._norm += self._norm_pending
+            self._norm_pending[:] = 0
+            if self._norm.sum() > 1_000_000:
+                self._norm *= 0.5
+            self._flood_thr = self.flood_threshold()
+
+    def _closed_minutes(self, samples: np.ndarray) -> None:
+        if len(samples):
+            bins = np.clip((np.log2(np.maximum(samples, 1.0)) * 4).astype(np.int64), 0, _NORM_BINS - 1)
+            self._norm_pending += np.bincount(bins, minlength=_NORM_BINS)
+
     # ---------------------------------------------------------------- columns
-    def _timestamps(self, records: Sequence[LogRecord]) -> np.ndarray:
+    def _timestamps(self, records: Sequence[LogRecord]) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds per record, and whether any record up to it had a time.
+
+        A record without a time takes the time of the last record before it that had one.
+        """
         times = list(map(_TIME, records))
         n = len(times)
         # Parsers share datetime objects for equal timestamps: convert each distinct object once.
@@ -167,18 +253,20 @@ class BehaviourTracker:
         first[codes[::-1]] = np.arange(n - 1, -1, -1)
         ts = np.array([_timestamp(times[i]) for i in first.tolist()])[codes]
         valid = ~np.isnan(ts)
-        if not valid.all():
+        if valid.all():
+            timed = np.ones(n, dtype=bool)
+        else:
             idx = np.where(valid, np.arange(n), -1)
             np.maximum.accumulate(idx, out=idx)
             fallback = 0.0 if math.isnan(self._now) else self._now
             ts = np.where(idx >= 0, ts[np.maximum(idx, 0)], fallback)
-        if valid.any():
-            self._saw_time = True
+            timed = (idx >= 0) | self._saw_time
+        self._saw_time = bool(timed[-1])
         self._now = float(ts[-1])
-        self._clock = max(self._clock, float(ts.max()))
-        return ts
+        return ts, timed
 
-    def _path_flags(self, paths: list) -> np.ndarray:
+    def _path_columns(self, paths: list) -> tuple[np.ndarray, np.ndarray]:
+        """(flags, script extension code or 0) per record, cached per path."""
         cache = self._path_cache
         got = list(map(cache.get, paths))  # str hashes are cached: a dict hit is the cheapest lookup
         if None in got:
@@ -187,8 +275,20 @@ class BehaviourTracker:
             for j, v in enumerate(got):
                 if v is None:
                     p = paths[j]
-                    got[j] = cache[p] = classify_path(p)
-        return np.array(got, dtype=np.int64)
+                    flags = classify_path(p)
+                    code = self._ext_code(p) if flags & SCRIPT else 0
+                    got[j] = cache[p] = (code << _EXT_SHIFT) | flags
+        packed = np.array(got, dtype=np.int64)
+        return packed & ((1 << _EXT_SHIFT) - 1), packed >> _EXT_SHIFT
+
+    def _ext_code(self, path: str) -> int:
+        ext = _extension(path)
+        code = self._ext_codes.get(ext)
+        if code is None:
+            if len(self._ext_codes) >= _MAX_EXT_CODES:
+                return 0
+            code = self._ext_codes[ext] = len(self._ext_codes) + 1
+        return code
 
     def _agent_columns(self, agents: list) -> tuple[np.ndarray, np.ndarray]:
         """(flags, hash) per record; the cache packs both in one int: ``hash << 8 | flags``."""
@@ -205,17 +305,37 @@ class BehaviourTracker:
         packed = np.array(got, dtype=np.int64)
         return packed & 0xFF, packed >> 8
 
+    def _known_script_ext(self, codes: np.ndarray, ok2xx: np.ndarray, need: np.ndarray) -> np.ndarray:
+        """Per record: was its script extension answered 2xx for an earlier record.
+
+        ``need`` marks the records asked about; the extensions served in this batch are learned
+        afterwards, in line order (at most ``_MAX_SERVED_EXT`` in all).
+        """
+        served = self._served_code
+        known = np.zeros(len(codes), dtype=bool)
+        sp = np.flatnonzero(ok2xx & (codes > 0))
+        since = np.full(len(served), len(codes))  # line position from which each code counts as served
+        since[served] = -1
+        if len(sp):
+            new, first = np.unique(codes[sp], return_index=True)
+            fresh = ~served[new]
+            new, first = new[fresh], sp[first[fresh]]
+            room = _MAX_SERVED_EXT - int(served.sum())
+            if len(new) and room > 0:
+                keep = np.argsort(first, kind="stable")[:room]
+                since[new[keep]] = first[keep]
+                served[new[keep]] = True
+        q = np.flatnonzero(need)
+        known[q] = since[codes[q]] < q
+        return known
+
     # ---------------------------------------------------------------- batch
-    def _observe(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict]) -> list[Alert]:
+    def _observe(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict], ts: np.ndarray,
+                 timed: np.ndarray) -> list[Alert]:
         cfg = self.config
         table = self._table
         n = len(records)
         self.records_seen += n
-        ts = self._timestamps(records)
-        if self._clock - self._last_sweep >= 60.0:
-            self._last_sweep = self._clock
-            for s in table.expire(self._clock, cfg.expire_after):
-                self._evidence.pop(s, None)
 
         ips = list(map(_IP, records))
         if None in ips:
@@ -231,7 +351,7 @@ class BehaviourTracker:
             slots = list(map(slot_of.__getitem__, ips))
         slot_arr = np.array(slots, dtype=np.int64)
 
-        pf = self._path_flags(list(map(_PATH, records)))
+        pf, ext_code = self._path_columns(list(map(_PATH, records)))
         af, uah = self._agent_columns(list(map(_AGENT, records)))
         status = np.array(list(map(_STATUS, records)), dtype=np.float64)
         methods = list(map(_METHOD, records))
@@ -245,32 +365,33 @@ class BehaviourTracker:
 
         is4xx = (status >= 400) & (status < 500)
         is3xx = (status >= 300) & (status < 400)
-        served = (status >= 200) & (status < 400)
         auth = (status == 401) | ((status == 403) & ((pf & (LOGIN | ADMIN)) != 0))
         enum = np.fromiter(("author=" in q if q else False for q in map(_QUERY, records)), dtype=bool, count=n)
         interesting = (is4xx | enum | ((pf & (SENSITIVE | SENSITIVE_WEAK)) != 0)
                        | (post & ((pf & (LOGIN | FORM)) != 0)) | ((af & (BAD_TOOL | BAD_BOT)) != 0) | flagged)
-        self._learn_served_extensions(records, np.flatnonzero(served & ((pf & SCRIPT) != 0)))
+        known_ext = self._known_script_ext(ext_code, (status >= 200) & (status < 300), is4xx & (ext_code > 0))
 
-        # ---- sort by IP then time; segments = one IP within one minute bucket
-        order = np.lexsort((ts, slot_arr))
+        # ---- group by IP, line order within an IP; segments = one IP within one minute bucket
+        order = np.argsort(slot_arr, kind="stable")
         slot_rec = slot_arr[order]
-        ts_s = np.fmax(ts[order], table.last_ts[slot_rec])  # never step back in an IP's own time
+        first_rec = np.empty(n, dtype=bool)
+        first_rec[0] = True
+        first_rec[1:] = slot_rec[1:] != slot_rec[:-1]
+        t_own = ts[order]
+        t_own[first_rec] = np.fmax(t_own[first_rec], table.last_ts[slot_rec[first_rec]])
+        ts_s = _group_cummax(t_own, first_rec)  # never step back in an IP's own time
         bucket_s = np.floor(ts_s / 60.0).astype(np.int64)
-        brk = np.empty(n, dtype=bool)
-        brk[0] = True
-        brk[1:] = (slot_rec[1:] != slot_rec[:-1]) | (bucket_s[1:] != bucket_s[:-1])
+        brk = first_rec.copy()
+        brk[1:] |= bucket_s[1:] != bucket_s[:-1]
         starts = np.flatnonzero(brk)
         ends = np.append(starts[1:], n) - 1
+        seg_of = np.cumsum(brk) - 1
         nseg = len(starts)
         seg_slot = slot_rec[starts]
         seg_b = bucket_s[starts]
         seg_t0, seg_t1 = ts_s[starts], ts_s[ends]
         seg_n = (ends - starts + 1).astype(np.float64)
-        first_ip = np.empty(nseg, dtype=bool)
-        first_ip[0] = True
-        first_ip[1:] = seg_slot[1:] != seg_slot[:-1]
-        last_ip = np.append(first_ip[1:], True)
+        first_ip = first_rec[starts]
 
         prev_t = np.empty(nseg)
         prev_t[1:] = seg_t1[:-1]
@@ -296,243 +417,288 @@ class BehaviourTracker:
             bfile[nb_idx] = [r.file for r in firsts]
         bline, bfile = bline[gi], bfile[gi]
 
-        # ---- cumulative burst counters (segmented cumulative sum)
-        m = np.column_stack([np.ones(n), is4xx, is3xx, auth, post, head, (pf & STATIC) != 0,
-                             (af & GOOD_CRAWLER) != 0, flagged, score, logbytes])[order]
-        seg_sum = np.add.reduceat(m, starts, axis=0)
-        seg_sum[cont_first] += table.counters[seg_slot[cont_first]]
-        cs = np.cumsum(seg_sum, axis=0)
+        # ---- burst counters as of each record (exact sums, so any batching gives the same values)
+        columns = {
+            "count": np.ones(n), "n4xx": is4xx, "n3xx": is3xx, "nauth": auth, "npost": post, "nhead": head,
+            "nstatic": (pf & STATIC) != 0, "ncrawler": (af & GOOD_CRAWLER) != 0, "nflag": flagged,
+            "sum_score": np.rint(score * _SCORE_QUANTUM) / _SCORE_QUANTUM,
+            "sum_logbytes": np.rint(logbytes * _BYTES_QUANTUM) / _BYTES_QUANTUM,
+        }
+        cum = np.cumsum(np.column_stack([columns[c] for c in COUNTERS])[order], axis=0)
         gpos = np.flatnonzero(gstart)
-        before = np.zeros((len(gpos), cs.shape[1]))
-        before[1:] = cs[gpos[1:] - 1]
-        cum = cs - before[np.cumsum(gstart) - 1]
+        gfirst = starts[gpos]
+        base = np.zeros((len(gpos), len(COUNTERS)))
+        base[gfirst > 0] = cum[gfirst[gfirst > 0] - 1]
+        carried = cont_first[gpos]
+        base[carried] -= table.counters[seg_slot[gpos[carried]]]
+        cum -= base[(np.cumsum(gstart) - 1)[seg_of]]
 
-        # ---- request rate: current and previous minute per IP (sliding-window estimate)
-        cur = seg_n.copy()
+        # ---- request rate as of each record: this minute so far plus the previous minute's share
+        carry = np.zeros(nseg)
         prev = np.zeros(nseg)
         fs = seg_slot[first_ip]
         sb, fb = table.bucket[fs], seg_b[first_ip]
-        cur[first_ip] += np.where(sb == fb, table.cur[fs], 0.0)
+        carry[first_ip] = np.where(sb == fb, table.cur[fs], 0.0)
         prev[first_ip] = np.where(sb == fb - 1, table.cur[fs], np.where(sb == fb, table.prev[fs], 0.0))
+        cur = seg_n + carry  # the minute's count at the segment's end
         k = np.flatnonzero(~first_ip)
         prev[k] = np.where(seg_b[k - 1] == seg_b[k] - 1, cur[k - 1], 0.0)
-        frac = np.clip((seg_t1 - seg_b * 60.0) / 60.0, 0.0, 1.0)
-        est = prev * (1.0 - frac) + cur
-        thr = self.flood_threshold()
-        # short bursts: non-static requests per 10-second bucket (carried across batches)
+        self._closed_minutes(np.concatenate([cur[k - 1], table.cur[fs][(sb < fb) & (table.cur[fs] > 0)]]))
+        cur_rec = _run_position(brk) + 1.0 + carry[seg_of]
+        frac = np.clip((ts_s - bucket_s * 60.0) / 60.0, 0.0, 1.0)
+        est = prev[seg_of] * (1.0 - frac) + cur_rec
+        # short bursts: non-static requests in the record's 10-second bucket so far (carried across batches)
         b10_s = np.floor(ts_s / 10.0).astype(np.int64)
         rb = brk.copy()
         rb[1:] |= b10_s[1:] != b10_s[:-1]
+        nonstatic = ((pf & STATIC) == 0)[order]
+        c10 = np.cumsum(nonstatic).astype(np.float64)
         rstarts = np.flatnonzero(rb)
-        rsum = np.add.reduceat(((pf & STATIC) == 0)[order].astype(np.float64), rstarts)
+        rbase = np.where(rstarts > 0, c10[np.maximum(rstarts - 1, 0)], 0.0)
+        r_first = first_rec[rstarts]
         r_slot = slot_rec[rstarts]
-        r_first = np.flatnonzero(np.append(True, r_slot[1:] != r_slot[:-1]))
-        carry = table.b10[r_slot[r_first]] == b10_s[rstarts[r_first]]
-        rsum[r_first[carry]] += table.c10[r_slot[r_first[carry]]]
-        peak10 = np.maximum.reduceat(rsum, np.searchsorted(rstarts, starts))
+        joined = r_first & (table.b10[r_slot] == b10_s[rstarts])
+        rbase[joined] -= table.c10[r_slot[joined]]
+        c10 -= rbase[np.cumsum(rb) - 1]
+        thr = self._flood_thr
         thr10 = max(cfg.flood_min_per_10s, thr / 6.0)
-        r_last = np.append(r_first[1:] - 1, len(rstarts) - 1)
         crawler = cum[:, _C["ncrawler"]] >= cum[:, _C["count"]]
-        flood = ((est > thr) | (peak10 > thr10)) & ~crawler
-        closed = np.concatenate([cur[k - 1], table.cur[fs][(sb < fb) & (table.cur[fs] > 0)]])
-        self._learn_norm(closed)
+        flood = ((est > thr) | (c10 > thr10)) & ~crawler
 
-        # ---- user agents: segments whose agents differ from the burst's first agent
+        # ---- user agents: records whose agent differs from the burst's first, first time in the batch
         uah_s = uah[order]
-        smin, smax = np.minimum.reduceat(uah_s, starts), np.maximum.reduceat(uah_s, starts)
-        ref = np.where(new_burst, uah_s[starts], table.ua_hash[seg_slot])[gi]
-        ua_py = (smin != smax) | (smin != ref)
+        ref_seg = np.where(new_burst, uah_s[starts], table.ua_hash[seg_slot])[gi]
+        ref = ref_seg[seg_of]
+        other = np.flatnonzero(uah_s != ref)
+        new_agent = np.zeros(n, dtype=bool)
+        if len(other):
+            ob, oh = bid[seg_of[other]], uah_s[other]
+            o = np.lexsort((other, oh, ob))
+            head_run = np.ones(len(o), dtype=bool)
+            head_run[1:] = (ob[o][1:] != ob[o][:-1]) | (oh[o][1:] != oh[o][:-1])
+            new_agent[other[o[head_run]]] = True
 
-        # ---- baseline checkpoints (burst reaches min, 2xmin, 4xmin ... requests)
+        # ---- baseline checkpoints: the record where the burst reaches min, 2xmin, 4xmin ... requests
         if self.baseline is not None or self.feature_sink is not None:
-            after = cum[:, 0]
+            c = cum[:, _C["count"]].astype(np.int64)
             lo = cfg.baseline_min_requests
-
-            def level(c: np.ndarray) -> np.ndarray:
-                return np.where(c >= lo, np.floor(np.log2(np.maximum(c, lo) / lo)), -1.0)
-
-            ckpt = level(after) > level(after - seg_n)
+            steps = c // lo
+            ckpt = (c % lo == 0) & (steps > 0) & ((steps & (steps - 1)) == 0)
         else:
-            ckpt = np.zeros(nseg, dtype=bool)
+            ckpt = np.zeros(n, dtype=bool)
 
-        inter_s = interesting[order]
-        seg_inter = np.add.reduceat(inter_s.astype(np.int64), starts) > 0
-        todo = np.flatnonzero(seg_inter | flood | ua_py | ckpt)
-        alerts: list[Alert] = []
-        if len(todo):
-            ipos = np.flatnonzero(inter_s)
-            lo_i = np.searchsorted(ipos, starts[todo]).tolist()
-            hi_i = np.searchsorted(ipos, ends[todo], side="right").tolist()
-            orig = order[ipos]  # the interesting records, in segment order, as plain lists
-            ctx = _Batch(records=records, verdicts=verdicts, order=order, idx=orig.tolist(),
-                         pf=pf[orig].tolist(), af=af[orig].tolist(), status=status[orig].tolist(),
-                         post=post[orig].tolist(), uah_s=uah_s, starts=starts, ends=ends, seg_slot=seg_slot,
-                         bid=bid, ref=ref, ua_py=ua_py, cum=cum, seg_t1=seg_t1, bstart=bstart, bline=bline,
-                         bfile=bfile, est=est, peak10=peak10, flood=flood, ckpt=ckpt, thr=thr, thr10=thr10)
-            for j, kk in enumerate(todo.tolist()):
-                alerts += self._segment(ctx, kk, lo_i[j], hi_i[j])
+        # ---- the records looked at one by one
+        fl = np.flatnonzero(flood)
+        flood_first = np.zeros(n, dtype=bool)
+        if len(fl):
+            fseg = seg_of[fl]
+            flood_first[fl[np.append(True, fseg[1:] != fseg[:-1])]] = True
+        events = (interesting[order] * _EV_EVIDENCE | new_agent * _EV_AGENT | ckpt * _EV_CHECKPOINT
+                  | flood_first * _EV_FLOOD)
+        alerts: list[tuple[int, int, Alert]] = []
+        pos = np.flatnonzero(events)
+        if len(pos):
+            piece = _Piece(records=records, verdicts=verdicts, order=order, pf=pf, af=af, status=status,
+                           post=post, known_ext=known_ext, uah_s=uah_s, seg_of=seg_of, ends=ends,
+                           seg_slot=seg_slot, bid=bid, ref_seg=ref_seg, cum=cum, ts_s=ts_s, timed=timed,
+                           bstart=bstart, bline=bline, bfile=bfile, est=est, c10=c10, flood=flood, thr=thr,
+                           thr10=thr10)
+            self._look(piece, pos, events[pos], alerts)
+            alerts.sort(key=itemgetter(0, 1))
 
-        # ---- write back each IP's state from its last segment
-        li = np.flatnonzero(last_ip)
-        s = seg_slot[li]
-        table.last_ts[s] = seg_t1[li]
-        table.burst_id[s] = bid[li]
-        table.burst_start[s] = bstart[li]
-        table.first_line[s] = bline[li]
-        table.first_file[s] = bfile[li]
+        # ---- write back each IP's state as of its last record
+        li = np.flatnonzero(np.append(first_rec[1:], True))
+        ls = seg_of[li]
+        s = slot_rec[li]
+        table.last_ts[s] = ts_s[li]
+        table.burst_id[s] = bid[ls]
+        table.burst_start[s] = bstart[ls]
+        table.first_line[s] = bline[ls]
+        table.first_file[s] = bfile[ls]
         table.counters[s] = cum[li]
-        table.bucket[s] = seg_b[li]
-        table.cur[s] = cur[li]
-        table.prev[s] = prev[li]
-        table.ua_hash[s] = ref[li]
-        rs = r_slot[r_last]
-        table.b10[rs] = b10_s[rstarts[r_last]]
-        table.c10[rs] = rsum[r_last]
-        return alerts
+        table.bucket[s] = bucket_s[li]
+        table.cur[s] = cur[ls]
+        table.prev[s] = prev[ls]
+        table.ua_hash[s] = ref_seg[ls]
+        table.b10[s] = b10_s[li]
+        table.c10[s] = c10[li]
+        return [a for _, _, a in alerts]
 
-    def _segment(self, ctx: _Batch, k: int, lo: int, hi: int) -> list[Alert]:
-        """Look closely at segment ``k`` (interesting records ``lo:hi``): update evidence, run the rules."""
+    def _look(self, p: _Piece, pos: np.ndarray, bits: np.ndarray, out: list[tuple[int, int, Alert]]) -> None:
+        """Update the evidence and run the rules at each event record (sorted positions ``pos``)."""
         cfg = self.config
-        slot, burst = int(ctx.seg_slot[k]), int(ctx.bid[k])
-        ev = self._evidence.get(slot)
-        if ev is None or ev.burst != burst:
-            ev = self._evidence[slot] = Evidence(burst=burst)
-            ev.add_agent(int(ctx.ref[k]))
-        records, verdicts = ctx.records, ctx.verdicts
-        for j in range(lo, hi):
-            i = ctx.idx[j]
-            r = records[i]
-            flags = ctx.pf[j]
-            st = ctx.status[j]
-            path = r.path or ""
-            ev.interesting += 1
-            agent = ctx.af[j]
-            if agent & GOOD_CRAWLER:
-                ev.crawler_claims += 1
-            if 400 <= st < 500:
-                if path not in ev.missing:
-                    if len(ev.missing) < 512:
-                        known = (flags & SCRIPT) != 0 and _extension(path) in self._served_ext
-                        w = _missing_weight(flags, known)
-                        ev.missing[path] = w
-                        ev.missing_weight += w
-                    else:
-                        ev.missing_overflow += 1
-                        ev.missing_weight += 0.5
-                if flags & (ADMIN | PROBE):
-                    ev.add_bounded(ev.admin, path)
-            weak = flags & SENSITIVE_WEAK and not 200 <= st < 400  # config-like file the site does not serve
-            if (flags & SENSITIVE or weak) and path not in ev.sensitive:
-                ev.add_bounded(ev.sensitive, path, int(st) if st == st else 0)
-            if r.query and "author=" in r.query:
-                m = _AUTHOR.search(r.query)
-                if m is not None:
-                    ev.add_bounded(ev.users, m.group(1))
-            if ctx.post[j]:
-                target = ev.login if flags & LOGIN else ev.form if flags & FORM else None
-                if target is not None and (path in target or len(target) < 16):
-                    target[path] = target.get(path, 0) + 1
-            if agent & (BAD_TOOL | BAD_BOT) and ev.bad_tool is None:
-                ev.bad_tool = bad_tool_name(r.user_agent or "")
-                ev.bad_tool_is_bot = not agent & BAD_TOOL
-            v = verdicts[i]
-            if v[1]:
-                ev.flagged += 1
-                if not PAYLOAD_CATEGORIES.isdisjoint(v[2]):
-                    ev.payload_flagged += 1
-                for c in v.categories:
-                    ev.categories[c] = None
-                for reason in v.reasons[:2]:
-                    if len(ev.reasons) < 8:
-                        ev.reasons[printable(reason, 60)] = None
-        start, end = int(ctx.starts[k]), int(ctx.ends[k])
-        if ctx.ua_py[k]:
-            for h in np.unique(ctx.uah_s[start:end + 1]).tolist():
-                ev.add_agent(h)
-        cum, now = ctx.cum[k], float(ctx.seg_t1[k])
-        burst_start = float(ctx.bstart[k])
-        counts = dict(zip(COUNTERS, cum.tolist(), strict=True))
-        found = evaluate(ev, counts, cfg)
-        if ctx.flood[k]:
-            rate, peak, thr, thr10 = float(ctx.est[k]), float(ctx.peak10[k]), ctx.thr, ctx.thr10
-            value, limit = (rate, thr) if rate / thr >= peak / thr10 else (peak, thr10)
-            found.append(("crawl_flood", value, strength(value, limit), (
-                f"{rate:.0f} requests/minute (threshold {thr:.0f})",
-                f"{peak:.0f} non-static requests in 10 s (threshold {thr10:.0f})")))
-        if ctx.ckpt[k]:
-            duration = now - burst_start
-            feats = window_features(cum[None, :], np.array([duration]), np.array([max(len(ev.agents), 1)]),
-                                    np.array([len(ev.missing) + ev.missing_overflow]))
-            if self.feature_sink is not None:
-                self.feature_sink.append(feats[0])
-            if self.baseline is not None:
-                anomaly = float(self.baseline.score(feats)[0])
-                if anomaly >= self.baseline.threshold:
-                    limit = self.baseline.threshold
-                    found.append(("anomalous_behaviour", anomaly, strength(anomaly, limit, 0.5), (
-                        f"far outside this site's learned behaviour (anomaly {anomaly:.2f} >= {limit:.2f})",
-                        f"{int(counts['count'])} requests in {duration:.0f} s")))
-        if not found:
-            return []
-        last = records[int(ctx.order[end])]
-        out = []
-        for kind, value, score, reasons in found:
-            if should_emit(ev, kind, value, now, cfg):
-                out.append(Alert(
-                    ip=self._table.ip[slot], kind=kind, file=str(ctx.bfile[k]), first_line=int(ctx.bline[k]),
-                    last_line=last.line, count=int(counts["count"]), score=score, reasons=reasons,
-                    categories=categories_for(kind, ev), first_time=self._time(burst_start),
-                    last_time=self._time(now)))
-        return out
+        records, verdicts = p.records, p.verdicts
+        idx = p.order[pos]
+        segs = p.seg_of[pos].tolist()
+        rows = p.cum[pos].tolist()
+        evidence = self._evidence
+        slot = burst = -1
+        ev = Evidence(burst=0)
+        checkpoints: list[_Checkpoint] = []
+        for j, (q, b, i, k) in enumerate(zip(pos.tolist(), bits.tolist(), idx.tolist(), segs, strict=True)):
+            if int(p.seg_slot[k]) != slot or int(p.bid[k]) != burst:
+                slot, burst = int(p.seg_slot[k]), int(p.bid[k])
+                got = evidence.get(slot)
+                if got is None or got.burst != burst:
+                    got = evidence[slot] = Evidence(burst=burst)
+                    got.add_agent(int(p.ref_seg[k]))
+                ev = got
+            changed = False
+            if b & _EV_EVIDENCE:
+                self._add_evidence(ev, records[i], verdicts[i], int(p.pf[i]), int(p.af[i]), float(p.status[i]),
+                                   bool(p.post[i]), bool(p.known_ext[i]))
+                changed = True
+            if b & _EV_AGENT:
+                before = len(ev.agents)
+                ev.add_agent(int(p.uah_s[q]))
+                changed = changed or len(ev.agents) != before
+            now = float(p.ts_s[q])
+            if changed:
+                for kind, value, score, reasons in evaluate(ev, dict(zip(COUNTERS, rows[j], strict=True)), cfg):
+                    if should_emit(ev, kind, value, now, cfg):
+                        out.append((i, _KIND_RANK.get(kind, -1), self._alert(p, q, k, slot, ev, kind, score,
+                                                                             reasons)))
+            if b & _EV_CHECKPOINT:
+                checkpoints.append((i, q, k, slot, ev, rows[j], now - float(p.bstart[k]), max(len(ev.agents), 1),
+                                    len(ev.missing) + ev.missing_overflow))
+            if b & _EV_FLOOD:
+                self._flood(p, q, k, slot, ev, out)
+        if checkpoints:
+            self._checkpoints(p, checkpoints, out)
 
-    # ---------------------------------------------------------------- site context
-    def _time(self, ts: float) -> datetime | None:
-        return datetime.fromtimestamp(ts, UTC) if self._saw_time else None
+    def _add_evidence(self, ev: Evidence, r: LogRecord, v: Verdict, flags: int, agent: int, st: float,
+                      post: bool, known_ext: bool) -> None:
+        """Fold one evidence-carrying record into its burst's evidence."""
+        path = r.path or ""
+        ev.interesting += 1
+        if agent & GOOD_CRAWLER:
+            ev.crawler_claims += 1
+        if 400 <= st < 500:
+            if path not in ev.missing:
+                if len(ev.missing) < 512:
+                    w = _missing_weight(flags, known_ext)
+                    ev.missing[path] = w
+                    ev.missing_weight += w
+                else:
+                    ev.missing_overflow += 1
+                    ev.missing_weight += 0.5
+            if flags & (ADMIN | PROBE):
+                ev.add_bounded(ev.admin, path)
+        weak = flags & SENSITIVE_WEAK and not 200 <= st < 400  # config-like file the site does not serve
+        if (flags & SENSITIVE or weak) and path not in ev.sensitive:
+            ev.add_bounded(ev.sensitive, path, int(st) if st == st else 0)
+        if r.query and "author=" in r.query:
+            m = _AUTHOR.search(r.query)
+            if m is not None:
+                ev.add_bounded(ev.users, m.group(1))
+        if post:
+            target = ev.login if flags & LOGIN else ev.form if flags & FORM else None
+            if target is not None and (path in target or len(target) < 16):
+                target[path] = target.get(path, 0) + 1
+        if agent & (BAD_TOOL | BAD_BOT) and ev.bad_tool is None:
+            ev.bad_tool = bad_tool_name(r.user_agent or "")
+            ev.bad_tool_is_bot = not agent & BAD_TOOL
+        if v.flagged:
+            ev.flagged += 1
+            if not PAYLOAD_CATEGORIES.isdisjoint(v.categories):
+                ev.payload_flagged += 1
+            for c in v.categories:
+                ev.categories[c] = None
+            for reason in v.reasons[:2]:
+                if len(ev.reasons) < 8:
+                    ev.reasons[printable(reason, 60)] = None
 
-    def _learn_served_extensions(self, records: Sequence[LogRecord], idx: np.ndarray) -> None:
-        if len(self._served_ext) >= _MAX_SERVED_EXT or not len(idx):
+    def _checkpoints(self, p: _Piece, todo: list[_Checkpoint], out: list[tuple[int, int, Alert]]) -> None:
+        """Hand the bursts' feature rows at their checkpoints to the feature sink and the learned baseline.
+
+        The rows are taken as the records pass (evidence as of each record) and scored in one call.
+        """
+        feats = window_features(np.array([t[5] for t in todo]), np.array([t[6] for t in todo]),
+                                np.array([t[7] for t in todo]), np.array([t[8] for t in todo]))
+        if self.feature_sink is not None:
+            self.feature_sink.extend(feats[np.argsort([t[0] for t in todo], kind="stable")])
+        if self.baseline is None:
             return
-        for i in idx[:256].tolist():
-            ext = _extension(records[i].path or "")
-            if ext:
-                self._served_ext.add(ext)
+        limit = self.baseline.threshold
+        for (i, q, k, slot, ev, row, duration, _, _), anomaly in zip(todo, self.baseline.score(feats).tolist(),
+                                                               strict=True):
+            if anomaly >= limit and should_emit(ev, "anomalous_behaviour", anomaly, float(p.ts_s[q]), self.config):
+                reasons = (f"far outside this site's learned behaviour (anomaly {anomaly:.2f} >= {limit:.2f})",
+                           f"{int(row[_C['count']])} requests in {duration:.0f} s")
+                out.append((i, _KIND_RANK["anomalous_behaviour"], self._alert(
+                    p, q, k, slot, ev, "anomalous_behaviour", strength(anomaly, limit, 0.5), reasons)))
 
-    def _learn_norm(self, samples: np.ndarray) -> None:
-        if not len(samples):
+    def _flood(self, p: _Piece, q: int, k: int, slot: int, ev: Evidence, out: list[tuple[int, int, Alert]]) -> None:
+        """Report ``crawl_flood`` at the first record of segment ``k`` (from ``q``) that may be reported."""
+        cfg = self.config
+        span = slice(q, int(p.ends[k]) + 1)
+        cand = np.flatnonzero(p.flood[span]) + q
+        rate, peak = p.est[cand], p.c10[cand]
+        by_rate = rate / p.thr >= peak / p.thr10
+        value = np.where(by_rate, rate, peak)
+        prev = ev.alerted.get("crawl_flood")
+        if prev is not None:
+            ok = np.flatnonzero((value >= prev[0] * cfg.escalate_factor)
+                                & (p.ts_s[cand] - prev[1] >= cfg.escalate_cooldown))
+            if not len(ok):
+                return
+            cand, value, by_rate, rate, peak = cand[ok], value[ok], by_rate[ok], rate[ok], peak[ok]
+        t = int(cand[0])
+        if not should_emit(ev, "crawl_flood", float(value[0]), float(p.ts_s[t]), cfg):
             return
-        bins = np.clip((np.log2(np.maximum(samples, 1.0)) * 4).astype(np.int64), 0, _NORM_BINS - 1)
-        self._norm += np.bincount(bins, minlength=_NORM_BINS)
-        if self._norm.sum() > 1_000_000:
-            self._norm *= 0.5
+        r, c, thr, thr10 = float(rate[0]), float(peak[0]), p.thr, p.thr10
+        reasons = (f"{r:.0f} requests/minute (threshold {thr:.0f})",
+                   f"{c:.0f} non-static requests in 10 s (threshold {thr10:.0f})")
+        score = strength(float(value[0]), thr if by_rate[0] else thr10)
+        out.append((int(p.order[t]), _KIND_RANK["crawl_flood"],
+                    self._alert(p, t, k, slot, ev, "crawl_flood", score, reasons)))
+
+    def _alert(self, p: _Piece, q: int, k: int, slot: int, ev: Evidence, kind: str, score: float,
+               reasons: tuple[str, ...]) -> Alert:
+        """The alert raised by the record at sorted position ``q`` (segment ``k``)."""
+        timed = bool(p.timed[p.order[q]])
+        return Alert(
+            ip=self._table.ip[slot], kind=kind, file=str(p.bfile[k]), first_line=int(p.bline[k]),
+            last_line=p.records[int(p.order[q])].line, count=int(p.cum[q, _C["count"]]), score=score,
+            reasons=reasons, categories=categories_for(kind, ev),
+            first_time=datetime.fromtimestamp(float(p.bstart[k]), UTC) if timed else None,
+            last_time=datetime.fromtimestamp(float(p.ts_s[q]), UTC) if timed else None)
+
+
+#: (record index, sorted position, segment, slot, evidence, counters, duration, agents, distinct missing)
+_Checkpoint = tuple[int, int, int, int, Evidence, list[float], float, int, int]
 
 
 @dataclass(slots=True, frozen=True)
-class _Batch:
-    """Columns of the current batch and its segments, shared with the per-segment slow path."""
+class _Piece:
+    """Columns of the batch being judged, shared with the per-record slow path.
+
+    Record columns (``pf`` ... ``known_ext``) are in line order; ``uah_s`` ... ``c10`` and ``flood``
+    are in the grouped order (``order`` maps back); segment columns are indexed by ``seg_of``.
+    """
 
     records: Sequence[LogRecord]
     verdicts: Sequence[Verdict]
     order: np.ndarray
-    idx: list[int]  #: original index of each interesting record (the lists below are parallel)
-    pf: list[int]
-    af: list[int]
-    status: list[float]
-    post: list[bool]
+    pf: np.ndarray
+    af: np.ndarray
+    status: np.ndarray
+    post: np.ndarray
+    known_ext: np.ndarray
     uah_s: np.ndarray
-    starts: np.ndarray
+    seg_of: np.ndarray
     ends: np.ndarray
     seg_slot: np.ndarray
     bid: np.ndarray
-    ref: np.ndarray
-    ua_py: np.ndarray
+    ref_seg: np.ndarray
     cum: np.ndarray
-    seg_t1: np.ndarray
+    ts_s: np.ndarray
+    timed: np.ndarray
     bstart: np.ndarray
     bline: np.ndarray
     bfile: np.ndarray
     est: np.ndarray
-    peak10: np.ndarray
+    c10: np.ndarray
     flood: np.ndarray
-    ckpt: np.ndarray
     thr: float
     thr10: float
