@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from threatlens.errors import ThreatLensError
+from threatlens.models.verdict import Alert
 from threatlens.pipeline import Pipeline
 from threatlens.stats.filter import RecordFilter
 from threatlens.tui.ingest import Ingestor, startup_hint
@@ -279,6 +280,12 @@ class ThreatLensApp(App[None]):
         from threatlens.tui.screens.ip_detail import IpDetailScreen
 
         self.push_screen(IpDetailScreen(ip, self.live.ip_snapshot(ip), lambda: self.live.ip_snapshot(ip)))
+
+    def open_campaign(self, alert: Alert) -> None:
+        """Open the member list of a campaign alert (Enter on a member opens its IP screen)."""
+        from threatlens.tui.screens.campaign import CampaignScreen
+
+        self.push_screen(CampaignScreen(alert, self.live.member_rows(alert.members)))
 
     # -- allowlist -----------------------------------------------------------------------------
 

@@ -85,6 +85,7 @@ class AlertRow:
     what: str
     possibly_succeeded: bool
     band: str
+    alert: Alert | None = None  #: the behaviour alert behind the row (``None`` for a flagged request)
 
 
 @dataclass(frozen=True)
@@ -363,11 +364,19 @@ class LiveStats:
     def _feed(view: Stats, n: int, thr: float) -> list[AlertRow]:
         """Newest alerts and flagged requests, merged newest first."""
         rows: list[AlertRow] = []
-        for alert, cc in view.alerts(n):
-            what = f"{alert.kind}: {'; '.join(alert.reasons[:2])}" if alert.reasons else alert.kind
-            rows.append(AlertRow(f"a{alert.ip}:{alert.file}:{alert.first_line}:{alert.kind}", alert.last_time,
-                                 alert.ip, cc, alert.score, alert.categories, what, False,
-                                 score_band(alert.score, thr)))
+        keys: set[str] = set()
+        for alert, cc in view.alerts(n):  # newest first: a campaign's or burst's newest alert is its row
+            if alert.kind == "campaign" and len(alert.reasons) >= 2:
+                key = f"c{alert.file}:{alert.first_line}:{alert.reasons[0]}"
+                what = f"campaign: {alert.reasons[1]}, {alert.reasons[0]}"
+            else:
+                key = f"a{alert.ip}:{alert.file}:{alert.first_line}:{alert.kind}"
+                what = f"{alert.kind}: {'; '.join(alert.reasons[:2])}" if alert.reasons else alert.kind
+            if key in keys:
+                continue
+            keys.add(key)
+            rows.append(AlertRow(key, alert.last_time, alert.ip, cc, alert.score, alert.categories, what, False,
+                                 score_band(alert.score, thr), alert))
         for rec, ver, cc in view.flagged(n):
             what = f"{rec.method or '-'} {rec.target} {rec.status if rec.status is not None else '-'}"
             rows.append(AlertRow(f"r{rec.file}:{rec.line}:{rec.offset}", rec.time, rec.ip or "-", cc, ver.score,
@@ -409,6 +418,21 @@ class LiveStats:
             allowlisted=bool(allow) and allow.matches_ip(ip),
             threshold=thr,
         )
+
+    def member_rows(self, ips: Sequence[str]) -> list[TableRow]:
+        """One row per campaign member: (ip, requests, flagged, alerts, country, last seen), as counted here."""
+        with self.lock:
+            thr = self.threshold
+            scored = self.stats.scored > 0
+            rows = []
+            for ip in ips:
+                r = self.stats.ip_row(ip)
+                if r is None:
+                    rows.append(TableRow(ip, (ip, None, None, None, self.country(ip), None)))
+                    continue
+                band = score_band(r.max_score, thr) if scored else "none"
+                rows.append(TableRow(ip, (ip, r.requests, r.flagged, r.alerts, r.country, r.last_seen), band))
+        return rows
 
     # -- export selections (UI thread) ---------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from threatlens.tui.screens.allowlist_prompt import AllowlistPrompt
 from threatlens.tui.screens.blocklist_dialog import BlocklistDialog
+from threatlens.tui.screens.campaign import CampaignScreen
 from threatlens.tui.screens.confirm import ConfirmScreen
 from threatlens.tui.screens.dashboard import DashboardScreen
 from threatlens.tui.screens.export_dialog import ExportDialog
@@ -16,6 +17,7 @@ __all__ = [
     "KEYS",
     "AllowlistPrompt",
     "BlocklistDialog",
+    "CampaignScreen",
     "ConfirmScreen",
     "DashboardScreen",
     "ExportDialog",

@@ -120,6 +120,10 @@ class DashboardScreen(Screen[None]):
         """Handle alerts feed ip selected."""
         self.tl.open_ip(event.ip)
 
+    def on_alerts_feed_campaign_selected(self, event: AlertsFeed.CampaignSelected) -> None:
+        """Enter on a campaign: list its IPs."""
+        self.tl.open_campaign(event.alert)
+
     def on_top_countries_table_country_selected(self, event: TopCountriesTable.CountrySelected) -> None:
         """Handle top countries table country selected."""
         self.tl.set_filter(f"country:{event.code}")

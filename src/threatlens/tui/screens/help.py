@@ -19,7 +19,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("everywhere", "Ctrl+C", "quit at once (the terminal is restored)"),
     ("dashboard", "Tab / Shift+Tab", "move between panels"),
     ("dashboard", "Up/Down, j/k", "move within a panel"),
-    ("dashboard", "Enter", "on an IP or an alert: open the IP screen; on a country: filter to it"),
+    ("dashboard", "Enter", "on an IP or alert: its IP screen; on a campaign: its IPs; on a country: filter"),
     ("dashboard", "/", "filter every panel: ip:1.2.3.0/24 path:/wp- country:CN cat:sqli status:4xx score>=0.8"),
     ("dashboard", "Esc", "clear the filter"),
     ("dashboard", "s", "order the top IPs by requests or by flagged requests and alerts"),
@@ -35,6 +35,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("IP screen", "b", "add this IP to the block list"),
     ("IP screen", "a", "allowlist this IP"),
     ("IP screen", "Esc / q", "back to the dashboard"),
+    ("campaign screen", "Enter / Esc", "open the selected member IP's screen / back"),
     ("dialogs", "Tab, Enter, Esc", "move, confirm, cancel"),
 )
 

@@ -1,4 +1,7 @@
-"""``AlertsFeed``: newest behaviour alerts and flagged requests, ``possibly_succeeded`` marked."""
+"""``AlertsFeed``: newest behaviour alerts and flagged requests, ``possibly_succeeded`` marked.
+
+A campaign (many IPs acting as one) is one row, updated as it grows; Enter on it lists its IPs.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.message import Message
 
+from threatlens.models.verdict import Alert
 from threatlens.tui import format as fmt
 from threatlens.tui.live import AlertRow
 from threatlens.tui.widgets.keyed_table import KeyedTable
@@ -16,7 +20,7 @@ __all__ = ["AlertsFeed"]
 
 
 class AlertsFeed(KeyedTable):
-    """The alerts feed; Enter posts ``IpSelected`` for the row's client."""
+    """The alerts feed; Enter posts ``IpSelected`` for the row's client (``CampaignSelected`` on a campaign)."""
 
     BORDER_TITLE = "Alerts"
     FOLLOW_TOP = True  # newest first: unless the user moved down, keep showing the newest
@@ -36,16 +40,26 @@ class AlertsFeed(KeyedTable):
 
         ip: str
 
+    @dataclass
+    class CampaignSelected(Message):
+        """The user chose a campaign row (Enter)."""
+
+        alert: Alert
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._ips: dict[str, str] = {}
+        self._campaigns: dict[str, Alert] = {}
         self._ids: dict[str, int] = {}
 
     def show(self, rows: Sequence[AlertRow]) -> None:
         """Display the feed of a dashboard snapshot (newest first)."""
         out = []
         self._ips = {}
+        self._campaigns = {}
         for row in rows:
+            if row.alert is not None and row.alert.kind == "campaign":
+                self._campaigns[row.key] = row.alert
             style = self.band_style(row.band)
             what = fmt.safe(row.what)
             if row.possibly_succeeded:
@@ -73,6 +87,10 @@ class AlertsFeed(KeyedTable):
     def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         """Handle data table row selected."""
         event.stop()
+        campaign = self._campaigns.get(event.row_key.value) if event.row_key.value is not None else None
+        if campaign is not None:
+            self.post_message(self.CampaignSelected(campaign))
+            return
         ip = self.ip_of(event.row_key.value)
         if ip is not None:
             self.post_message(self.IpSelected(ip))
