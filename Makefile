@@ -12,6 +12,10 @@ $(VENV)/.ok-runtime: pyproject.toml
 	$(PY) -m pip install -q -e .
 	@touch $@
 
+$(VENV)/.ok-train: $(VENV)/.ok-train
+	$(PY) -m pip install -q -e '.[train]'
+	@touch $@
+
 $(VENV)/.ok-test: $(VENV)/.ok-runtime
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@

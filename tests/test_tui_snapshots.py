@@ -37,7 +37,9 @@ def snap_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def _settle(n: int):
     async def run_before(pilot) -> None:
         app = pilot.app
+        deadline = time.monotonic() + 60  # generous for a loaded machine; a hang fails instead of timing out pytest
         while app.live.totals.lines < n or not any("log format" in note for note in app.notes):
+            assert time.monotonic() < deadline, f"monitor did not settle: {app.live.totals.lines} of {n} lines"
             await pilot.pause(0.05)
         await pilot.pause()
         app.clear_notifications()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from threatlens.errors import FormatError, ParseError, UnknownFormatError
 from threatlens.parsers.base import MAX_LINE_BYTES, LineParser
-from threatlens.parsers.detect import Detection, detect_format
+from threatlens.parsers.detect import FormatGuess, detect_format
 from threatlens.parsers.firewall import FirewallParser, FirewallRecord
 from threatlens.parsers.jsonlines import JsonParser
 from threatlens.parsers.presets import AUTO_CANDIDATES, COMBINED, COMMON, PRESETS, VHOST_COMBINED, get_parser
@@ -18,10 +18,10 @@ __all__ = [
     "MAX_LINE_BYTES",
     "PRESETS",
     "VHOST_COMBINED",
-    "Detection",
     "FirewallParser",
     "FirewallRecord",
     "FormatError",
+    "FormatGuess",
     "JsonParser",
     "LineParser",
     "LogRecord",

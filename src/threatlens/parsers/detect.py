@@ -15,7 +15,7 @@ SAMPLE_LINES = 50
 
 
 @dataclass
-class Detection:
+class FormatGuess:
     """The outcome of auto-detection: the chosen parser and how each candidate fared."""
 
     parser: LineParser
@@ -29,7 +29,7 @@ class Detection:
                 f"sample lines parse)")
 
 
-def detect_format(lines: Sequence[bytes], *, source: str = "-") -> Detection:
+def detect_format(lines: Sequence[bytes], *, source: str = "-") -> FormatGuess:
     """Choose a parser for ``lines`` (raw bytes without newlines; blank lines are skipped)."""
     sample = [line for line in lines if line.strip()][:SAMPLE_LINES]
     if not sample:
@@ -49,7 +49,7 @@ def detect_format(lines: Sequence[bytes], *, source: str = "-") -> Detection:
         kernel = FirewallParser()
         if sum(map(kernel.looks_like_kernel_log, sample)) * 2 >= len(sample):
             # a kernel log (kern.log, journalctl -k) whose first lines hold no packet yet
-            return Detection(kernel, 0, len(sample), scores)
+            return FormatGuess(kernel, 0, len(sample), scores)
         first = sample[0].decode("utf-8", "backslashreplace")
         if len(first) > 200:
             first = first[:200] + "…"
@@ -58,4 +58,4 @@ def detect_format(lines: Sequence[bytes], *, source: str = "-") -> Detection:
             f"(tried {', '.join(AUTO_CANDIDATES)}). First line: {first!r}. "
             "Pass --log-format with a preset name, an Apache LogFormat or nginx log_format string, "
             "or --nginx-conf /etc/nginx/nginx.conf")
-    return Detection(chosen, best[0], len(sample), scores)
+    return FormatGuess(chosen, best[0], len(sample), scores)

@@ -98,7 +98,6 @@ class ThreatLensApp(App[None]):
         return self.screen_stack[0]  # type: ignore[return-value]
 
     def on_mount(self) -> None:
-        """Finish setting up once mounted."""
         # The ingest thread is CPU-bound Python: a shorter GIL switch interval lets the UI thread in
         # within about 1 ms instead of 5 ms per switch, which keeps keys responsive under load.
         self._switch_interval = sys.getswitchinterval()
@@ -113,7 +112,6 @@ class ThreatLensApp(App[None]):
         self.refresh_dashboard(force=True)
 
     def on_unmount(self) -> None:
-        """Handle unmount."""
         if self.ingestor is not None:
             self.ingestor.stop()
         sys.setswitchinterval(getattr(self, "_switch_interval", 0.005))
@@ -176,26 +174,22 @@ class ThreatLensApp(App[None]):
         self.post_message(DetectionReady(str(name), self.live.threshold))
 
     def on_detection_ready(self, message: DetectionReady) -> None:
-        """Handle detection ready."""
         self.header_info.model = message.name
         if message.error:
             self.notify(message.error, severity="error", markup=False)
         self.refresh_dashboard(force=True)
 
     def on_ingest_note(self, message: IngestNote) -> None:
-        """Handle ingest note."""
         self.notes.append(message.text)
         del self.notes[:-200]
         self.notify(message.text, severity=message.severity, markup=False,  # type: ignore[arg-type]
                     timeout=8 if message.severity == "error" else 4)
 
     def on_ingest_progress(self, message: IngestProgress) -> None:
-        """Handle ingest progress."""
         if message.progress != self.header_info.progress:
             self.header_info.progress = message.progress
 
     def on_ingest_stopped(self, message: IngestStopped) -> None:
-        """Handle ingest stopped."""
         if message.error:
             self.notify(message.error, severity="error", markup=False, timeout=30)
         self.header_info.progress = "input ended" if not message.error else "reading stopped (error)"

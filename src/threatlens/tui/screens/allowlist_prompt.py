@@ -35,13 +35,11 @@ class AllowlistPrompt(ModalScreen[str | None]):
             yield Static("", id="allow-error", classes="error", markup=False)
 
     def on_mount(self) -> None:
-        """Finish setting up once mounted."""
         if self.app.is_headless:  # steady frames for snapshot tests
             for field in self.query(Input):
                 field.cursor_blink = False
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Handle input submitted."""
         entry = event.value.strip()
         try:
             Allowlist().add(entry)
@@ -51,5 +49,4 @@ class AllowlistPrompt(ModalScreen[str | None]):
         self.dismiss(entry)
 
     def action_cancel(self) -> None:
-        """Key action: cancel."""
         self.dismiss(None)

@@ -71,7 +71,6 @@ class DashboardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Finish setting up once mounted."""
         self.query_one(TopIpsTable).focus()
         self.call_after_refresh(self.tl.refresh_dashboard, True)
 
@@ -113,11 +112,9 @@ class DashboardScreen(Screen[None]):
         return self.query_one(TopIpsTable).selected_key() if fallback else None
 
     def on_top_ips_table_ip_selected(self, event: TopIpsTable.IpSelected) -> None:
-        """Handle top ips table ip selected."""
         self.tl.open_ip(event.ip)
 
     def on_alerts_feed_ip_selected(self, event: AlertsFeed.IpSelected) -> None:
-        """Handle alerts feed ip selected."""
         self.tl.open_ip(event.ip)
 
     def on_alerts_feed_campaign_selected(self, event: AlertsFeed.CampaignSelected) -> None:
@@ -125,13 +122,11 @@ class DashboardScreen(Screen[None]):
         self.tl.open_campaign(event.alert)
 
     def on_top_countries_table_country_selected(self, event: TopCountriesTable.CountrySelected) -> None:
-        """Handle top countries table country selected."""
         self.tl.set_filter(f"country:{event.code}")
 
     # -- actions -------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        """Key action: filter."""
         from threatlens.tui.screens.filter_prompt import FilterPrompt
 
         def done(text: str | None) -> None:
@@ -141,26 +136,21 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(FilterPrompt(self.tl.header_info.filter), done)
 
     def action_clear_filter(self) -> None:
-        """Key action: clear filter."""
         if self.tl.header_info.filter:
             self.tl.set_filter("")
 
     def action_sort(self) -> None:
-        """Key action: sort."""
         self.tl.toggle_sort()
 
     def action_pause(self) -> None:
-        """Key action: pause."""
         self.tl.toggle_pause()
 
     def action_threshold(self, direction: int) -> None:
-        """Key action: threshold."""
         from threatlens.tui.app import THRESHOLD_STEP
 
         self.tl.change_threshold(direction * THRESHOLD_STEP)
 
     def action_allowlist(self) -> None:
-        """Key action: allowlist."""
         ip = self.selected_ip()
         if ip is None:
             self.notify("select an IP or an alert first", severity="warning")
@@ -168,19 +158,15 @@ class DashboardScreen(Screen[None]):
         self.tl.ask_allowlist(ip)
 
     def action_undo_allowlist(self) -> None:
-        """Key action: undo allowlist."""
         self.tl.undo_allowlist()
 
     def action_export(self) -> None:
-        """Key action: export."""
         self.tl.ask_export(ip=self.selected_ip())
 
     def action_blocklist(self) -> None:
-        """Key action: blocklist."""
         self.tl.ask_blocklist()
 
     def action_cursor(self, delta: int) -> None:
-        """Key action: cursor."""
         focused: Any = self.focused
         if focused is not None and hasattr(focused, "move_cursor") and hasattr(focused, "cursor_row"):
             focused.move_cursor(row=max(0, focused.cursor_row + delta))

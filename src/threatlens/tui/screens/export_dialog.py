@@ -57,7 +57,6 @@ class ExportDialog(FileDialog[ExportRequest]):
         return self.export_dir / default_export_name(kind, EXTENSIONS[self._fmt], self.when)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-        """Handle radio set changed."""
         name = event.pressed.name or ""
         if event.radio_set.id == "export-what":
             self._what = name

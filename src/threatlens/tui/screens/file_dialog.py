@@ -76,5 +76,4 @@ class FileDialog(ModalScreen[ResultT | None], Generic[ResultT]):
         self.dismiss(self._result(Path(text).expanduser()))
 
     def action_cancel(self) -> None:
-        """Key action: cancel."""
         self.dismiss(None)

@@ -36,13 +36,11 @@ class FilterPrompt(ModalScreen[str | None]):
             yield Static("", id="filter-error", classes="error", markup=False)
 
     def on_mount(self) -> None:
-        """Finish setting up once mounted."""
         if self.app.is_headless:  # steady frames for snapshot tests
             for field in self.query(Input):
                 field.cursor_blink = False
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Handle input submitted."""
         text = event.value.strip()
         try:
             RecordFilter.parse(text)
@@ -52,5 +50,4 @@ class FilterPrompt(ModalScreen[str | None]):
         self.dismiss(text)
 
     def action_cancel(self) -> None:
-        """Key action: cancel."""
         self.dismiss(None)

@@ -64,9 +64,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(text, id="help-text", markup=False)
 
     def on_mount(self) -> None:
-        """Finish setting up once mounted."""
         self.query_one("#help-box").border_title = "ThreatLens keys (Esc closes)"
 
     def action_close(self) -> None:
-        """Key action: close."""
         self.dismiss()

@@ -96,7 +96,6 @@ class IpDetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Finish setting up once mounted."""
         self.query_one("#ip-activity").border_title = "Activity"
         self.query_one("#ip-agents").border_title = "User agents"
         self.query_one("#ip-alerts").border_title = "Behaviour alerts"
@@ -151,7 +150,6 @@ class IpDetailScreen(Screen[None]):
         self.query_one(IpRequestsTable).show(snap)
 
     def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
-        """Handle data table row selected."""
         from threatlens.tui.screens.request_detail import RequestDetailScreen
 
         event.stop()
@@ -161,22 +159,17 @@ class IpDetailScreen(Screen[None]):
                 return
 
     def action_back(self) -> None:
-        """Key action: back."""
         self.dismiss()
 
     def action_export(self) -> None:
-        """Key action: export."""
         self.tl.ask_export(ip=self.ip, what="ip")
 
     def action_block(self) -> None:
-        """Key action: block."""
         self.tl.block_ip(self.ip)
 
     def action_allowlist(self) -> None:
-        """Key action: allowlist."""
         self.tl.ask_allowlist(self.ip)
 
     def action_cursor(self, delta: int) -> None:
-        """Key action: cursor."""
         table = self.query_one(IpRequestsTable)
         table.move_cursor(row=max(0, table.cursor_row + delta))

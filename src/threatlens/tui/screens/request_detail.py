@@ -55,9 +55,7 @@ class RequestDetailScreen(ModalScreen[None]):
             yield Static(text, id="request-text", markup=False)
 
     def on_mount(self) -> None:
-        """Finish setting up once mounted."""
         self.query_one("#request-box").border_title = "Request (Esc closes)"
 
     def action_close(self) -> None:
-        """Key action: close."""
         self.dismiss()

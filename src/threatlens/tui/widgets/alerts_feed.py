@@ -85,7 +85,6 @@ class AlertsFeed(KeyedTable):
         return self._ips.get(key) if key is not None else None
 
     def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
-        """Handle data table row selected."""
         event.stop()
         campaign = self._campaigns.get(event.row_key.value) if event.row_key.value is not None else None
         if campaign is not None:

@@ -37,7 +37,6 @@ class KeyedTable(DataTable[Any]):
         self._order: list[str] = []
 
     def on_mount(self) -> None:
-        """Finish setting up once mounted."""
         for key, label, width in self.COLUMNS:
             self.add_column(label, key=key, width=width)
 

@@ -41,7 +41,6 @@ class TopCountriesTable(KeyedTable):
         ])
 
     def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
-        """Handle data table row selected."""
         event.stop()
         if event.row_key.value is not None:
             self.post_message(self.CountrySelected(event.row_key.value))

@@ -59,7 +59,6 @@ class TopIpsTable(KeyedTable):
         self.sync(out)
 
     def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
-        """Handle data table row selected."""
         event.stop()
         if event.row_key.value is not None:
             self.post_message(self.IpSelected(event.row_key.value))
