@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from threatlens.pipeline import Pipeline, Processed
@@ -57,22 +58,25 @@ def scan_paths(
     pipeline: Pipeline,
     paths: Iterable[str],
     *,
-    on_batch: Callable[[Processed], None] | None = None,
-    on_progress: Callable[[str], Callable[[int], None] | None] | None = None,
+    on_batch: Callable[[Processed, int], None] | None = None,
+    progress: Callable[[str], AbstractContextManager[Callable[[int], None] | None]] | None = None,
 ) -> int:
     """Run every line of ``paths`` through ``pipeline`` in order; return the number of lines.
 
-    One process: per-IP behaviour windows and the site context see every line in log order.
+    The loop of ``threatlens scan`` (and of ``bench/scan.py``). One process: per-IP behaviour
+    windows and the site context see every line in log order. ``on_batch(done, lines_read)`` gets
+    each processed batch, the last one being the final flush (``lines_read`` 0); ``progress(path)``
+    is entered around each file and gives the byte-progress callback of :func:`iter_batches`.
     """
     lines = 0
     for path in paths:
-        advance = on_progress(path) if on_progress is not None else None
-        for batch in iter_batches(path, on_progress=advance):
-            done = pipeline.process(batch)
-            lines += len(batch)
-            if on_batch is not None:
-                on_batch(done)
+        with progress(path) if progress is not None else nullcontext() as advance:
+            for batch in iter_batches(path, on_progress=advance):
+                done = pipeline.process(batch)
+                lines += len(batch)
+                if on_batch is not None:
+                    on_batch(done, len(batch))
     done = pipeline.process([], final=True)
     if on_batch is not None:
-        on_batch(done)
+        on_batch(done, 0)
     return lines

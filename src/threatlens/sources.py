@@ -7,18 +7,13 @@ import gzip
 import os
 import sys
 from collections.abc import Callable, Iterator
-from itertools import accumulate, count, repeat
 from typing import BinaryIO
 
 from threatlens.errors import SourceError
 from threatlens.parsers.record import RawLine
+from threatlens.tail.lines import LineAssembler
 
 CHUNK_BYTES = 1 << 20
-_new = tuple.__new__
-
-
-def _next_offset(offset: int, length: int) -> int:
-    return offset + length + 1
 BATCH_LINES = 2000
 
 
@@ -77,37 +72,25 @@ def stream_batches(
 ) -> Iterator[list[RawLine]]:
     """:func:`iter_batches` over an open binary stream whose lines are reported as file ``name``."""
     underlying = getattr(stream, "fileobj", None) or stream
-    number = 0
-    offset = 0
-    pending = b""
+    lines = LineAssembler(name, max_line_bytes=sys.maxsize)  # a whole input: every line is kept whole
     batch: list[RawLine] = []
     while True:
         try:
             chunk = stream.read(CHUNK_BYTES)
         except (OSError, EOFError) as exc:  # truncated .gz, I/O error
-            raise SourceError(f"{name}: read error after line {number}: {exc}") from None
+            raise SourceError(f"{name}: read error after line {lines.line}: {exc}") from None
         if not chunk:
             break
-        buffer = pending + chunk
-        pieces = buffer.split(b"\n")
-        pending = pieces.pop()
-        if not pieces:
-            continue
-        offsets = list(accumulate(map(len, pieces), _next_offset, initial=offset))
-        offset = offsets.pop()
-        if b"\r" in buffer:
-            pieces = [p[:-1] if p[-1:] == b"\r" else p for p in pieces]
-        batch.extend(map(_new, repeat(RawLine), zip(repeat(name), count(number + 1), offsets, pieces)))
-        number += len(pieces)
+        batch.extend(lines.feed(chunk))
         while len(batch) >= batch_lines:
             yield batch[:batch_lines]
             del batch[:batch_lines]
         if on_progress is not None:
             with contextlib.suppress(OSError, ValueError):
                 on_progress(underlying.tell())
-    if pending:
-        number += 1
-        batch.append(RawLine(name, number, offset, pending[:-1] if pending[-1] == 13 else pending))
+    last = lines.flush()
+    if last is not None:
+        batch.append(last)
     if batch:
         yield batch
 

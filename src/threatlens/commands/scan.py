@@ -18,9 +18,9 @@ from threatlens.models.verdict import Verdict
 from threatlens.options import RunOptions, add_run_options, check_run_options, resolve_options
 from threatlens.parsers import FirewallRecord, LogRecord, Unparsed
 from threatlens.pipeline import Pipeline, Processed
-from threatlens.scanner import build_pipeline
+from threatlens.scanner import build_pipeline, scan_paths
 from threatlens.serialize import REQUEST_COLUMNS, alert_dict, packet_dict, request_dict, unparsed_dict
-from threatlens.sources import check_readable, iter_batches
+from threatlens.sources import check_readable
 from threatlens.tail import FollowerError
 
 OUTPUTS = ("table", "jsonl", "csv")
@@ -162,9 +162,12 @@ def run(args: argparse.Namespace) -> int:
         if args.follow:
             _follow(args.paths, opts, pipeline, writer, exports, ui)
         else:
-            for path in args.paths:
-                _scan_file(path, pipeline, writer, exports, ui)
-            _emit(pipeline.process([], final=True), writer, exports)
+            def on_batch(done: Processed, lines: int) -> None:
+                writer.write(done)
+                exports.add(done)
+                ui.count(lines)
+
+            scan_paths(pipeline, args.paths, on_batch=on_batch, progress=ui.progress_for)
     except FollowerError as exc:  # the follower's reader thread failed: a read error is the user's to fix
         if not isinstance(exc.__cause__, OSError):
             raise
@@ -184,15 +187,6 @@ def tolerant(stream: TextIO) -> TextIO:
     if reconfigure is not None:
         reconfigure(errors="backslashreplace")
     return stream
-
-
-def _scan_file(path: str, pipeline: Pipeline, writer: Writer, exports: _Exports, ui: Any) -> None:
-    with ui.progress_for(path) as advance:
-        for batch in iter_batches(path, on_progress=advance):
-            done = pipeline.process(batch)
-            writer.write(done)
-            exports.add(done)
-            ui.count(len(batch))
 
 
 def _follow(paths: list[str], opts: RunOptions, pipeline: Pipeline, writer: Writer, exports: _Exports,

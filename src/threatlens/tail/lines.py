@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import accumulate, count
+from itertools import accumulate, count, repeat
 
 from threatlens.parsers.record import RawLine
 
 Notify = Callable[[str, str], None]
+_new = tuple.__new__  # RawLine without its Python-level __new__: the reader's hottest line
+
+
+def _next_offset(offset: int, length: int) -> int:
+    return offset + length + 1
 
 #: Longest line kept whole; a longer one is delivered in pieces that share its line number.
 DEFAULT_MAX_LINE_BYTES = 1 << 20
@@ -55,11 +60,10 @@ class LineAssembler:
         rest = parts.pop()
         name = self.name
         if parts:
-            first = self.line + 1
-            offsets = accumulate([len(p) + 1 for p in parts], initial=start)
-            lines = [
-                RawLine(name, n, o, p[:-1] if p[-1:] == b"\r" else p) for n, o, p in zip(count(first), offsets, parts)
-            ]
+            offsets = accumulate(map(len, parts), _next_offset, initial=start)
+            if b"\r" in buf:
+                parts = [p[:-1] if p[-1:] == b"\r" else p for p in parts]
+            lines = list(map(_new, repeat(RawLine), zip(repeat(name), count(self.line + 1), offsets, parts)))
             self.line += len(parts)
         else:
             lines = []
