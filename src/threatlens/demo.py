@@ -10,6 +10,7 @@ the current directory.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -77,21 +78,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rate <= 0:
         parser.error("--rate must be positive")
     from threatlens.tui.app import make_app
+    from threatlens.tui.hangup import TerminalGuard
 
     workdir = Path(tempfile.mkdtemp(prefix="threatlens-demo-"))
-    appender = None
+    appender: Appender | None = None
+
+    def cleanup() -> None:
+        if appender is not None:
+            appender.stopping.set()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    # From here on SIGHUP, SIGTERM or a terminal that hangs up end the demo and remove its directory.
+    guard = TerminalGuard(None, cleanup=cleanup)
     try:
-        log = prepare_log(workdir)
-        appender = Appender(log, args.rate, args.seed)
-        appender.start()
-        extra = {"detection": None} if args.no_detect else {}
-        app = make_app([log], from_start=True, export_dir=Path.cwd(), config_path=workdir / "config.toml", **extra)
-        app.run()
+        with guard:
+            log = prepare_log(workdir)
+            appender = Appender(log, args.rate, args.seed)
+            appender.start()
+            extra = {"detection": None} if args.no_detect else {}
+            app = make_app([log], from_start=True, export_dir=Path.cwd(), config_path=workdir / "config.toml",
+                           **extra)
+            guard.app = app
+            if not guard.reason:
+                app.run()
     finally:
         if appender is not None:
             appender.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"demo finished; {appender.written if appender else 0} live lines were appended", file=sys.stderr)
+    with contextlib.suppress(OSError):  # the terminal may be gone
+        print(f"demo finished; {appender.written if appender else 0} live lines were appended", file=sys.stderr)
+    return guard.finish()
     return 0
 
 

@@ -74,8 +74,11 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         follower_options["streams"] = {"-": _take_stdin(parser)}
     app = make_app(opts.paths, options=opts, detection=None if not opts.detect else _auto(),
                    follower_options=follower_options)
-    app.run()
-    return 0
+    from threatlens.tui.hangup import TerminalGuard
+
+    with TerminalGuard(app) as guard:
+        app.run()
+    return guard.finish()
 
 
 def _take_stdin(parser: argparse.ArgumentParser) -> Any:
