@@ -37,7 +37,7 @@ __all__ = ["FilterError", "RecordFilter"]
 
 
 _SCORE_RE = re.compile(r"^score\s*(>=|<=|>|<|:|=)\s*([0-9]*\.?[0-9]+)$", re.IGNORECASE)
-_STATUS_RANGE = re.compile(r"^(\d{3})-(\d{3})$")
+_STATUS_RANGE = re.compile(r"^(\d{3})-(\d{3})$", re.ASCII)
 _STATUS_CLASS = re.compile(r"^([1-5])xx$", re.IGNORECASE)
 _FIELDS = {
     "ip": "ip",
@@ -122,6 +122,11 @@ def _cat_test(value: str) -> Test:
     return test
 
 
+def _digits(value: str, most: int) -> bool:
+    """``value`` is 1 to ``most`` ASCII digits (``str.isdigit`` also accepts ``²`` and ``٣``)."""
+    return 0 < len(value) <= most and value.isascii() and value.isdigit()
+
+
 def _status_test(value: str) -> Test:
     m = _STATUS_CLASS.match(value)
     if m:
@@ -129,10 +134,10 @@ def _status_test(value: str) -> Test:
         hi = lo + 99
     elif (m := _STATUS_RANGE.match(value)) is not None:
         lo, hi = int(m.group(1)), int(m.group(2))
-    elif value.isdigit():
+    elif _digits(value, 3):
         lo = hi = int(value)
     else:
-        raise FilterError(f"status:{value}: expected a code (404), a class (4xx) or a range (400-499)")
+        raise FilterError(f"status:{value[:20]}: expected a code (404), a class (4xx) or a range (400-499)")
 
     def test(rec: Any, ver: Any, cc: Any) -> bool | None:
         if rec is None or rec.status is None:
@@ -143,8 +148,8 @@ def _status_test(value: str) -> Test:
 
 
 def _port_test(value: str) -> Test:
-    if not value.isdigit():
-        raise FilterError(f"port:{value}: expected a number")
+    if not _digits(value, 5):
+        raise FilterError(f"port:{value[:20]}: expected a number (0-65535)")
     port = int(value)
 
     def test(rec: Any, ver: Any, cc: Any) -> bool | None:

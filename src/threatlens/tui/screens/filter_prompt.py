@@ -14,6 +14,8 @@ from threatlens.stats.filter import FilterError, RecordFilter
 
 __all__ = ["FilterPrompt"]
 
+#: Longest filter accepted; a longer paste is refused (a bell) instead of freezing the prompt.
+MAX_FILTER = 1000
 HINT = ("ip:1.2.3.0/24  path:/wp-  country:CN  cat:sqli  status:4xx  score>=0.8  method:POST  ua:curl  "
         "-term negates; empty clears")
 
@@ -31,7 +33,8 @@ class FilterPrompt(ModalScreen[str | None]):
         """Lay out the widgets."""
         with Vertical(classes="dialog", id="filter-dialog"):
             yield Static("Filter every panel", classes="dialog-title")
-            yield Input(self.current, placeholder="e.g. country:CN score>=0.8", id="filter-input")
+            yield Input(self.current[:MAX_FILTER], placeholder="e.g. country:CN score>=0.8", id="filter-input",
+                        max_length=MAX_FILTER)
             yield Static(HINT, classes="hint", markup=False)
             yield Static("", id="filter-error", classes="error", markup=False)
 
@@ -44,7 +47,7 @@ class FilterPrompt(ModalScreen[str | None]):
         text = event.value.strip()
         try:
             RecordFilter.parse(text)
-        except FilterError as exc:
+        except (FilterError, ValueError) as exc:
             self.query_one("#filter-error", Static).update(str(exc))
             return
         self.dismiss(text)

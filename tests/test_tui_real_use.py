@@ -1,0 +1,60 @@
+"""Pilot tests for what a new user and an adversarial run hit in the monitor (issue #11)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual import events
+from textual.widgets import Input
+
+from threatlens.tui.app import make_app
+from threatlens.tui.screens import DashboardScreen, FilterPrompt
+from threatlens.tui.screens.filter_prompt import MAX_FILTER
+from tui_support import (
+    FIXED_NOW,
+    RuleDetection,
+    attack_lines,
+    normal_lines,
+    run_async,
+    screen_text,
+    wait_for,
+    write_log,
+)
+
+SIZE = (120, 34)
+
+
+def _app(path: Path, tmp_path: Path, **kw: object):
+    kw.setdefault("from_start", True)
+    return make_app([path], detection=kw.pop("detection", RuleDetection()), geo=None,
+                    clock=lambda: FIXED_NOW, export_dir=tmp_path / "exports", **kw)
+
+
+def _log(tmp_path: Path) -> Path:
+    return write_log(tmp_path / "access.log", normal_lines(30) + attack_lines(6, start=30))
+
+
+@run_async
+async def test_filter_prompt_refuses_unicode_digits_and_huge_input_without_crashing(tmp_path: Path) -> None:
+    app = _app(_log(tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= 36)
+        await pilot.press("slash")
+        field = app.screen.query_one(Input)
+        for text, message in (("status:²", "expected a code"), ("port:¹²³", "expected a number"),
+                              ("status:٤٠٤", "expected a code"), ("port:" + "9" * 5000, "expected a number"),
+                              ("status:" + "4" * 5000, "expected a code")):
+            field.value = text
+            await pilot.press("enter")
+            assert isinstance(app.screen, FilterPrompt), text
+            assert message in screen_text(app), text
+        field.value = ""
+        started = time.monotonic()
+        field.post_message(events.Paste("path:/x " * 4000))  # a 32 KB paste
+        await pilot.pause()
+        await pilot.press("enter")
+        assert time.monotonic() - started < 10
+        assert len(field.value) <= MAX_FILTER
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.is_running
