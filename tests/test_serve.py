@@ -24,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from browser_support import chromium_path, open_page
 from serve_support import Served, call, request, serve_env, start_server
+from threatlens.cli import main
 from threatlens.serve.metrics import METRICS
 from tui_support import attack_lines, write_log
 
@@ -202,17 +203,16 @@ def test_unknown_routes_and_methods_answer_json(site: Site) -> None:
     assert wrong.status == 405 and "POST" in wrong.headers["Allow"]
 
 
-def test_non_loopback_listen_without_token_refuses_to_start(tmp_path: Path) -> None:
+def test_non_loopback_listen_without_token_refuses_to_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     log = write_log(tmp_path / "a.log", [])
-    env = serve_env(tmp_path / "xdg")
-    run = subprocess.run([sys.executable, "-m", "threatlens", "serve", "--listen", "0.0.0.0:8321", str(log)],
-                         capture_output=True, text=True, env=env, timeout=60)
-    assert run.returncode == 2
-    assert "refusing to listen on 0.0.0.0" in run.stderr and "--token-file" in run.stderr
+    assert main(["serve", "--listen", "0.0.0.0:8321", str(log)]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to listen on 0.0.0.0" in err and "--token-file" in err
     (tmp_path / "short").write_text("abc\n")
-    run = subprocess.run([sys.executable, "-m", "threatlens", "serve", "--token-file", str(tmp_path / "short"),
-                          str(log)], capture_output=True, text=True, env=env, timeout=60)
-    assert run.returncode == 2 and "at least 16" in run.stderr
+    assert main(["serve", "--token-file", str(tmp_path / "short"), str(log)]) == 2
+    assert "at least 16" in capsys.readouterr().err
+    assert main(["serve", "--listen", "127.0.0.1:8321", "-"]) == 2
+    assert "standard input" in capsys.readouterr().err
 
 
 # -- live views while the log grows -----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """``GET /``: the live monitor in a browser, the same Textual app served through ``textual-serve``.
 
 Each browser session gets a websocket to a ``threatlens-tui`` process of its own (``textual-serve``
-runs ``python -m threatlens.serve.browser OPTIONS.json``), started with the server's monitor options
+runs ``python -m threatlens.serve.browser``), started with the server's monitor options
 and ``confine_writes``: exports go only under ``--export-dir`` and the config file is never written.
 The page is our own minimal copy of ``textual-serve``'s: no inline script, no third-party font,
 so a strict Content-Security-Policy holds.
@@ -15,7 +15,6 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,30 +40,31 @@ body {{ background: #0c181f; margin: 0; }}
 """
 
 
-def write_options(options: MonitorOptions, directory: Path) -> Path:
-    """Save the monitor options for the browser sessions' processes (a file only this user can read)."""
+#: The environment variable that hands the monitor options to each browser session's process (the
+#: environment of a process is readable by its user only; nothing is written to disk).
+OPTIONS_ENV = "THREATLENS_SERVE_OPTIONS"
+
+
+def options_json(options: MonitorOptions) -> str:
+    """The monitor options for the browser sessions' processes, with ``confine_writes`` set."""
     data = dataclasses.asdict(options)
     data["export_dir"] = str(options.export_dir)
     data["config_path"] = str(options.config_path) if options.config_path is not None else None
     data["confine_writes"] = True
-    path = directory / "monitor-options.json"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-    return path
+    return json.dumps(data)
 
 
-def read_options(path: str | Path) -> MonitorOptions:
-    """The options ``write_options`` saved."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+def read_options(text: str) -> MonitorOptions:
+    """The options ``options_json`` wrote."""
+    data = json.loads(text)
     data["export_dir"] = Path(data["export_dir"])
     data["config_path"] = Path(data["config_path"]) if data.get("config_path") else None
     return MonitorOptions(**data)
 
 
-def session_command(options_file: Path) -> str:
-    """The shell command ``textual-serve`` runs for each browser session (every part quoted)."""
-    return shlex.join([sys.executable, "-m", "threatlens.serve.browser", str(options_file)])
+def session_command() -> str:
+    """The shell command ``textual-serve`` runs for each browser session (quoted)."""
+    return shlex.join([sys.executable, "-m", "threatlens.serve.browser"])
 
 
 class BrowserSessions:
@@ -99,14 +99,14 @@ class BrowserSessions:
                             headers={"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"})
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main() -> int:
     """Run one browser session's monitor (``textual-serve`` sets the web driver in the environment)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1:
-        print("usage: python -m threatlens.serve.browser OPTIONS.json (started by threatlens serve)",
+    text = os.environ.get(OPTIONS_ENV)
+    if not text:
+        print("threatlens.serve.browser runs the monitor of one browser session: threatlens serve starts it",
               file=sys.stderr)
         return 2
-    options = read_options(args[0])
+    options = read_options(text)
     os.chdir(options.export_dir)  # a relative export name lands in the export directory
     from threatlens.tui.app import make_app
 
