@@ -12,6 +12,7 @@ from threatlens.tui.app import make_app
 from threatlens.tui.screens import DashboardScreen, FilterPrompt
 from threatlens.tui.screens.filter_prompt import MAX_FILTER
 from tui_support import (
+    ATTACKER,
     FIXED_NOW,
     RuleDetection,
     attack_lines,
@@ -58,3 +59,24 @@ async def test_filter_prompt_refuses_unicode_digits_and_huge_input_without_crash
         assert len(field.value) <= MAX_FILTER
         assert isinstance(app.screen, DashboardScreen)
         assert app.is_running
+
+
+@run_async
+async def test_file_names_never_reach_the_terminal_as_escapes(tmp_path: Path) -> None:
+    from threatlens.tui.screens import RequestDetailScreen
+
+    log = write_log(tmp_path / "x\x1b]0;PWN\x07[b]bold\U000e0041.log", normal_lines(10) + attack_lines(3, start=10))
+    app = _app(log, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= 13)
+        app.notify(f"note about {log}")
+        app.notify("[red]not markup[/red]", title=str(log))
+        await pilot.pause()
+        toasts = list(app._notifications)
+        assert toasts and all("\x1b" not in t.message + t.title and "\x07" not in t.message for t in toasts)
+        assert any("x\\x1b]0;PWN\\x07[b]bold\\u{e0041}.log" in t.message for t in toasts)
+        assert not any(t.markup for t in toasts)
+        app.push_screen(RequestDetailScreen(app.live.ip_snapshot(ATTACKER).rows[0]))
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "\x1b" not in shown and "x\\x1b]0;PWN\\x07[b]bold\\u{e0041}.log line" in shown

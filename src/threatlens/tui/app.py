@@ -21,6 +21,7 @@ from threatlens.errors import ThreatLensError
 from threatlens.models.verdict import Alert
 from threatlens.pipeline import Pipeline
 from threatlens.stats.filter import RecordFilter
+from threatlens.textsafe import visible
 from threatlens.tui.ingest import Ingestor, startup_hint
 from threatlens.tui.live import LiveStats
 from threatlens.tui.messages import DetectionReady, IngestNote, IngestProgress, IngestStopped
@@ -85,6 +86,10 @@ class ThreatLensApp(App[None]):
         if detection is not _AUTO or not options.detect:
             self.detection_ready.set()
         self._apply_allowlist()
+
+    def notify(self, message: str, *, title: str = "", markup: bool = False, **kwargs: Any) -> None:
+        """Every toast as literal text: file names, log content and errors come from outside."""
+        super().notify(visible(message), title=visible(title), markup=False, **kwargs)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 
 from threatlens.errors import AllowlistError
 from threatlens.models.allowlist import Allowlist
+from threatlens.textsafe import visible
 
 __all__ = ["AllowlistPrompt"]
 
@@ -44,7 +45,7 @@ class AllowlistPrompt(ModalScreen[str | None]):
         try:
             Allowlist().add(entry)
         except AllowlistError as exc:
-            self.query_one("#allow-error", Static).update(str(exc))
+            self.query_one("#allow-error", Static).update(visible(str(exc)))
             return
         self.dismiss(entry)
 

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from threatlens.textsafe import visible
+
 __all__ = ["ConfirmScreen"]
 
 
@@ -29,7 +31,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
         with Vertical(classes="dialog"):
-            yield Static(self.question, markup=False)
+            yield Static(visible(self.question), markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="warning")
                 yield Button("No (n)", id="no")

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from threatlens.stats.filter import FilterError, RecordFilter
+from threatlens.textsafe import visible
 
 __all__ = ["FilterPrompt"]
 
@@ -48,7 +49,7 @@ class FilterPrompt(ModalScreen[str | None]):
         try:
             RecordFilter.parse(text)
         except (FilterError, ValueError) as exc:
-            self.query_one("#filter-error", Static).update(str(exc))
+            self.query_one("#filter-error", Static).update(visible(str(exc)))
             return
         self.dismiss(text)
 

@@ -30,7 +30,8 @@ class RequestDetailScreen(ModalScreen[None]):
         """Lay out the widgets."""
         r, v = self.row.record, self.row.verdict
         text = Text(end="")
-        text.append(f"{r.file} line {r.line} (byte {r.offset})\n\n")
+        text.append(fmt.safe(f"{r.file} line {r.line} (byte {r.offset})"))
+        text.append("\n\n")
         text.append("raw line\n", style="bold")
         text.append(fmt.safe(r.raw.decode("utf-8", "backslashreplace")))
         text.append("\n\n")
