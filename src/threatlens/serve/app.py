@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import os
 import secrets
 import signal
@@ -109,8 +110,10 @@ def build_app(engine: Engine, service: ScoreService, options: ServeOptions, comm
 async def serve(monitor: MonitorOptions, options: ServeOptions, *, on_note: Callable[[str, str], None],
                 on_ready: Callable[[str], None], stop: asyncio.Event) -> None:
     """Follow the logs and answer HTTP until ``stop`` is set."""
-    live_detection, score_detection = await asyncio.gather(
-        asyncio.to_thread(load_detection, monitor), asyncio.to_thread(load_detection, monitor))
+    live_detection = await asyncio.to_thread(load_detection, monitor)
+    # The scoring API's own copy (its caches and state are never shared with the live engine's thread);
+    # copying takes milliseconds where loading the model file again takes seconds.
+    score_detection = copy.deepcopy(live_detection)
     engine = Engine(monitor, on_note=on_note, detection=live_detection)
     geo = engine.geo
     service = ScoreService(monitor, score_detection, lambda ip: geo.country(ip) if ip else None,
