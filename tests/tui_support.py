@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from threatlens.models.detection import Detection
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.record import LogRecord
 
@@ -63,30 +64,30 @@ _RULES = (
 )
 
 
-class RuleDetection:
-    """A small deterministic stand-in for ``threatlens.models.detection.Detection`` in these tests.
+_RULE_SCORE = 0.95
 
-    Flags a request whose decoded target contains a known attack fragment (score 0.95), gives
-    0.3 to 404s, 0.01 otherwise; one ``scanning`` alert per IP after 4 flagged requests.
+
+class RuleScorer:
+    """A small deterministic stand-in for the request classifier in these tests.
+
+    Scores a request whose decoded target contains a known attack fragment 0.95, a 404 0.3,
+    anything else 0.01.
     """
 
-    name = "rules (test)"
+    info = {"model_file": "rules (test)"}
 
     def __init__(self, threshold: float = 0.5) -> None:
         self.threshold = threshold
-        self._flagged: dict[str, int] = {}
-        self._alerted: set[str] = set()
 
-    def process(self, records: Sequence[LogRecord]) -> tuple[list[Verdict], list[Alert]]:
+    def score(self, records: Sequence[LogRecord]) -> list[Verdict]:
         from urllib.parse import unquote
 
         verdicts: list[Verdict] = []
-        alerts: list[Alert] = []
         for r in records:
             text = unquote(r.target).lower()
             hits = [(frag, cat) for frag, cat in _RULES if frag in text]
             if hits:
-                score = 0.95
+                score = _RULE_SCORE
                 cats = tuple(dict.fromkeys(c for _, c in hits))
                 reasons = tuple(f"matched {frag!r}" for frag, _ in hits)
             elif r.status == 404:
@@ -95,13 +96,36 @@ class RuleDetection:
                 score, cats, reasons = 0.01, (), ()
             verdicts.append(Verdict(score, score >= self.threshold, cats, reasons,
                                     bool(hits) and r.status is not None and 200 <= r.status < 300))
-            if hits and r.ip:
+        return verdicts
+
+
+class RuleBehaviour:
+    """Stand-in for the behaviour detectors: one ``scanning`` alert per IP after 4 attack requests."""
+
+    def __init__(self) -> None:
+        self._flagged: dict[str, int] = {}
+        self._alerted: set[str] = set()
+
+    def observe(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict]) -> list[Alert]:
+        alerts: list[Alert] = []
+        for r, v in zip(records, verdicts, strict=True):
+            if v.score == _RULE_SCORE and r.ip:
                 n = self._flagged[r.ip] = self._flagged.get(r.ip, 0) + 1
                 if n >= 4 and r.ip not in self._alerted:
                     self._alerted.add(r.ip)
                     alerts.append(Alert(r.ip, "scanning", r.file, r.line, r.line, n, 0.9,
-                                        ("4 attack requests",), cats, r.time, r.time))
-        return verdicts, alerts
+                                        ("4 attack requests",), v.categories, r.time, r.time))
+        return alerts
+
+
+class _NoCampaigns:
+    def observe(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict]) -> list[Alert]:
+        return []
+
+
+def RuleDetection(threshold: float = 0.5) -> Detection:
+    """The production ``Detection`` (threshold, allowlist) around the deterministic stand-ins above."""
+    return Detection(RuleScorer(threshold), RuleBehaviour(), campaigns=_NoCampaigns())  # type: ignore[arg-type]
 
 
 async def wait_for(pilot: object, cond: Callable[[], bool], timeout: float = 10.0) -> None:

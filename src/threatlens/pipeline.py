@@ -7,13 +7,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from threatlens.models.allowlist import Allowlist
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers import FirewallRecord, LineParser, LogRecord, RawLine, Unparsed, detect_format, get_parser
 from threatlens.parsers.detect import SAMPLE_LINES, UnknownFormatError
 
 
 class DetectionLike(Protocol):
-    """What the pipeline needs from detection (``threatlens.models.detection.Detection``)."""
+    """What the pipeline and the monitor use of detection (``threatlens.models.detection.Detection``).
+
+    Detection owns the flag threshold and the allowlist: the monitor sets them here and reads the
+    threshold back; allowlisted requests come out of ``process`` unflagged and raise no alert.
+    """
+
+    #: the per-request scorer (``None``: behaviour detectors only); its ``info`` names the model
+    scorer: Any
+    allowlist: Allowlist
+
+    @property
+    def threshold(self) -> float | None:
+        """The score at or above which a request is flagged."""
+        ...
+
+    @threshold.setter
+    def threshold(self, value: float) -> None: ...
 
     def process(self, records: Sequence[LogRecord]) -> tuple[list[Verdict], list[Alert]]:
         """Score a batch; return verdicts parallel to ``records`` and new alerts."""

@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 
 from threatlens.errors import ThreatLensError
 from threatlens.models.verdict import Alert
-from threatlens.pipeline import Pipeline
+from threatlens.pipeline import DetectionLike, Pipeline
 from threatlens.stats.filter import RecordFilter
 from threatlens.textsafe import visible
 from threatlens.tui.ingest import Ingestor, startup_hint
@@ -161,7 +161,7 @@ class ThreatLensApp(App[None]):
             return
         self.call_from_thread(self._use_detection, det)
 
-    def _use_detection(self, det: Any) -> None:
+    def _use_detection(self, det: DetectionLike) -> None:
         from threatlens.scanner import add_portscan
 
         with self.live.lock:
@@ -169,11 +169,9 @@ class ThreatLensApp(App[None]):
             if self.pipeline.portscan is None:
                 add_portscan(self.pipeline)
         self._apply_allowlist()
-        threshold = self.options.threshold if self.options.threshold is not None else getattr(det, "threshold", None)
+        threshold = self.options.threshold if self.options.threshold is not None else det.threshold
         if threshold is not None:
-            self.live.set_threshold(float(threshold))
-            if hasattr(det, "threshold"):
-                det.threshold = self.live.threshold
+            self._set_threshold(threshold)
         name = _model_name(det)
         self.detection_ready.set()
         self.post_message(DetectionReady(str(name), self.live.threshold))
@@ -260,12 +258,17 @@ class ThreatLensApp(App[None]):
 
     def change_threshold(self, delta: float) -> None:
         """Raise or lower the flag threshold; counts re-evaluate."""
-        value = self.live.set_threshold(self.live.threshold + delta)
-        det = self.pipeline.detection
-        if det is not None and hasattr(det, "threshold"):
-            det.threshold = value
+        value = self._set_threshold(self.live.threshold + delta)
         self.notify(f"threshold {value:.2f}", timeout=2)
         self.refresh_dashboard(force=True)
+
+    def _set_threshold(self, value: float) -> float:
+        """Detection owns the threshold; the live counts re-evaluate to it. Returns the value in force."""
+        value = self.live.set_threshold(value)  # clamped and rounded for the screen's steps
+        det = self.pipeline.detection
+        if det is not None:
+            det.threshold = value
+        return value
 
     def set_filter(self, text: str) -> None:
         """Apply a filter string (already validated) to every panel."""
@@ -294,7 +297,7 @@ class ThreatLensApp(App[None]):
         allow = Allowlist.parse(self.allow_entries)
         self.live.set_allowlist(allow)
         det = self.pipeline.detection
-        if det is not None and hasattr(det, "allowlist"):
+        if det is not None:
             det.allowlist = allow
 
     def ask_allowlist(self, suggestion: str) -> None:
@@ -416,15 +419,12 @@ class ThreatLensApp(App[None]):
                     markup=False)
 
 
-def _model_name(det: Any) -> str:
+def _model_name(det: DetectionLike) -> str:
     """``threatlens-model 0.1.0`` style name of a detection object, for the header."""
-    name = getattr(det, "name", None)
-    if name:
-        return str(name)
-    scorer = getattr(det, "scorer", None)
-    info = getattr(scorer, "info", None) or {}
+    scorer = det.scorer
     if scorer is None:
         return "behaviour only"
+    info = scorer.info or {}
     model_file = str(info.get("model_file", "model")).rsplit(".", 1)[0]
     version = info.get("version")
     return f"{model_file} {version}" if version else model_file

@@ -220,30 +220,18 @@ class LiveStats:
         Big batches go in slices, so the UI thread gets the lock in between; alerts, unparsed
         lines and firewall records go with the last slice, after the requests.
         """
-        vers = None if verdicts is None else self._allow(records, verdicts)
         n = len(records)
         starts = list(range(0, n, _SLICE)) or [0]
         for i in starts:
             last = i == starts[-1]
             recs = records[i:i + _SLICE] if n > _SLICE else records
-            part = None if vers is None else (vers[i:i + _SLICE] if n > _SLICE else vers)
+            part = None if verdicts is None else (verdicts[i:i + _SLICE] if n > _SLICE else verdicts)
             with self.lock:
                 self.generation += 1
                 self.stats.update(recs, part, alerts if last else (), unparsed if last else (),
                                   packets if last else ())
                 if self.filtered is not None:
                     self.filtered.update(recs, part, alerts if last else ())
-
-    def _allow(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict]) -> Sequence[Verdict]:
-        allow = self.allowlist
-        if not allow:
-            return verdicts
-        out = []
-        for rec, ver in zip(records, verdicts, strict=True):
-            if ver.score > 0 and allow.matches(rec):
-                ver = ver._replace(score=0.0, flagged=False, reasons=(*ver.reasons, "allowlisted"))
-            out.append(ver)
-        return out
 
     # -- controls (UI thread) ------------------------------------------------------------------
 
@@ -295,7 +283,7 @@ class LiveStats:
                 gc.enable()
 
     def set_allowlist(self, allowlist: Any) -> None:
-        """Requests matching ``allowlist`` (an ``Allowlist``) count as not flagged from now on."""
+        """The allowlist to mark on screen (detection applies it: allowlisted requests arrive unflagged)."""
         with self.lock:
             self.allowlist = allowlist
 
