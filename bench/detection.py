@@ -12,7 +12,8 @@ Figures (an IP is *caught* when it has any flagged request or any alert):
 * the seeded sample generator's traffic: share of IPs alerted per role;
 each with the behaviour detectors alone and with the shipped per-request scorer when it loads.
 Throughput: ``BehaviourTracker.observe`` records/s on generated traffic, against a naive peer that
-re-runs a pandas groupby over the sliding window after every batch.
+re-runs a pandas groupby over the sliding window after every batch; ``CampaignTracker.observe`` on
+the same records, as a share of the behaviour tracker's time (the cost campaigns add to detection).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pandas as pd
 
 from threatlens.errors import ModelError
 from threatlens.models.behaviour import BehaviourTracker
+from threatlens.models.campaigns import CampaignTracker
 from threatlens.models.detection import Detection
 from threatlens.models.verdict import Verdict
 from threatlens.parsers import AUTO_CANDIDATES, LogRecord, RawLine, UnknownFormatError, detect_format, get_parser
@@ -68,6 +70,7 @@ def caught_ips(records: Sequence[LogRecord], make: Callable[[], Detection], batc
         verdicts, alerts = det.process(chunk)
         caught.update(r.ip for r, v in zip(chunk, verdicts, strict=True) if v.flagged and r.ip)
         caught.update(a.ip for a in alerts)
+        caught.update(ip for a in alerts for ip in a.members)  # a campaign's member IPs
     return caught
 
 
@@ -169,6 +172,14 @@ def throughput(n: int, batch: int) -> None:
         print(f"  BehaviourTracker.observe (batch {size}): {results[size]:,.0f} records/s wall, "
               f"{len(records) / cpu:,.0f} records/s of CPU time ({took:.2f} s, {alerts} alerts, "
               f"{len(tracker)} IPs tracked)")
+    campaigns = CampaignTracker()
+    cpu = time.process_time()
+    found = 0
+    for i in range(0, len(records), batch):
+        found += len(campaigns.observe(records[i:i + batch], verdicts[i:i + batch]))
+    cpu = time.process_time() - cpu
+    print(f"  CampaignTracker.observe (batch {batch}): {len(records) / cpu:,.0f} records/s of CPU time "
+          f"({found} campaign alerts); its time / the behaviour tracker's: {cpu_rate * cpu / len(records):.2f}")
     peer_n = min(len(records), 200_000)
     took = naive_peer(records[:peer_n], batch)
     peer = peer_n / took

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 
+import numpy as np
+
 from threatlens.models.behaviour.rules import printable, strength
 from threatlens.models.behaviour.vocabulary import (
     ADMIN,
@@ -50,13 +52,14 @@ from threatlens.models.behaviour.vocabulary import (
     classify_agent,
     classify_path,
 )
-from threatlens.models.memo import lookup_many
+from threatlens.models.memo import epoch_seconds, lookup_many
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.record import LogRecord
 
 __all__ = ["CampaignConfig", "CampaignTracker", "agent_is_odd", "campaign_severity", "query_skeleton"]
 
 _TIME, _IP, _STATUS, _AGENT = itemgetter(0), itemgetter(1), itemgetter(7), itemgetter(10)
+_FLAGGED = itemgetter(1)
 _CHECK_EVERY = 60.0  #: seconds of log time between checks of expiry and of quiet one-shot members
 _CACHE_MAX = 100_000
 _MAX_SET = 16  #: distinct probe targets an IP may have and still be a "probe set" member
@@ -191,61 +194,61 @@ class CampaignTracker:
 
     def observe(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict]) -> list[Alert]:
         """Feed one batch (records with their verdicts, in line order); return the campaign alerts it raised."""
-        if len(records) != len(verdicts):
-            raise ValueError(f"{len(records)} records but {len(verdicts)} verdicts")
-        if not records:
+        n = len(records)
+        if len(verdicts) != n:
+            raise ValueError(f"{n} records but {len(verdicts)} verdicts")
+        if not n:
             return []
         ips = list(map(_IP, records))
         odd = lookup_many(self._agent_cache, list(map(_AGENT, records)), agent_is_odd, _CACHE_MAX)
-        status = list(map(_STATUS, records))
-        judge = [o or v[1] or (s is not None and 400 <= s < 500) for o, v, s in zip(odd, verdicts, status, strict=True)]
+        status = np.array(list(map(_STATUS, records)), dtype=np.float64)
+        judge = (np.array(odd, dtype=bool) | np.fromiter(map(_FLAGGED, verdicts), dtype=bool, count=n)
+                 | ((status >= 400) & (status < 500)))
+        ts = epoch_seconds(list(map(_TIME, records)))
+        if not self._saw_time and not np.isnan(ts).all():
+            self._saw_time = True
+        # log time: the latest time seen so far, at every record (the same however the stream is cut)
+        clock = np.fmax.accumulate(np.concatenate(([self._clock], ts)))[1:]
+        ticks = self._ticks(clock)
+        look = np.union1d(np.flatnonzero(judge), ticks) if ticks else np.flatnonzero(judge)
         alerts: list[Alert] = []
         done = 0
         count = self._count
-        for i, check in self._schedule(records, judge):
+        due = set(ticks)
+        for i in look.tolist():
             count.update(ips[done:i + 1])  # every request up to this one is counted before it is judged
             done = i + 1
-            alerts += self._judge(records[i], verdicts[i], odd[i], check)
+            now = float(clock[i])
+            t = float(ts[i])
+            alerts += self._tick(now, i in due)
+            if judge[i]:
+                alerts += self._judge(records[i], verdicts[i], odd[i], now if t != t else t)
         count.update(ips[done:])
+        self._clock = float(clock[-1])
         return alerts
 
-    def _schedule(self, records: Sequence[LogRecord], judge: list[bool]) -> list[tuple[int, bool]]:
-        """(index, periodic check due) of the records to look at.
-
-        They are the judged records and those whose time passes the next periodic check. Log time is
-        the latest time among looked-at records, so the schedule is the same however the stream is
-        cut into batches.
-        """
-        times = list(map(_TIME, records))
-        known = [t for t in times if t is not None]
-        nxt = self._next_check
-        if not known or max(known).timestamp() < nxt:
-            return [(i, False) for i, j in enumerate(judge) if j]
+    def _ticks(self, clock: np.ndarray) -> list[int]:
+        """Records at which log time passes the next periodic check (expiry, quiet one-shot members)."""
         out = []
-        clock = self._clock
-        nxt_dt = _from_ts(nxt)
-        for i, t in enumerate(times):
-            if judge[i] or (t is not None and (nxt_dt is None or t >= nxt_dt)):
-                if t is not None:
-                    clock = max(clock, t.timestamp())
-                due = clock >= nxt
-                if due:
-                    nxt = clock + _CHECK_EVERY
-                    nxt_dt = _from_ts(nxt)
-                out.append((i, due))
+        nxt = self._next_check
+        i = int(np.searchsorted(clock, nxt))
+        while i < len(clock):
+            out.append(i)
+            nxt = float(clock[i]) + _CHECK_EVERY
+            i += 1 + int(np.searchsorted(clock[i + 1:], nxt))
+        self._next_check = nxt
         return out
 
     # ---------------------------------------------------------------- one request
-    def _judge(self, r: LogRecord, v: Verdict, odd: bool, check: bool) -> list[Alert]:
-        ts, alerts = self._tick(r, check)
+    def _judge(self, r: LogRecord, v: Verdict, odd: bool, ts: float) -> list[Alert]:
         if r.ip is None:
-            return alerts
+            return []
         evidence = self._evidence(r, v, odd)
         if evidence is not None:
             target, cats = evidence
-            return alerts + self._add_evidence(r, ts, target, cats)
+            return self._add_evidence(r, ts, target, cats)
         if not odd or r.status == 304:  # a conditional GET: this client has been here before
-            return alerts
+            return []
         agent = r.user_agent or ""
         target = f"{r.method or '-'} {r.path or ''}{query_skeleton(r.query)}"
         key = (target, agent)
@@ -256,7 +259,7 @@ class CampaignTracker:
         self._join(k, r, ts, ("bad_bot",))
         if len(k.members) + k.overflow >= self.config.min_oneshot_ips:
             self._ripe[key] = k
-        return alerts
+        return []
 
     def _evidence(self, r: LogRecord, v: Verdict, odd: bool) -> tuple[str, tuple[str, ...]] | None:
         """(target, categories) when the request carries evidence, else ``None``."""
@@ -265,7 +268,11 @@ class CampaignTracker:
         method = r.method or "-"
         st = r.status
         if st is not None and 400 <= st < 500:
-            flags = lookup_many(self._path_cache, [path], classify_path, _CACHE_MAX)[0]
+            flags = self._path_cache.get(path)
+            if flags is None:
+                if len(self._path_cache) > _CACHE_MAX:
+                    self._path_cache.clear()
+                flags = self._path_cache[path] = classify_path(path)
             if flags & _HARD or (flags & SCRIPT and odd):
                 cats = ("sensitive_file", "scanner") if flags & SENSITIVE else ("scanner",)
                 if v.flagged:
@@ -453,24 +460,18 @@ class CampaignTracker:
                      **fields)
 
     # ---------------------------------------------------------------- time and memory
-    def _tick(self, r: LogRecord, check: bool) -> tuple[float, list[Alert]]:
-        """Advance log time with one judged record; on the periodic check, rotate, sweep and look at ripe keys."""
-        t = r.time
-        if t is not None:
-            ts = t.timestamp()
-            self._saw_time = True
-            self._clock = max(self._clock, ts)
-        else:
-            ts = self._clock if self._clock > -math.inf else 0.0
-        clock = self._clock if self._clock > -math.inf else ts
+    def _tick(self, clock: float, check: bool) -> list[Alert]:
+        """Log time at a looked-at record: rotate the request counters.
+
+        On a periodic check also sweep stale state and look at the ripe keys.
+        """
         cfg = self.config
         if clock - self._generation >= cfg.probe_window or len(self._count) > cfg.max_ips:
             self._count_prev = self._count
             self._count = Counter()
             self._generation = clock
         if not check:
-            return ts, []
-        self._next_check = clock + _CHECK_EVERY
+            return []
         self._sweep(clock)
         alerts: list[Alert] = []
         for key, k in list(self._ripe.items()):
@@ -479,7 +480,7 @@ class CampaignTracker:
             if len(k.members) + k.overflow < need or (k.alerted == len(k.members) + k.overflow
                                                       and clock - k.touched >= self._settle(k)):
                 del self._ripe[key]
-        return ts, alerts
+        return alerts
 
     def _sweep(self, now: float) -> None:
         cfg = self.config
@@ -502,10 +503,6 @@ class CampaignTracker:
 
     def _time(self, ts: float) -> datetime | None:
         return datetime.fromtimestamp(ts, UTC) if self._saw_time and ts == ts and ts > -math.inf else None
-
-
-def _from_ts(ts: float) -> datetime | None:
-    return datetime.fromtimestamp(ts, UTC) if ts > -math.inf else None
 
 
 def _agent_text(agent: str) -> str:

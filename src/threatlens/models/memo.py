@@ -1,9 +1,13 @@
-"""Bounded memo tables for classifying many repeated strings (paths, user agents) per batch."""
+"""Converting columns of a batch once per distinct value: bounded memo tables, shared timestamps."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import math
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
+
+import numpy as np
+import pandas as pd
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -24,3 +28,23 @@ def lookup_many(cache: dict[K, V], keys: list[K], compute: Callable[[K], V], lim
                 k = keys[j]
                 got[j] = cache[k] = compute(k)
     return got  # type: ignore[return-value]
+
+
+def epoch_seconds(times: Sequence[object]) -> np.ndarray:
+    """Seconds since the epoch per item (NaN for ``None`` or anything without ``timestamp()``).
+
+    Parsers share one ``datetime`` object per distinct timestamp, so each distinct object is
+    converted once.
+    """
+    n = len(times)
+    codes, _ = pd.factorize(np.fromiter(map(id, times), dtype=np.uint64, count=n))
+    first = np.empty(codes.max() + 1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    return np.array([_seconds(times[i]) for i in first.tolist()], dtype=np.float64)[codes]
+
+
+def _seconds(value: object) -> float:
+    try:
+        return value.timestamp()  # type: ignore[attr-defined]
+    except AttributeError:
+        return math.nan

@@ -29,7 +29,6 @@ from operator import eq, itemgetter
 from typing import Protocol
 
 import numpy as np
-import pandas as pd
 
 from threatlens.models.behaviour.config import KINDS, BehaviourConfig
 from threatlens.models.behaviour.features import window_features
@@ -60,6 +59,7 @@ from threatlens.models.behaviour.vocabulary import (
     classify_agent,
     classify_path,
 )
+from threatlens.models.memo import epoch_seconds
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.record import LogRecord
 
@@ -95,13 +95,6 @@ class BaselineModel(Protocol):
     def score(self, features: np.ndarray) -> np.ndarray:
         """Anomaly score per row (higher = stranger)."""
         ...
-
-
-def _timestamp(value: object) -> float:
-    try:
-        return value.timestamp()  # type: ignore[attr-defined]
-    except AttributeError:
-        return math.nan
 
 
 def _extension(path: str) -> str:
@@ -245,13 +238,8 @@ class BehaviourTracker:
 
         A record without a time takes the time of the last record before it that had one.
         """
-        times = list(map(_TIME, records))
-        n = len(times)
-        # Parsers share datetime objects for equal timestamps: convert each distinct object once.
-        codes, _ = pd.factorize(np.fromiter(map(id, times), dtype=np.uint64, count=n))
-        first = np.empty(codes.max() + 1, dtype=np.int64)
-        first[codes[::-1]] = np.arange(n - 1, -1, -1)
-        ts = np.array([_timestamp(times[i]) for i in first.tolist()])[codes]
+        n = len(records)
+        ts = epoch_seconds(list(map(_TIME, records)))
         valid = ~np.isnan(ts)
         if valid.all():
             timed = np.ones(n, dtype=bool)
