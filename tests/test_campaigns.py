@@ -9,6 +9,7 @@ from itertools import pairwise
 import pytest
 
 from behaviour_support import BROWSER, DATA, GOOGLEBOT, SHARED, line, load_log, parse, run
+from threatlens.cli import main
 from threatlens.export import alert_block_ips
 from threatlens.models.allowlist import Allowlist
 from threatlens.models.campaigns import CampaignConfig, CampaignTracker, agent_is_odd, query_skeleton
@@ -264,3 +265,16 @@ def test_real_log_campaign_is_made_of_labelled_probe_ips_only() -> None:
     alerts = feed(records, batch=1000)
     assert alerts and {a.reasons[0] for a in alerts} == {"same probes (GET …/wp-admin/) with agent (no user agent)"}
     assert set().union(*(a.members for a in alerts)) <= probes
+
+
+def test_scan_prints_the_campaign_with_its_members_and_blocks_them(tmp_path, capsys) -> None:
+    log = tmp_path / "access.log"
+    log.write_text("".join(f"{text}\n" for _t, text in sorted(browsing(30) + probers(6), key=lambda tl: tl[0])))
+    blocks = tmp_path / "block.txt"
+    assert main(["scan", "--output", "jsonl", "--only-flagged", "--blocklist", str(blocks), str(log)]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    camps = [r for r in rows if r["type"] == "alert" and r["kind"] == "campaign"]
+    assert len(camps) == 1 and camps[0]["members"] == [f"203.0.113.{i}" for i in range(1, 6)]
+    assert camps[0]["ip"] == "203.0.113.1" and "scanner" in camps[0]["categories"]
+    assert all("members" not in r for r in rows if r.get("kind") != "campaign")
+    assert set(camps[0]["members"]) <= set(blocks.read_text().split())
