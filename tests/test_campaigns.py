@@ -132,6 +132,8 @@ def test_flagged_payloads_group_by_path_and_query_keys() -> None:
     assert len(alerts) == 1
     assert "GET /index.php?s=&vars[0]=&n=" in alerts[0].reasons[0]
     assert alerts[0].categories == ("cmd_injection",)
+    odd_only = Verdict(0.7, True, ("other",), ("unusual path",))  # weak verdicts (often false alarms) never join
+    assert not feed(recs, verdicts=[odd_only] * len(recs))
 
 
 # ---------------------------------------------------------------- what is not

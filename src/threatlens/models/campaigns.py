@@ -5,8 +5,9 @@ little for any of them to be an alert. Grouped by what they share, they are one 
 
 * **Shared probe set** (``min_probe_ips``, default 5, within ``probe_window``, default 24 h): IPs
   with the same user agent whose evidence-carrying requests form the same set. Evidence is a
-  flagged request, or a 4xx answer for a probe, admin or sensitive path (or, from an odd agent, a
-  script path). Probe targets are compared by their last path segment, so ``/wp-admin/`` and
+  request flagged as an attack (payload, probe or brute force: not merely "other", "bad_bot" or
+  "dos"), or a 4xx answer for a probe, admin or sensitive path (or, from an odd agent, a script
+  path). Probe targets are compared by their last path segment, so ``/wp-admin/`` and
   ``/blog/wp-admin/`` are one target (bots try every install prefix); payload requests by their
   whole path. A member must have come for the probes: at least half of its requests carry
   evidence, which keeps out browsers that hit one dead link while reading the site.
@@ -278,8 +279,8 @@ class CampaignTracker:
                 if v.flagged:
                     cats = tuple(dict.fromkeys((*v.categories, *cats)))
                 return f"{method} {_probe_target(path)}{skel}", cats
-        if v.flagged:
-            return f"{method} {path}{skel}", v.categories or ("other",)
+        if v.flagged and not _ATTACK.isdisjoint(v.categories):  # a payload, probe or brute force, not "odd"
+            return f"{method} {path}{skel}", v.categories
         return None
 
     def _add_evidence(self, r: LogRecord, ts: float, target: str, cats: tuple[str, ...]) -> list[Alert]:
