@@ -307,3 +307,21 @@ def test_without_recent_requests():
     d = s.ip_detail(US)
     assert [r.line for r, _v in d.requests] == [1]  # only the flagged ring is left
     assert s.flagged()[0].record == rec(0) and s.totals().parsed == 3
+
+
+def test_record_and_verdict_positions_come_from_the_field_lists() -> None:
+    from threatlens.parsers.record import RECORD_INDEX
+    from threatlens.stats import aggregates as agg
+
+    rec = LogRecord(**{name: f"<{name}>" for name in LogRecord._fields})
+    assert all(rec[i] == getattr(rec, name) for name, i in RECORD_INDEX.items())
+    getters = {"time": agg._get_time, "ip": agg._get_ip, "path": agg._get_path, "status": agg._get_status,
+               "bytes": agg._get_bytes, "referer": agg._get_referer, "user_agent": agg._get_ua,
+               "server_port": agg._get_port, "vhost": agg._get_vhost}
+    assert {name: get(rec) for name, get in getters.items()} == {name: getattr(rec, name) for name in getters}
+    assert rec[agg._IP] == rec.ip
+    # the regex parser fills every slot before raw; the reader's four fields stay last
+    assert LogRecord._fields[-4:] == ("raw", "file", "line", "offset")
+    ver = Verdict(0.7, True, ("sqli",), ("matched",), True)
+    assert agg._get_score(ver) == 0.7 and agg._get_flagged(ver) is True
+    assert ver[agg._CATEGORIES] == ("sqli",) and ver[agg._SUCCEEDED] is True and ver[agg._SCORE] == 0.7

@@ -23,7 +23,7 @@ from threatlens.parsers.fields import (
     to_int,
     to_seconds,
 )
-from threatlens.parsers.record import LogRecord, RawLine, Unparsed
+from threatlens.parsers.record import RECORD_INDEX, LogRecord, RawLine, Unparsed
 from threatlens.parsers.timeparse import TimeParser
 from threatlens.parsers.tokens import Field, FormatError, Token
 
@@ -37,8 +37,8 @@ _STRFTIME_PIECES = {
     "T": r"\d{2}:\d{2}:\d{2}", "F": r"\d{4}-\d{2}-\d{2}", "p": r"[AP]M", "I": r"\d{1,2}", "f": r"\d{1,6}",
     "%": "%",
 }
-_SLOTS = {name: i for i, name in enumerate(LogRecord._fields)}
-_N_FIELDS = _SLOTS["raw"]  # slots before raw/file/line/offset
+_SLOTS = RECORD_INDEX
+_N_FIELDS = _SLOTS["raw"]  # slots before raw/file/line/offset, the four the reader fills
 _new_record = tuple.__new__
 
 Converter = Callable[[Any], Any]

@@ -50,7 +50,7 @@ import numpy as np
 
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.firewall import FirewallRecord
-from threatlens.parsers.record import LogRecord, Unparsed
+from threatlens.parsers.record import RECORD_INDEX, LogRecord, Unparsed
 from threatlens.stats.countries import country_label
 from threatlens.stats.distinct import DistinctCounters
 from threatlens.stats.filter import RecordFilter
@@ -75,18 +75,24 @@ from threatlens.stats.sketch import TopK
 
 __all__ = ["Stats"]
 
-# LogRecord / Verdict fields by position (NamedTuple indexing through itemgetter runs in C).
-_get_time = itemgetter(0)
-_get_ip = itemgetter(1)
-_get_path = itemgetter(4)
-_get_status = itemgetter(7)
-_get_bytes = itemgetter(8)
-_get_referer = itemgetter(9)
-_get_ua = itemgetter(10)
-_get_port = itemgetter(12)
-_get_vhost = itemgetter(11)
-_get_score = itemgetter(0)
-_get_flagged = itemgetter(1)
+# LogRecord / Verdict fields by position (NamedTuple indexing through itemgetter runs in C); the
+# positions come from the field lists, never typed by hand (tests/test_stats_aggregates.py pins them).
+_VERDICT_INDEX = {name: i for i, name in enumerate(Verdict._fields)}
+_IP = RECORD_INDEX["ip"]
+_SCORE = _VERDICT_INDEX["score"]
+_CATEGORIES = _VERDICT_INDEX["categories"]
+_SUCCEEDED = _VERDICT_INDEX["possibly_succeeded"]
+_get_time = itemgetter(RECORD_INDEX["time"])
+_get_ip = itemgetter(_IP)
+_get_path = itemgetter(RECORD_INDEX["path"])
+_get_status = itemgetter(RECORD_INDEX["status"])
+_get_bytes = itemgetter(RECORD_INDEX["bytes"])
+_get_referer = itemgetter(RECORD_INDEX["referer"])
+_get_ua = itemgetter(RECORD_INDEX["user_agent"])
+_get_port = itemgetter(RECORD_INDEX["server_port"])
+_get_vhost = itemgetter(RECORD_INDEX["vhost"])
+_get_score = itemgetter(_SCORE)
+_get_flagged = itemgetter(_VERDICT_INDEX["flagged"])
 
 _NB = SCORE_BINS + 1  # score-histogram cells per key
 _ZERO: Callable[[Any, Any], Any] = {None: 0}.get  # map(_ZERO, xs, xs): None -> 0, else unchanged (in C)
@@ -437,15 +443,15 @@ class Stats:
         for i, slot in zip(idx.tolist(), srec[idx].tolist(), strict=True):
             rec = records[i]
             ver = verdicts[i]
-            cc = codes[cci[slot]] if slot else self.geo.country(rec[1])
+            cc = codes[cci[slot]] if slot else self.geo.country(rec[_IP])
             ring.append_raw((plain_recs[i], plain_vers[i], cc) if plain_recs else (rec[:], ver[:], cc))
-            fips.append(rec[1])
+            fips.append(rec[_IP])
             if slot:
-                if ver[2]:
-                    _count_into(ips_cats, slot, ver[2])
-                if ver[4]:
+                if ver[_CATEGORIES]:
+                    _count_into(ips_cats, slot, ver[_CATEGORIES])
+                if ver[_SUCCEEDED]:
                     ips_ps[slot] += 1
-            if ver[4]:
+            if ver[_SUCCEEDED]:
                 self.possibly_succeeded += 1
         # the flagged-IPs table: the same scatter-adds, over the flagged requests only
         have_ip = np.fromiter((ip is not None for ip in fips), dtype=np.bool_, count=len(fips))
@@ -472,9 +478,9 @@ class Stats:
         _first_last(cols, times[idx], fs)
         for i, slot in zip(idx.tolist(), fs.tolist(), strict=True):
             ver = verdicts[i]
-            if ver[2]:
-                _count_into(cols["cats"], slot, ver[2])
-            if ver[4]:
+            if ver[_CATEGORIES]:
+                _count_into(cols["cats"], slot, ver[_CATEGORIES])
+            if ver[_SUCCEEDED]:
                 cols["ps"][slot] += 1
         sus.prune()
 
@@ -734,7 +740,7 @@ class Stats:
             return []
         out: list[FlaggedRequest] = []
         for item in reversed(self.flagged_ring.raw()):  # decode only what is returned
-            if item[1][0] >= thr:
+            if item[1][_SCORE] >= thr:
                 out.append(_decode_flagged(item))
                 if n is not None and len(out) >= n:
                     break
@@ -775,7 +781,7 @@ class Stats:
             older = [(rec, ver) for rec, ver, _cc in self.flagged_ring.raw() if id(rec) not in held]
             pairs = older + window
             if min_score is not None:
-                pairs = [p for p in pairs if p[1] is not None and p[1][0] >= min_score]
+                pairs = [p for p in pairs if p[1] is not None and p[1][_SCORE] >= min_score]
             return [_decode_pair(p) for p in pairs]
         finally:
             if paused:
@@ -797,7 +803,7 @@ class Stats:
             if len(found) >= cap:
                 break
         for rec, ver, _cc in self.flagged_ring.raw():
-            if rec[1] == ip:
+            if rec[_IP] == ip:
                 found.setdefault(id(rec), (rec, ver))
         pairs = _by_log_time([_decode_pair(p) for p in found.values()])[:cap]
         recs = [p[0] for p in pairs]

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from threatlens.export import alert_block_ips
 from threatlens.models.verdict import Alert, Verdict
@@ -63,12 +63,57 @@ class _CountryFunction:
         return [country(ip) for ip in ips]
 
 
+class IpCells(NamedTuple):
+    """The top-IPs table's values for one client (field names are the JSON keys of ``threatlens serve``)."""
+
+    ip: str
+    requests: int
+    flagged: int
+    max_score: float | None
+    country: str | None
+    last_seen: datetime | None
+    categories: str
+    alerts: int
+    allowlisted: bool
+
+
+class CountryCells(NamedTuple):
+    """The countries table's values for one country code."""
+
+    country: str | None
+    requests: int
+    flagged: int
+    distinct_ips: int
+
+
+class PortCells(NamedTuple):
+    """The ports table's values for one server port."""
+
+    port: int
+    requests: int
+    flagged: int
+
+
+class MemberCells(NamedTuple):
+    """A campaign member's values; counts are ``None`` for an IP no longer in the live tables."""
+
+    ip: str
+    requests: int | None
+    flagged: int | None
+    alerts: int | None
+    country: str | None
+    last_seen: datetime | None
+
+
+Cells = TypeVar("Cells", IpCells, CountryCells, PortCells, MemberCells)
+
+
 @dataclass(frozen=True)
-class TableRow:
+class TableRow(Generic[Cells]):
     """One row of a keyed table: ``key`` identifies it, ``cells`` are plain values (no markup)."""
 
     key: str
-    cells: tuple[Any, ...]
+    cells: Cells
     band: str = "none"
 
 
@@ -103,9 +148,9 @@ class DashboardData:
     requests_series: list[int]
     alerts_series: list[int]
     flagged_series: list[int]
-    top_ips: list[TableRow]
-    top_ports: list[TableRow]
-    top_countries: list[TableRow]
+    top_ips: list[TableRow[IpCells]]
+    top_ports: list[TableRow[PortCells]]
+    top_countries: list[TableRow[CountryCells]]
     feed: list[AlertRow]
     status: list[tuple[str, int]]
     matching: int | None
@@ -318,12 +363,12 @@ class LiveStats:
             for r in self._top_ip_rows(view, top, sort):
                 max_score = r.max_score if scored else None
                 allowed = bool(allow) and allow.matches_ip(r.ip)
-                ips.append(TableRow(r.ip, (r.ip, r.requests, r.flagged, max_score, r.country, r.last_seen,
-                                           ",".join(r.categories[:3]), r.alerts, allowed),
+                ips.append(TableRow(r.ip, IpCells(r.ip, r.requests, r.flagged, max_score, r.country, r.last_seen,
+                                                  ",".join(r.categories[:3]), r.alerts, allowed),
                                     score_band(max_score, thr) if scored else "none"))
-            ports = [TableRow(str(p.port), (p.port, p.requests, p.flagged)) for p in view.top_ports(top)]
+            ports = [TableRow(str(p.port), PortCells(p.port, p.requests, p.flagged)) for p in view.top_ports(top)]
             countries = [
-                TableRow(c.code or "unknown", (c.code, c.requests, c.flagged, c.distinct_ips))
+                TableRow(c.code or "unknown", CountryCells(c.code, c.requests, c.flagged, c.distinct_ips))
                 for c in view.top_countries(top)
             ]
             return DashboardData(
@@ -407,7 +452,7 @@ class LiveStats:
             threshold=thr,
         )
 
-    def member_rows(self, ips: Sequence[str]) -> list[TableRow]:
+    def member_rows(self, ips: Sequence[str]) -> list[TableRow[MemberCells]]:
         """One row per campaign member: (ip, requests, flagged, alerts, country, last seen), as counted here."""
         with self.lock:
             thr = self.threshold
@@ -416,10 +461,11 @@ class LiveStats:
             for ip in ips:
                 r = self.stats.ip_row(ip)
                 if r is None:
-                    rows.append(TableRow(ip, (ip, None, None, None, self.country(ip), None)))
+                    rows.append(TableRow(ip, MemberCells(ip, None, None, None, self.country(ip), None)))
                     continue
                 band = score_band(r.max_score, thr) if scored else "none"
-                rows.append(TableRow(ip, (ip, r.requests, r.flagged, r.alerts, r.country, r.last_seen), band))
+                rows.append(TableRow(ip, MemberCells(ip, r.requests, r.flagged, r.alerts, r.country, r.last_seen),
+                                     band))
         return rows
 
     # -- export selections (UI thread) ---------------------------------------------------------

@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 
 from threatlens.models.verdict import Alert
 from threatlens.tui import format as fmt
-from threatlens.tui.live import TableRow
+from threatlens.tui.live import MemberCells, TableRow
 from threatlens.tui.widgets.keyed_table import KeyedTable
 
 if TYPE_CHECKING:
@@ -35,18 +35,18 @@ class CampaignMembersTable(KeyedTable):
         ("seen", "Last seen", None),
     )
 
-    def show(self, rows: Sequence[TableRow]) -> None:
+    def show(self, rows: Sequence[TableRow[MemberCells]]) -> None:
         """Display one row per member (counts are ``-`` for an IP no longer in the live tables)."""
         out = []
         for row in rows:
-            ip, req, flagged, alerts, cc, last = row.cells
+            c = row.cells
             out.append((row.key, (
-                fmt.safe(ip, style=self.band_style(row.band)),
-                "-" if req is None else fmt.count(req),
-                "-" if flagged is None else str(flagged),
-                "-" if alerts is None else str(alerts),
-                fmt.country(cc),
-                fmt.when(last),
+                fmt.safe(c.ip, style=self.band_style(row.band)),
+                "-" if c.requests is None else fmt.count(c.requests),
+                "-" if c.flagged is None else str(c.flagged),
+                "-" if c.alerts is None else str(c.alerts),
+                fmt.country(c.country),
+                fmt.when(c.last_seen),
             )))
         self.sync(out)
 
@@ -61,7 +61,7 @@ class CampaignScreen(Screen[None]):
         Binding("k", "cursor(-1)", "Up", show=False),
     ]
 
-    def __init__(self, alert: Alert, members: Sequence[TableRow]) -> None:
+    def __init__(self, alert: Alert, members: Sequence[TableRow[MemberCells]]) -> None:
         super().__init__()
         self.alert = alert
         self.members = list(members)

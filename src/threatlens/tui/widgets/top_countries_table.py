@@ -9,7 +9,7 @@ from textual.message import Message
 
 from threatlens.stats.countries import country_name
 from threatlens.tui import format as fmt
-from threatlens.tui.live import TableRow
+from threatlens.tui.live import CountryCells, TableRow
 from threatlens.tui.widgets.keyed_table import KeyedTable
 
 __all__ = ["TopCountriesTable"]
@@ -33,11 +33,12 @@ class TopCountriesTable(KeyedTable):
 
         code: str
 
-    def show(self, rows: Sequence[TableRow]) -> None:
+    def show(self, rows: Sequence[TableRow[CountryCells]]) -> None:
         """Display the rows of a dashboard snapshot."""
         self.sync([
-            (r.key, (r.key, country_name(r.cells[0]), fmt.count(r.cells[1]), str(r.cells[2]), fmt.count(r.cells[3])))
+            (r.key, (r.key, country_name(c.country), fmt.count(c.requests), str(c.flagged), fmt.count(c.distinct_ips)))
             for r in rows
+            for c in (r.cells,)
         ])
 
     def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.message import Message
 
 from threatlens.tui import format as fmt
-from threatlens.tui.live import TableRow
+from threatlens.tui.live import IpCells, TableRow
 from threatlens.tui.widgets.keyed_table import KeyedTable
 
 __all__ = ["TopIpsTable"]
@@ -35,25 +35,25 @@ class TopIpsTable(KeyedTable):
 
         ip: str
 
-    def show(self, rows: Sequence[TableRow]) -> None:
+    def show(self, rows: Sequence[TableRow[IpCells]]) -> None:
         """Display the rows of a dashboard snapshot."""
         out = []
         for row in rows:
-            ip, req, flagged, max_score, cc, last, cats, alerts, allowed = row.cells
+            c = row.cells
             style = self.band_style(row.band)
-            cat_text = fmt.safe(cats)
-            if alerts:
-                cat_text = Text.assemble(f"{alerts} alert{'s' if alerts > 1 else ''} ", cat_text, end="")
-            if allowed:
+            cat_text = fmt.safe(c.categories)
+            if c.alerts:
+                cat_text = Text.assemble(f"{c.alerts} alert{'s' if c.alerts > 1 else ''} ", cat_text, end="")
+            if c.allowlisted:
                 cat_text = Text.assemble(("allowlisted ", self.get_component_rich_style("cell--allowlisted")),
                                          cat_text, end="")
             out.append((row.key, (
-                fmt.safe(ip, style=style),
-                fmt.count(req),
-                str(flagged),
-                Text(fmt.score_text(max_score, row.band), style=style, end=""),
-                fmt.country(cc),
-                fmt.when(last),
+                fmt.safe(c.ip, style=style),
+                fmt.count(c.requests),
+                str(c.flagged),
+                Text(fmt.score_text(c.max_score, row.band), style=style, end=""),
+                fmt.country(c.country),
+                fmt.when(c.last_seen),
                 cat_text,
             )))
         self.sync(out)

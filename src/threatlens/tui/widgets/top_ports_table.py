@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from threatlens.tui import format as fmt
-from threatlens.tui.live import TableRow
+from threatlens.tui.live import PortCells, TableRow
 from threatlens.tui.widgets.keyed_table import KeyedTable
 
 __all__ = ["TopPortsTable"]
@@ -19,8 +19,8 @@ class TopPortsTable(KeyedTable):
     BORDER_TITLE = "Ports"
     COLUMNS = (("port", "Port", 6), ("req", "Req", 6), ("flag", "Flag", 5))
 
-    def show(self, rows: Sequence[TableRow], ports_seen: bool) -> None:
+    def show(self, rows: Sequence[TableRow[PortCells]], ports_seen: bool) -> None:
         """Display the rows of a dashboard snapshot."""
         self.set_class(not ports_seen, "-no-ports")
         self.border_subtitle = "" if ports_seen else NO_PORTS_HINT
-        self.sync([(r.key, (str(r.cells[0]), fmt.count(r.cells[1]), str(r.cells[2]))) for r in rows])
+        self.sync([(r.key, (str(r.cells.port), fmt.count(r.cells.requests), str(r.cells.flagged))) for r in rows])
