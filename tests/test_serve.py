@@ -75,8 +75,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         [sys.executable, "-m", "threatlens", "scan", "--output", "jsonl", "-"], input=SCORED, capture_output=True,
         env=env, check=True, timeout=180)))
     scanning.start()
-    served = start_server(["--token-file", str(token_file), "--max-body", str(MAX_BODY), "--max-line",
-                           str(MAX_LINE), "--export-dir", str(exports), str(log)], env, TOKEN)
+    served = start_server(["--token-file", str(token_file), "--max-sessions", "1", "--max-body", str(MAX_BODY),
+                           "--max-line", str(MAX_LINE), "--export-dir", str(exports), str(log)], env, TOKEN)
     scanning.join()
     yield Site(served, log, env, exports, scan[0])
     assert served.stop() == 0, "".join(served.stderr)
@@ -319,6 +319,9 @@ def test_browser_shows_the_dashboard_with_an_attacker_from_the_growing_log(site:
             assert size > 10_000
             blocked = [m for m in page.messages if "Content Security Policy" in m]
             assert not blocked, blocked
+            second = await request("GET", site.url + "ws", headers={**site.auth, "Connection": "Upgrade",
+                                                                   "Upgrade": "websocket"})
+            assert second.status == 503 and "--max-sessions" in second.json()["error"]  # one session at a time
 
     asyncio.run(run())
     seen_by_api = call("GET", site.url + f"api/v1/ips/{attacker}", headers=site.auth).json()

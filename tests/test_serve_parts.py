@@ -13,7 +13,7 @@ from threatlens.errors import UsageError
 from threatlens.models.verdict import Alert
 from threatlens.serve.alert_log import AlertLog
 from threatlens.serve.app import ServeOptions, check, parse_listen, read_token
-from threatlens.serve.security import is_loopback
+from threatlens.serve.security import is_loopback, same_origin
 from threatlens.tui.app import make_app
 from threatlens.tui.exporting import ExportRequest
 from tui_support import RuleDetection, normal_lines, run_async, wait_for, write_log
@@ -126,3 +126,11 @@ async def test_served_monitor_writes_only_under_the_export_dir(tmp_path: Path) -
         await pilot.pause()
         assert not list(tmp_path.glob("**/config.toml"))  # the config file is never written
         assert any("does not write the config" in str(n.message) for n in app._notifications)
+
+
+def test_websocket_origin_must_be_the_host_the_page_came_from() -> None:
+    assert same_origin("http://127.0.0.1:8321", "127.0.0.1:8321")
+    assert same_origin("https://Monitor.example", "monitor.example")  # TLS ends at a reverse proxy
+    for origin in ("http://attacker.example", "http://127.0.0.1:8322", "null", "file://", "ws://127.0.0.1:8321",
+                   "http://127.0.0.1:8321.attacker.example"):
+        assert not same_origin(origin, "127.0.0.1:8321"), origin

@@ -40,6 +40,7 @@ class ServeOptions:
     max_body: int = DEFAULT_MAX_BODY
     max_line: int = DEFAULT_MAX_LINE
     browser: bool = True
+    max_sessions: int = 4
 
     @property
     def loopback(self) -> bool:
@@ -82,8 +83,8 @@ def check(options: ServeOptions) -> None:
     if not options.loopback and options.token is None:
         raise UsageError(f"refusing to listen on {options.host} without --token-file: anyone who can reach it "
                          "would read the live state (use 127.0.0.1, or give a token)")
-    if options.max_body < 1 or options.max_line < 1:
-        raise UsageError("--max-body and --max-line must be positive")
+    if options.max_body < 1 or options.max_line < 1 or options.max_sessions < 1:
+        raise UsageError("--max-body, --max-line and --max-sessions must be positive")
 
 
 def load_detection(options: MonitorOptions) -> Any:
@@ -103,7 +104,7 @@ def build_app(engine: Engine, service: ScoreService, options: ServeOptions, comm
     Api(engine, service, make_registry(engine), Limits(options.max_body, options.max_line),
         secrets.token_hex(8)).add_routes(app)
     if command is not None:
-        BrowserSessions(command).add_routes(app)
+        BrowserSessions(command, options.max_sessions).add_routes(app)
     return app
 
 

@@ -70,17 +70,32 @@ def session_command() -> str:
 class BrowserSessions:
     """The ``/``, ``/ws`` and ``/static`` routes, over ``textual-serve``'s websocket bridge."""
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, max_sessions: int) -> None:
         from textual_serve.server import Server
 
         self.server = Server(command, title="ThreatLens")
         self.static = Path(self.server.statics_path)
+        self.max_sessions = max_sessions
+        self.sessions = 0
 
     def add_routes(self, app: Any) -> None:
         """Register the page, its assets and the session websocket."""
         app.router.add_get("/", self.index)
-        app.router.add_get("/ws", self.server.handle_websocket)
+        app.router.add_get("/ws", self.websocket)
         app.router.add_static("/static/", self.static, show_index=False, follow_symlinks=False)
+
+    async def websocket(self, request: Any) -> Any:
+        """One browser session (a monitor process of its own), at most ``max_sessions`` at a time."""
+        if self.sessions >= self.max_sessions:
+            from threatlens.serve.security import json_error
+
+            return json_error(503, f"{self.max_sessions} browser sessions are open already (--max-sessions): "
+                              "close one and reload")
+        self.sessions += 1
+        try:
+            return await self.server.handle_websocket(request)
+        finally:
+            self.sessions -= 1
 
     async def index(self, request: Any) -> Any:
         """The page: the terminal widget and the address of its websocket."""
@@ -92,7 +107,10 @@ class BrowserSessions:
             font_size = max(6, min(40, int(request.query.get("fontsize", "16"))))
         except ValueError:
             font_size = 16
-        scheme = "wss" if request.secure else "ws"
+        # Behind a TLS reverse proxy the page is https and its websocket must be wss (the header only
+        # chooses the scheme of the address this same client is told to connect to).
+        secure = request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+        scheme = "wss" if secure else "ws"
         page = PAGE.format(static="/static/", websocket=html.escape(f"{scheme}://{request.host}/ws", quote=True),
                            font_size=font_size)
         return web.Response(text=page, content_type="text/html",

@@ -38,6 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                      help="largest POST /api/v1/score body (default 16 MiB)")
     srv.add_argument("--max-line", type=int, default=None, metavar="BYTES",
                      help="longest line in a scoring request (default 64 KiB)")
+    srv.add_argument("--max-sessions", type=int, default=4, metavar="N",
+                     help="browser sessions open at once, each a monitor process of its own (default 4)")
     srv.add_argument("--no-browser", action="store_true",
                      help="serve the API and metrics only; / answers 404 and no monitor processes start")
     p.set_defaults(func=run)
@@ -75,6 +77,6 @@ def run(args: argparse.Namespace) -> int:
     options = ServeOptions(host=host, port=port, token=read_token(args.token_file) if args.token_file else None,
                            max_body=args.max_body if args.max_body is not None else DEFAULT_MAX_BODY,
                            max_line=args.max_line if args.max_line is not None else DEFAULT_MAX_LINE,
-                           browser=not args.no_browser)
+                           browser=not args.no_browser, max_sessions=args.max_sessions)
     check(options)
     return serve_run(monitor, options)

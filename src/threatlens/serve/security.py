@@ -44,6 +44,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def same_origin(origin: str, host: str) -> bool:
+    """Whether a browser's ``Origin`` names the host (and port) the request was sent to.
+
+    The scheme is not compared: behind a TLS reverse proxy the page is ``https`` while this server sees ``http``.
+    """
+    scheme, sep, rest = origin.partition("://")
+    return bool(sep) and scheme in ("http", "https") and rest.rstrip("/").lower() == host.lower()
+
+
 def _host_name(host_header: str) -> str:
     if host_header.startswith("["):
         return host_header[1:host_header.find("]")] if "]" in host_header else host_header
@@ -96,7 +105,7 @@ def make_middlewares(token: str | None, loopback_only: bool) -> list[Callable[..
             return json_error(401, "missing or wrong bearer token (Authorization: Bearer TOKEN)",
                               **{"WWW-Authenticate": "Bearer"})
         origin = request.headers.get("Origin")
-        if request.path == "/ws" and origin is not None and origin != f"{request.scheme}://{request.host}":
+        if request.path == "/ws" and origin is not None and not same_origin(origin, request.host):
             return json_error(403, "websocket from another origin refused")
         return await handler(request)
 
