@@ -262,6 +262,8 @@ def test_alert_polling_misses_and_repeats_nothing_while_the_log_grows(site: Site
     after = _summary(site)
     assert ids == list(range(start + 1, after["newest_alert_id"] + 1))  # every alert once, in order
     assert len(ids) >= 5 and after["alerts"] == after["newest_alert_id"]
+    assert {"ip", "requests", "flagged", "max_score", "country", "last_seen", "alerts"} <= set(after["top_ips"][0])
+    assert after["top_ips"][0]["requests"] >= after["top_ips"][-1]["requests"]
     assert all(a["type"] == "alert" and a["severity"] for a in seen)
 
     strict = call("GET", site.url + f"api/v1/alerts?since={start}&min_severity=attack", headers=site.auth).json()

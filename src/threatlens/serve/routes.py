@@ -129,11 +129,9 @@ class Api:
             "log_formats": engine.pipeline.format_names, "following": engine.running,
             "newest_alert_id": engine.alerts.newest_id, "epoch": self.epoch,
             "status_classes": dict(data.status),
-            "top_ips": [_named(r.cells, ("ip", "requests", "flagged", "max_score", "country", "last_seen",
-                                         "categories", "alerts", "allowlisted")) for r in data.top_ips],
-            "top_countries": [_named(r.cells, ("country", "requests", "flagged", "distinct_ips"))
-                              for r in data.top_countries],
-            "top_ports": [_named(r.cells, ("port", "requests", "flagged")) for r in data.top_ports],
+            "top_ips": [r.cells._asdict() for r in data.top_ips],
+            "top_countries": [r.cells._asdict() for r in data.top_countries],
+            "top_ports": [r.cells._asdict() for r in data.top_ports],
         })
 
     async def alerts(self, request: web.Request) -> web.Response:
@@ -195,10 +193,6 @@ def _default(value: Any) -> Any:
     if isinstance(value, tuple | set | frozenset):
         return list(value)
     raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-def _named(cells: tuple[Any, ...], names: tuple[str, ...]) -> dict[str, Any]:
-    return dict(zip(names, cells, strict=False))
 
 
 def _flag(value: str | None) -> bool | None:
