@@ -354,7 +354,11 @@ class BehaviourTracker:
         is4xx = (status >= 400) & (status < 500)
         is3xx = (status >= 300) & (status < 400)
         auth = (status == 401) | ((status == 403) & ((pf & (LOGIN | ADMIN)) != 0))
-        enum = np.fromiter(("author=" in q if q else False for q in map(_QUERY, records)), dtype=bool, count=n)
+        queries = list(map(_QUERY, records))
+        if "author=" in "\n".join(filter(None, queries)):  # rare: look at each query only then
+            enum = np.fromiter(("author=" in q if q else False for q in queries), dtype=bool, count=n)
+        else:
+            enum = np.zeros(n, dtype=bool)
         interesting = (is4xx | enum | ((pf & (SENSITIVE | SENSITIVE_WEAK)) != 0)
                        | (post & ((pf & (LOGIN | FORM)) != 0)) | ((af & (BAD_TOOL | BAD_BOT)) != 0) | flagged)
         known_ext = self._known_script_ext(ext_code, (status >= 200) & (status < 300), is4xx & (ext_code > 0))
@@ -517,30 +521,32 @@ class BehaviourTracker:
         cfg = self.config
         records, verdicts = p.records, p.verdicts
         idx = p.order[pos]
-        segs = p.seg_of[pos].tolist()
+        seg = p.seg_of[pos]
         rows = p.cum[pos].tolist()
         evidence = self._evidence
         slot = burst = -1
         ev = Evidence(burst=0)
         checkpoints: list[_Checkpoint] = []
-        for j, (q, b, i, k) in enumerate(zip(pos.tolist(), bits.tolist(), idx.tolist(), segs, strict=True)):
-            if int(p.seg_slot[k]) != slot or int(p.bid[k]) != burst:
-                slot, burst = int(p.seg_slot[k]), int(p.bid[k])
+        for j, (q, b, i, k, s, bi, ref, flags, agent, st, post, known, h, now) in enumerate(zip(
+                pos.tolist(), bits.tolist(), idx.tolist(), seg.tolist(), p.seg_slot[seg].tolist(),
+                p.bid[seg].tolist(), p.ref_seg[seg].tolist(), p.pf[idx].tolist(), p.af[idx].tolist(),
+                p.status[idx].tolist(), p.post[idx].tolist(), p.known_ext[idx].tolist(), p.uah_s[pos].tolist(),
+                p.ts_s[pos].tolist(), strict=True)):
+            if s != slot or bi != burst:
+                slot, burst = s, bi
                 got = evidence.get(slot)
                 if got is None or got.burst != burst:
                     got = evidence[slot] = Evidence(burst=burst)
-                    got.add_agent(int(p.ref_seg[k]))
+                    got.add_agent(ref)
                 ev = got
             changed = False
             if b & _EV_EVIDENCE:
-                self._add_evidence(ev, records[i], verdicts[i], int(p.pf[i]), int(p.af[i]), float(p.status[i]),
-                                   bool(p.post[i]), bool(p.known_ext[i]))
+                self._add_evidence(ev, records[i], verdicts[i], flags, agent, st, post, known)
                 changed = True
             if b & _EV_AGENT:
                 before = len(ev.agents)
-                ev.add_agent(int(p.uah_s[q]))
+                ev.add_agent(h)
                 changed = changed or len(ev.agents) != before
-            now = float(p.ts_s[q])
             if changed:
                 for kind, value, score, reasons in evaluate(ev, dict(zip(COUNTERS, rows[j], strict=True)), cfg):
                     if should_emit(ev, kind, value, now, cfg):
