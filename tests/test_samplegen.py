@@ -222,4 +222,4 @@ def test_bundled_samples_match_their_documented_commands(tmp_path: Path) -> None
         for path in outputs.values():
             assert (tmp_path / path.name).read_bytes() == (ROOT / path).read_bytes(), path
     total = sum(p.stat().st_size for p in SAMPLES.iterdir())
-    assert total < 3.3e6
+    assert total < 3.5e6  # the access logs, and the firewall log beside combined.log

@@ -1,10 +1,11 @@
-"""``python -m threatlens.demo`` (``make demo``): the live monitor on a growing copy of the sample log.
+"""``python -m threatlens.demo`` (``make demo``): the live monitor on growing copies of the sample logs.
 
-Copies ``sample_logs/combined.log`` (or generates the same kind of traffic when the package was
-installed without the repository) into a temporary directory, appends a realistic mix of browsing,
-crawlers and attacks to it at a few lines per second from a background thread, and opens
-``threatlens-tui --from-start`` on it. The temporary directory is removed on exit; exports go to
-the current directory.
+Copies ``sample_logs/combined.log`` and the same host's firewall log ``sample_logs/ufw.log`` (or
+generates the same kind of traffic when the package was installed without the repository) into a
+temporary directory, appends a realistic mix of browsing, crawlers and attacks to the access log and
+the internet's knocks plus a port scan every minute and a half to the firewall log from background
+threads, and opens ``threatlens-tui --from-start`` on both. The temporary directory is removed on
+exit; exports go to the current directory.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["Appender", "main", "prepare_log"]
+__all__ = ["Appender", "FirewallAppender", "main", "prepare_firewall_log", "prepare_log"]
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "combined.log"
+FIREWALL_SAMPLE = SAMPLE.with_name("ufw.log")
 
 
 def prepare_log(directory: Path) -> Path:
@@ -32,6 +34,21 @@ def prepare_log(directory: Path) -> Path:
         from threatlens.samplegen import generate
 
         target.write_text("".join(f"{x}\n" for x in generate(5000, "combined", seed=7)), encoding="utf-8")
+    return target
+
+
+def prepare_firewall_log(directory: Path) -> Path:
+    """The demo's firewall log in ``directory``: a copy of the bundled ufw.log (or the same, generated)."""
+    target = directory / "ufw.log"
+    if FIREWALL_SAMPLE.is_file():
+        shutil.copyfile(FIREWALL_SAMPLE, target)
+    else:
+        from datetime import UTC, datetime
+
+        from threatlens.samplegen.firewall import companion
+
+        lines, _labels = companion(7, 5000, datetime(2026, 3, 14, 6, 0, tzinfo=UTC))
+        target.write_text("".join(f"{x}\n" for x in lines), encoding="utf-8")
     return target
 
 
@@ -68,6 +85,28 @@ class Appender(threading.Thread):
         self.join(timeout=5)
 
 
+class FirewallAppender(Appender):
+    """Appends live firewall lines (knocks, a port scan now and then) with current timestamps."""
+
+    def run(self) -> None:
+        """Run."""
+        import time
+
+        from threatlens.samplegen.firewall import format_packet, live_packets
+
+        boot = time.time() - 86400
+        with open(self.path, "a", encoding="utf-8") as fh:
+            for i, packet in enumerate(live_packets(self.seed, time.time(), knocks_per_minute=self.rate * 60)):
+                delay = packet.t - time.time()
+                if delay > 0 and self.stopping.wait(delay):
+                    return
+                if self.stopping.is_set():
+                    return
+                fh.write(format_packet(packet, "ufw", boot=boot, ident=i % 65536) + "\n")
+                fh.flush()
+                self.written += 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; the temporary copy is deleted on exit."""
     parser = argparse.ArgumentParser(prog="python -m threatlens.demo", description=__doc__.splitlines()[0])
@@ -81,10 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from threatlens.tui.hangup import TerminalGuard
 
     workdir = Path(tempfile.mkdtemp(prefix="threatlens-demo-"))
-    appender: Appender | None = None
+    appenders: list[Appender] = []
 
     def cleanup() -> None:
-        if appender is not None:
+        for appender in appenders:
             appender.stopping.set()
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -93,22 +132,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with guard:
             log = prepare_log(workdir)
-            appender = Appender(log, args.rate, args.seed)
-            appender.start()
+            firewall = prepare_firewall_log(workdir)
+            appenders.extend([Appender(log, args.rate, args.seed), FirewallAppender(firewall, args.rate / 4, args.seed)])
+            for appender in appenders:
+                appender.start()
             extra = {"detection": None} if args.no_detect else {}
-            app = make_app([log], from_start=True, export_dir=Path.cwd(), config_path=workdir / "config.toml",
-                           **extra)
+            app = make_app([log, firewall], from_start=True, export_dir=Path.cwd(),
+                           config_path=workdir / "config.toml", **extra)
             guard.app = app
             if not guard.reason:
                 app.run()
     finally:
-        if appender is not None:
+        for appender in appenders:
             appender.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     with contextlib.suppress(OSError):  # the terminal may be gone
-        print(f"demo finished; {appender.written if appender else 0} live lines were appended", file=sys.stderr)
+        print(f"demo finished; {sum(a.written for a in appenders)} live lines were appended", file=sys.stderr)
     return guard.finish()
-    return 0
 
 
 if __name__ == "__main__":

@@ -50,8 +50,9 @@ def add_portscan(pipeline: Pipeline) -> None:
     from threatlens.models.crossref import CrossSource
     from threatlens.models.portscan import PortScanDetector
 
-    pipeline.portscan = PortScanDetector()
-    pipeline.crossref = CrossSource()
+    detector = PortScanDetector()
+    pipeline.portscan = detector
+    pipeline.crossref = CrossSource(footprint=detector.footprint)
 
 
 def scan_paths(

@@ -10,7 +10,7 @@ the count of probes grew ``escalate_factor``-fold.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -52,7 +52,10 @@ def describe_paths(paths: Sequence[str]) -> str:
 class CrossSource:
     """Relates port-scan alerts and flagged requests of the same IP (see the module docstring)."""
 
-    def __init__(self, *, min_probes: int = 3, escalate_factor: float = 4.0, max_ips: int = 20_000) -> None:
+    def __init__(self, *, min_probes: int = 3, escalate_factor: float = 4.0, max_ips: int = 20_000,
+                 footprint: Callable[[str], tuple[int, int, float] | None] | None = None) -> None:
+        #: the scan's size now (``PortScanDetector.footprint``), else the count in its first alert
+        self.footprint = footprint
         self.min_probes = min_probes
         self.escalate_factor = escalate_factor
         self.max_ips = max_ips
@@ -78,6 +81,9 @@ class CrossSource:
                 entry = self._entry(alert.ip)
                 if entry.scan is None or alert.first_time < entry.scan.first_time:  # type: ignore[operator]
                     entry.scan = alert
+                    entry.probe_count = sum(1 for p in entry.probes if p[0] >= alert.first_time)
+                elif alert.first_time == entry.scan.first_time:
+                    entry.scan = alert  # the same scan, now bigger
                     entry.probe_count = sum(1 for p in entry.probes if p[0] >= alert.first_time)
                 touched[alert.ip] = entry
         if verdicts:
@@ -105,12 +111,19 @@ class CrossSource:
         after = [p for p in entry.probes if p[0] >= scan.first_time]
         n = entry.probe_count
         what = scan.kind.removeprefix("port_scan_")
-        unit = "hosts" if what == "horizontal" else "ports"
+        size = self.footprint(ip) if self.footprint is not None else None
+        if size is not None:
+            ports, hosts, seconds = size
+            count = hosts if what == "horizontal" else ports
+            took = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+            scope = f"{count} {'hosts' if what == 'horizontal' else 'ports'} in {took}"
+        else:
+            scope = f"{scan.count} {'hosts' if what == 'horizontal' else 'ports'}"
         categories = tuple(dict.fromkeys(c for p in after for c in p[4]))
         return make_alert(
             ip=ip, kind=KIND, file=after[-1][2], first_line=after[0][3], last_line=after[-1][3], count=n,
             score=max(0.97, scan.score),
-            reasons=(f"port scan ({what}, {scan.count} {unit}) at {scan.first_time:%H:%M:%S}, then {n} probes on "
+            reasons=(f"port scan ({what}, {scope}) at {scan.first_time:%H:%M:%S}, then {n} probes on "
                      f"{describe_paths([p[1] for p in after])}", *scan.reasons[:1]),
             categories=tuple(dict.fromkeys(("scanner", *categories))), first_time=scan.first_time,
             last_time=after[-1][0], severity="attack")

@@ -14,10 +14,11 @@ A fast scan is an ``attack`` once it reaches twice its threshold (``suspicious``
 slow scan is ``suspicious``; a stealth scan is an ``attack``. Reasons name the evidence: counts,
 window, a sample of the ports, and the flag pattern (``SYN-only`` marks a SYN scan). Each IP
 raises each kind once per burst (a burst ends after ``slow_window`` of silence), again only when
-its severity rises or its count grew ``escalate_factor``-fold. Only probes count (``is_probe``): so
-the ACK/FIN/RST stragglers of closed connections that host firewalls log all day, and late UDP
-answers, are never a scan; single knocks (one or a few ports, retries, brute force on one port)
-never reach a threshold.
+its severity rises, or its count grew ``escalate_factor``-fold and ``escalate_cooldown`` passed.
+Once a stealth scan is raised, the same burst raises no vertical, horizontal or slow alert.
+Only probes count (``is_probe``): so the ACK/FIN/RST stragglers of closed connections that host
+firewalls log all day, and late UDP answers, are never a scan; single knocks (one or a few ports,
+retries, brute force on one port) never reach a threshold.
 
 State: at most ``max_ips`` IPs (least recently active dropped first, and any IP idle longer than
 ``slow_window``), each holding at most ``max_keys`` ports and hosts per window.
@@ -49,10 +50,11 @@ class PortScanConfig:
     slow_window: float = 7200.0
     vertical_ports: int = 12
     horizontal_hosts: int = 8
-    slow_ports: int = 10
+    slow_ports: int = 12
     slow_hosts: int = 10
     stealth_ports: int = 3
     escalate_factor: float = 4.0
+    escalate_cooldown: float = 600.0
     max_keys: int = 4096
 
 
@@ -159,7 +161,7 @@ class _Source:
     patterns: dict[str, int] = field(default_factory=dict)
     port_hits: dict[int, int] = field(default_factory=dict)
     host_hits: dict[str, int] = field(default_factory=dict)
-    raised: dict[str, tuple[str, int]] = field(default_factory=dict)  # kind -> (severity, count)
+    raised: dict[str, tuple[str, int, float]] = field(default_factory=dict)  # kind -> (severity, count, t)
 
 
 class PortScanDetector:
@@ -257,6 +259,10 @@ class PortScanDetector:
     def _check(self, rec: FirewallRecord, src: _Source) -> list[Alert] | None:
         cfg = self.config
         out: list[Alert] = []
+        if len(src.stealth) >= cfg.stealth_ports:
+            self._raise(out, rec, src, "port_scan_stealth", "attack", len(src.stealth), self._stealth_reasons(src))
+        if "port_scan_stealth" in src.raised:  # the more specific finding already names this scan
+            return out or None
         ports_fast, hosts_fast = len(src.ports_fast), len(src.hosts_fast)
         fast = False
         if ports_fast >= cfg.vertical_ports:
@@ -273,18 +279,25 @@ class PortScanDetector:
             if ports_slow >= cfg.slow_ports or hosts_slow >= cfg.slow_hosts:
                 self._raise(out, rec, src, "port_scan_slow", "suspicious", max(ports_slow, hosts_slow),
                             self._slow_reasons(src))
-        if len(src.stealth) >= cfg.stealth_ports:
-            self._raise(out, rec, src, "port_scan_stealth", "attack", len(src.stealth), self._stealth_reasons(src))
         return out or None
+
+    def footprint(self, ip: str) -> tuple[int, int, float] | None:
+        """``(ports, hosts, seconds)`` probed by ``ip`` in its current burst, or None if it is not held."""
+        src = self._sources.get(ip)
+        if src is None:
+            return None
+        return len(src.ports_slow), len(src.hosts_slow), src.last_t - src.first_t
 
     def _raise(self, out: list[Alert], rec: FirewallRecord, src: _Source, kind: str, severity: str, count: int,
                reasons: tuple[str, ...]) -> None:
         before = src.raised.get(kind)
         if before is not None:
-            old_sev, old_count = before
-            if _SEVERITY_RANK[severity] <= _SEVERITY_RANK[old_sev] and count < old_count * self.config.escalate_factor:
+            old_sev, old_count, old_t = before
+            cfg = self.config
+            grew = count >= old_count * cfg.escalate_factor and src.last_t - old_t >= cfg.escalate_cooldown
+            if _SEVERITY_RANK[severity] <= _SEVERITY_RANK[old_sev] and not grew:
                 return
-        src.raised[kind] = (severity, count)
+        src.raised[kind] = (severity, count, src.last_t)
         score = 0.95 if severity == "attack" else 0.7
         out.append(make_alert(
             ip=rec.src, kind=kind, file=src.first_file if src.first_file == rec.file else rec.file,
@@ -296,6 +309,8 @@ class PortScanDetector:
 
     def _span(self, src: _Source) -> str:
         seconds = max(0.0, src.last_t - src.first_t)
+        if seconds < 10:
+            return f"{seconds:.1f} s"
         return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
     def _flags(self, src: _Source) -> tuple[str, ...]:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 from threatlens.parsers.base import LineParser, decode, describe_garbage, precheck
 from threatlens.parsers.fields import FieldError, IpValidator
@@ -29,7 +29,6 @@ __all__ = ["TCP_FLAGS", "FirewallParser", "FirewallRecord", "action_of"]
 
 #: TCP flag words in the order the kernel prints them.
 TCP_FLAGS: tuple[str, ...] = ("CWR", "ECE", "URG", "ACK", "PSH", "RST", "SYN", "FIN")
-_FLAG_SET = frozenset(TCP_FLAGS)
 _BLOCK_WORDS = ("BLOCK", "DROP", "REJECT", "DENY", "DENIED")
 _ALLOW_WORDS = ("ALLOW", "ACCEPT", "PASS")
 _ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?"
@@ -39,13 +38,16 @@ _HEADER = re.compile(rf"(?:({_ISO})|({_BSD}))(?: ++(\S++) ++([\w./@-]{{1,64}}+(?
 _KMSG = re.compile(r"\d{1,3},\d{1,20},(\d{1,20}),[^;]{0,64};")
 _UPTIME = re.compile(r" *\[ *(\d{1,10}\.\d{1,9})\] ?")
 #: The prefix is whatever the rule put before ``IN=`` (iptables allows 29 bytes, nftables 127).
-_MESSAGE = re.compile(r"(.{0,160}?)IN=(\S*+) OUT=(\S*+)(?: |$)")
+#: Interface names are at most 15 bytes (IFNAMSIZ): bounded, so a hostile line costs at most 160 x 20 steps.
+_MESSAGE = re.compile(r"(.{0,160}?)IN=(\S{0,20}+) OUT=(\S{0,20}+)(?: |$)")
+_FLAG_SET = frozenset(TCP_FLAGS)
 _CACHE_MAX = 50_000
 
 
-@dataclass(frozen=True, slots=True)
-class FirewallRecord:
-    """One logged packet. Fields the line did not carry are ``None``.
+class FirewallRecord(NamedTuple):
+    """One logged packet: immutable, slotted (a tuple, like ``LogRecord``), typed.
+
+    Fields the line did not carry are ``None``.
 
     ``action`` is read from the prefix: ``block`` (BLOCK/DROP/REJECT/DENY), ``allow``
     (ALLOW/ACCEPT/PASS), ``audit``, else ``log``. ``tcp_flags`` lists the TCP flags set, in the
@@ -97,6 +99,26 @@ def action_of(prefix: str) -> str:
     return "audit" if "AUDIT" in upper else "log"
 
 
+def _value(text: str, key: str) -> str | None:
+    """The value after the first ``key`` (`` SRC=``) up to the next space, or None."""
+    start = text.find(key)
+    if start < 0:
+        return None
+    start += len(key)
+    end = text.find(" ", start)
+    return text[start:end] if end >= 0 else text[start:]
+
+
+def _tcp_flags(text: str) -> str:
+    """The flag words the kernel prints between ``RES=0x00`` and ``URGP=`` (or after ``WINDOW=``)."""
+    start = text.find(" RES=")
+    if start < 0:
+        start = text.find(" WINDOW=")
+    end = text.find(" URGP=", start)
+    words = text[start + 1:end if end >= 0 else None].split()[1:] if start >= 0 else []
+    return " ".join(w for w in words if w in _FLAG_SET)
+
+
 def _port(text: str | None) -> int | None:
     if text is None:
         return None
@@ -125,7 +147,7 @@ class FirewallParser(LineParser):
     def parse_raw(self, raw: RawLine) -> FirewallRecord | Unparsed:  # type: ignore[override]
         """Parse one line; never raises."""
         data = raw.data
-        problem = precheck(data, self.max_bytes) or describe_garbage(data)
+        problem = precheck(data, self.max_bytes)
         if problem is not None:
             return Unparsed(data, problem, raw.file, raw.line, raw.offset)
         try:
@@ -134,7 +156,7 @@ class FirewallParser(LineParser):
                 return self._journal_json(text, raw)
             return self._line(text, raw)
         except FieldError as exc:
-            return Unparsed(data, str(exc), raw.file, raw.line, raw.offset)
+            return Unparsed(data, describe_garbage(data) or str(exc), raw.file, raw.line, raw.offset)
         except (ValueError, TypeError, OverflowError, RecursionError) as exc:
             return Unparsed(data, f"bad field value: {exc}"[:200], raw.file, raw.line, raw.offset)
 
@@ -199,22 +221,12 @@ class FirewallParser(LineParser):
             known = (stripped, action_of(stripped))
             if len(self._prefixes) < 1024:
                 self._prefixes[prefix_text] = known
-        fields: dict[str, str] = {}
-        flags: list[str] = []
-        for token in msg[m.end():].split():
-            if token[0] in "[(":  # an ICMP error's quoted packet, TCP options: not this packet's fields
-                if token[0] == "[":
-                    break
-                continue
-            key, eq, value = token.partition("=")
-            if eq:
-                fields.setdefault(key, value)
-            elif token in _FLAG_SET:
-                flags.append(token)
-        src, dst = fields.get("SRC"), fields.get("DST")
+        # an ICMP error quotes the packet it answers in brackets: not this packet's fields
+        rest = " " + msg[m.end():].partition("[")[0]
+        src, dst = _value(rest, " SRC="), _value(rest, " DST=")
         if src is None or dst is None:
             raise FieldError("firewall entry without SRC= and DST= addresses")
-        proto = fields.get("PROTO")
+        proto = _value(rest, " PROTO=")
         return FirewallRecord(
             time=when,
             uptime=uptime,
@@ -226,12 +238,12 @@ class FirewallParser(LineParser):
             src=self._address(src),
             dst=self._address(dst),
             proto=proto,
-            sport=_port(fields.get("SPT")),
-            dport=_port(fields.get("DPT")),
-            tcp_flags=" ".join(flags) if proto == "TCP" else None,
-            icmp_type=_number(fields.get("TYPE")) if proto is not None and proto.startswith("ICMP") else None,
-            length=_number(fields.get("LEN")),
-            ttl=_number(fields.get("TTL") or fields.get("HOPLIMIT")),
+            sport=_port(_value(rest, " SPT=")),
+            dport=_port(_value(rest, " DPT=")),
+            tcp_flags=_tcp_flags(rest) if proto == "TCP" else None,
+            icmp_type=_number(_value(rest, " TYPE=")) if proto is not None and proto.startswith("ICMP") else None,
+            length=_number(_value(rest, " LEN=")),  # the first LEN is the IP packet's (UDP repeats one)
+            ttl=_number(_value(rest, " TTL=") or _value(rest, " HOPLIMIT=")),
             raw=raw.data,
             file=raw.file,
             line=raw.line,

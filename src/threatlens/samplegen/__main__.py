@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from threatlens.samplegen import ALIASES, DEFAULT_START, FORMATS, live_lines, parse_tz, write_sample
+from threatlens.samplegen.firewall import STYLES, companion
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,14 +17,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m threatlens.samplegen",
         description="Generate a realistic access log (browsing, crawlers, monitors and a few percent of "
-        "attacks) with ground-truth labels. Same seed, same output.",
+        "attacks) with ground-truth labels, or (--format ufw, journal, ...) the firewall log of the host that "
+        "served it: internet background, the clients' allowed SYNs, and port scans by some of its attackers "
+        "just before their first request. Same seed, same output.",
     )
     p.add_argument(
         "--format",
         "-f",
         default="combined",
-        choices=sorted((*FORMATS, *ALIASES)),
-        help="log format (json = Traefik JSON access log; default: combined)",
+        choices=sorted((*FORMATS, *ALIASES, *STYLES)),
+        help="log format (json = Traefik JSON access log; default: combined); firewall logs: "
+        "ufw (RFC 3339 ufw.log), ufw_syslog, journal (journalctl -k -o short-iso), journal_json, nftables, "
+        "firewalld: the firewall log beside the access log of the same --lines, --seed, --start and --rate",
     )
     p.add_argument("--lines", "-n", type=int, default=5000, help="number of lines (default: 5000)")
     p.add_argument("--seed", "-s", type=int, default=0, help="random seed (default: 0)")
@@ -85,6 +90,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             if out is not sys.stdout:
                 out.close()
+        return 0
+    if args.format in STYLES:
+        if args.live:
+            parser.error("--live writes access logs only")
+        lines, labels = companion(args.seed, args.lines, start, args.rate, attack_share=args.attack_share,
+                                  style=args.format)
+        text = "".join(f"{line}\n" for line in lines)
+        if args.output == "-":
+            sys.stdout.write(text)
+        else:
+            with open(args.output, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+            print(f"wrote {len(lines)} firewall lines to {args.output}", file=sys.stderr)
+        if args.labels:
+            with open(args.labels, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write("".join(f"{ip}\t{role}\n" for ip, role in sorted(labels.items())))
         return 0
     began = time.perf_counter()
     counts = write_sample(

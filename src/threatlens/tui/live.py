@@ -16,7 +16,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
@@ -26,6 +26,7 @@ from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import LogRecord, Unparsed
 from threatlens.stats.aggregates import Stats
 from threatlens.stats.filter import RecordFilter
+from threatlens.stats.firewall import FirewallIpSummary
 from threatlens.stats.rates import per_minute
 from threatlens.stats.results import IPRow
 
@@ -94,6 +95,17 @@ class PortCells(NamedTuple):
     flagged: int
 
 
+class FirewallPortCells(NamedTuple):
+    """The ports table's values for one destination port of the firewall log (``port`` is ``22`` or ``161/udp``)."""
+
+    port: str
+    service: str
+    packets: int
+    sources: int
+    sources_exact: bool
+    blocked: int
+
+
 class MemberCells(NamedTuple):
     """A campaign member's values; counts are ``None`` for an IP no longer in the live tables."""
 
@@ -105,7 +117,7 @@ class MemberCells(NamedTuple):
     last_seen: datetime | None
 
 
-Cells = TypeVar("Cells", IpCells, CountryCells, PortCells, MemberCells)
+Cells = TypeVar("Cells", IpCells, CountryCells, PortCells, FirewallPortCells, MemberCells)
 
 
 @dataclass(frozen=True)
@@ -156,6 +168,9 @@ class DashboardData:
     matching: int | None
     threshold: float
     ports_seen: bool
+    packets: int = 0
+    #: destination ports from firewall records (shown instead of server ports once there are packets)
+    firewall_ports: list[TableRow[FirewallPortCells]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -189,6 +204,7 @@ class IpSnapshot:
     retained_dropped: int
     allowlisted: bool
     threshold: float
+    firewall: FirewallIpSummary | None = None
 
 
 def _status_classes(statuses: Iterable[tuple[Any, int]], parsed: int) -> list[tuple[str, int]]:
@@ -371,6 +387,11 @@ class LiveStats:
                 TableRow(c.code or "unknown", CountryCells(c.code, c.requests, c.flagged, c.distinct_ips))
                 for c in view.top_countries(top)
             ]
+            firewall_ports = []
+            for p in main.firewall.top_ports(top):
+                key = f"{p.port}" if p.proto == "tcp" else f"{p.port}/{p.proto}"
+                firewall_ports.append(TableRow(key, FirewallPortCells(key, p.service, p.packets, p.sources,
+                                                                      p.sources_exact, p.blocked)))
             return DashboardData(
                 lines=main.lines,
                 parsed=main.parsed,
@@ -391,6 +412,8 @@ class LiveStats:
                 matching=view.parsed if self.filtered is not None else None,
                 threshold=thr,
                 ports_seen=main.ports_available,
+                packets=main.firewall.packets,
+                firewall_ports=firewall_ports,
             )
 
     @staticmethod
@@ -422,6 +445,7 @@ class LiveStats:
         with self.lock:
             thr = self.threshold
             detail = self.stats.ip_detail(ip)
+            firewall = self.stats.firewall.ip_summary(ip)
             scored = self.stats.scored > 0
             allow = self.allowlist
         row = detail.row
@@ -450,6 +474,7 @@ class LiveStats:
             retained_dropped=max(0, row.requests - row.error - held) if row is not None else 0,
             allowlisted=bool(allow) and allow.matches_ip(ip),
             threshold=thr,
+            firewall=firewall,
         )
 
     def member_rows(self, ips: Sequence[str]) -> list[TableRow[MemberCells]]:

@@ -84,7 +84,7 @@ class DashboardScreen(Screen[None]):
         self._last = data
         self.query_one(TopIpsTable).show(data.top_ips)
         self.query_one(TopCountriesTable).show(data.top_countries)
-        self.query_one(TopPortsTable).show(data.top_ports, data.ports_seen)
+        self.query_one(TopPortsTable).show(data.top_ports, data.ports_seen, data.firewall_ports)
         self.query_one(AlertsFeed).show(data.feed)
         self.query_one(RatePanel).show(data)
         self.query_one(StatusMix).show(data.status)

@@ -90,7 +90,10 @@ class IpDetailScreen(Screen[None]):
                 yield Label("", id="ip-rate-label")
                 yield Sparkline([], id="ip-rate")
                 yield Static(id="ip-status")
+                yield Label("", id="ip-packets-label")
+                yield Sparkline([], id="ip-packets")
             yield Static(id="ip-agents", classes="panel")
+            yield Static(id="ip-firewall", classes="panel")
             yield Static(id="ip-alerts", classes="panel")
         yield IpRequestsTable(id="ip-requests", classes="panel")
         yield Footer()
@@ -98,6 +101,7 @@ class IpDetailScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#ip-activity").border_title = "Activity"
         self.query_one("#ip-agents").border_title = "User agents"
+        self.query_one("#ip-firewall").border_title = "Firewall"
         self.query_one("#ip-alerts").border_title = "Behaviour alerts"
         self.show(self.snapshot)
         self.query_one(IpRequestsTable).focus()
@@ -139,6 +143,7 @@ class IpDetailScreen(Screen[None]):
             agents.append(fmt.safe(ua))
             agents.append("\n")
         self.query_one("#ip-agents", Static).update(agents)
+        self._show_firewall(snap)
         alerts = Text(end="")
         for a in snap.alerts[-8:]:
             alerts.append(f"{fmt.when(a.last_time)} {a.kind} x{a.count} score {a.score:.2f}\n")
@@ -148,6 +153,32 @@ class IpDetailScreen(Screen[None]):
                 alerts.append("\n")
         self.query_one("#ip-alerts", Static).update(alerts if snap.alerts else Text("none", end=""))
         self.query_one(IpRequestsTable).show(snap)
+
+    def _show_firewall(self, snap: IpSnapshot) -> None:
+        """The firewall's timeline of this IP: packets per minute beside the requests, ports, latest packets."""
+        fw = snap.firewall
+        for widget in ("#ip-packets-label", "#ip-packets", "#ip-firewall"):
+            self.query_one(widget).display = fw is not None
+        self.set_class(fw is not None, "-firewall")
+        if fw is None:
+            return
+        per_min = fw.per_minute or [0]
+        self.query_one("#ip-packets", Sparkline).data = per_min
+        self.query_one("#ip-packets-label", Label).update(
+            f"firewall packets/min (log time, {len(fw.per_minute)} min)  max {max(per_min)}")
+        text = Text(end="")
+        text.append(f"{fw.packets} packets  blocked {fw.blocked}  allowed {fw.allowed}\n")
+        text.append(f"{fmt.when(fw.first_seen, True)} - {fmt.when(fw.last_seen)}\n")
+        text.append(f"{fw.distinct_ports} ports: ")
+        ports = sorted(fw.ports[:12])
+        text.append(", ".join(f"{port}{'' if proto == 'tcp' else '/' + proto}" for port, proto, _n in ports))
+        text.append(", …\n" if len(fw.ports) > 12 else "\n")
+        for rec in fw.recent[:6]:
+            flags = f" {rec.tcp_flags or 'NULL'}" if rec.tcp_flags is not None else ""
+            text.append(f"{fmt.when(rec.time)} ")
+            text.append(fmt.safe(rec.proto or "?"))
+            text.append(f" {rec.dport if rec.dport is not None else '-'}{flags} {rec.action}\n")
+        self.query_one("#ip-firewall", Static).update(text)
 
     def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         from threatlens.tui.screens.request_detail import RequestDetailScreen

@@ -58,6 +58,8 @@ class HeaderBar(Static):
         if data is not None:
             line2.append(f"{fmt.count(data.rate_now)} lines/s", label)
             line2.append(f"  lines {data.lines}  parsed {data.parsed}  unparsed {data.unparsed}")
+            if data.packets:
+                line2.append(f"  packets {data.packets}")
             line2.append("  flagged ")
             line2.append(str(data.flagged), alert if data.flagged else "")
             line2.append("  alerts ")

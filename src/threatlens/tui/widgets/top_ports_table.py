@@ -1,11 +1,11 @@
-"""``TopPortsTable``: server ports by requests (or how to get ports into the log)."""
+"""``TopPortsTable``: destination ports from the firewall log, else server ports by requests (or how to get them)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from threatlens.tui import format as fmt
-from threatlens.tui.live import PortCells, TableRow
+from threatlens.tui.live import FirewallPortCells, PortCells, TableRow
 from threatlens.tui.widgets.keyed_table import KeyedTable
 
 __all__ = ["TopPortsTable"]
@@ -13,14 +13,32 @@ __all__ = ["TopPortsTable"]
 NO_PORTS_HINT = "no port in this log format: add %p (Apache) or $server_port (nginx)"
 
 
+FIREWALL_COLUMNS = (("port", "Port", 9), ("svc", "Service", 10), ("hits", "Hits", 6), ("srcs", "Srcs", 5),
+                    ("blk", "Blocked", 7))
+
+
 class TopPortsTable(KeyedTable):
-    """Top server ports."""
+    """Top ports: from firewall records once there are any (hits, distinct sources, blocked), else server ports."""
 
     BORDER_TITLE = "Ports"
     COLUMNS = (("port", "Port", 6), ("req", "Req", 6), ("flag", "Flag", 5))
 
-    def show(self, rows: Sequence[TableRow[PortCells]], ports_seen: bool) -> None:
-        """Display the rows of a dashboard snapshot."""
+    def show(self, rows: Sequence[TableRow[PortCells]], ports_seen: bool,
+             firewall: Sequence[TableRow[FirewallPortCells]] = ()) -> None:
+        """Display the rows of a dashboard snapshot (``firewall``: the firewall log's ports)."""
+        if firewall:
+            if self.COLUMNS is not FIREWALL_COLUMNS:  # the first packets: switch the columns once
+                self.clear(columns=True)
+                self.COLUMNS = FIREWALL_COLUMNS
+                for key, label, width in FIREWALL_COLUMNS:
+                    self.add_column(label, key=key, width=width)
+            self.border_title = "Ports (firewall)"
+            self.set_class(False, "-no-ports")
+            self.border_subtitle = ""
+            self.sync([(r.key, (c.port, c.service, fmt.count(c.packets),
+                                f"{'' if c.sources_exact else '~'}{fmt.count(c.sources)}", fmt.count(c.blocked)))
+                       for r in firewall for c in (r.cells,)])
+            return
         self.set_class(not ports_seen, "-no-ports")
         self.border_subtitle = "" if ports_seen else NO_PORTS_HINT
         self.sync([(r.key, (str(r.cells.port), fmt.count(r.cells.requests), str(r.cells.flagged))) for r in rows])
