@@ -133,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with guard:
             log = prepare_log(workdir)
             firewall = prepare_firewall_log(workdir)
-            appenders.extend([Appender(log, args.rate, args.seed), FirewallAppender(firewall, args.rate / 4, args.seed)])
+            appenders.extend([Appender(log, args.rate, args.seed),
+                              FirewallAppender(firewall, args.rate / 4, args.seed)])
             for appender in appenders:
                 appender.start()
             extra = {"detection": None} if args.no_detect else {}
