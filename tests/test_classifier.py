@@ -108,8 +108,11 @@ def test_tool_agents_and_agent_payloads(scorer_factory) -> None:
     assert v.flagged and "cmd_injection" in v.categories and any("user agent" in r for r in v.reasons)
     v = one(s, rec("/cgi-bin/status", ua="() { :; }; /bin/bash -c 'id'"))
     assert v.flagged
-    bot = "Mozilla/5.0 (compatible; MJ12bot/v1.4.5; http://www.majestic12.co.uk/bot.php?+)"
-    v = one(s, rec("/blog/", ua=bot))
+    # one crawler list: MJ12bot is a known crawler, so it is not also a "bad bot" of the other list
+    crawler = "Mozilla/5.0 (compatible; MJ12bot/v1.4.5; http://www.majestic12.co.uk/bot.php?+)"
+    v = one(s, rec("/blog/", ua=crawler))
+    assert not v.flagged and v.categories == ()
+    v = one(s, rec("/blog/", ua="Mozilla/4.0 (compatible; HTTrack 3.0x; Windows 98)"))
     assert not v.flagged and "bad_bot" in v.categories
 
 

@@ -11,7 +11,7 @@ from threatlens.parsers.record import LogRecord, Unparsed
 #: Column order for CSV output of request rows.
 REQUEST_COLUMNS = (
     "type", "file", "line", "ip", "time", "method", "path", "query", "protocol", "status", "bytes",
-    "referer", "user_agent", "vhost", "port", "country", "score", "flagged", "possibly_succeeded",
+    "referer", "user_agent", "vhost", "port", "country", "score", "flagged", "severity", "possibly_succeeded",
     "categories", "reasons",
 )
 
@@ -39,6 +39,7 @@ def request_dict(record: LogRecord, verdict: Verdict | None = None, country: str
     if verdict is not None:
         row["score"] = round(verdict.score, 4)
         row["flagged"] = verdict.flagged
+        row["severity"] = verdict.severity or None
         row["possibly_succeeded"] = verdict.possibly_succeeded
         row["categories"] = list(verdict.categories)
         row["reasons"] = list(verdict.reasons)
@@ -93,6 +94,7 @@ def alert_dict(alert: Alert, country: str | None = None) -> dict[str, Any]:
         "last_line": alert.last_line,
         "count": alert.count,
         "score": round(alert.score, 4),
+        "severity": alert.severity,
         "categories": list(alert.categories),
         "reasons": list(alert.reasons),
         "first_time": alert.first_time.isoformat() if alert.first_time else None,

@@ -9,14 +9,19 @@
   ``<script``, ``../../etc/passwd``) raise the score to at least 0.9;
 * **probe evidence**: sensitive files, web-shell names and software-specific paths, weighed by the
   :class:`~threatlens.models.site_context.SiteContext` (a probe the site answered 4xx and never
-  serves is hostile; a path it does serve is not);
+  serves is hostile; a path it does serve is not); and probes on no list: a 4xx for a script
+  extension this site has never served, ``HEAD`` with no user agent on a script, ``//`` before a
+  script, a method or a ``POST`` this site has never accepted;
 * **protocol evidence**: odd methods (``PROPFIND``, ``CONNECT``, ``TRACE``...), proxy-style targets,
   garbage request lines;
 * **agent evidence**: attack tools (strong) and bad bots (weak) by user agent, payloads in the
   user agent or referer.
 
-Scoring is vectorised (one ``predict_proba`` per batch for the targets not seen before) and
-cached per ``(method, path, query)``, per user agent and per referer, each cache bounded.
+The model reads the path and each query parameter separately (the strongest one counts) and only
+units with attack syntax (see :mod:`threatlens.models.units`). Each record is judged against what
+earlier lines taught the site context, then teaches it: verdicts do not depend on batch size.
+Scoring is vectorised (one dot product per batch for the targets not seen before) and cached per
+``(method, path, query)``, per user agent and per referer, each cache bounded.
 The model loads only through :func:`skops.io.load` with a fixed allowlist of types.
 """
 
@@ -32,13 +37,21 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from threatlens.errors import ModelError
-from threatlens.models.dataset import PLAIN_PATH, PLAIN_QUERY, path_text, query_text
 from threatlens.models.features import N_HASH, unit_parts
 from threatlens.models.normalize import normalise
 from threatlens.models.safe_load import load_trusted
-from threatlens.models.signatures import PathHit, agent_evidence, path_hits, payload_evidence
-from threatlens.models.site_context import SiteContext
-from threatlens.models.verdict import Verdict
+from threatlens.models.signatures import PathHit, agent_evidence, is_known_crawler, path_hits, payload_evidence
+from threatlens.models.site_context import SiteContext, extension, url_host
+from threatlens.models.units import (
+    PLAIN_PATH,
+    PLAIN_QUERY,
+    param_has_syntax,
+    path_has_syntax,
+    path_text,
+    query_params,
+    query_text,
+)
+from threatlens.models.verdict import Verdict, severity_of
 from threatlens.parsers.record import LogRecord
 
 #: File names of the shipped model and its description, inside this package.
@@ -73,11 +86,30 @@ W_BAD_BOT = 0.15
 W_ODD_METHOD = 0.75
 W_GARBAGE = 0.9
 W_WRITE_UNSERVED = 0.55
+W_EXT_PROBE = 0.6  # a 4xx for a script extension the site never served (once the site is warm)
+W_EXT_PROBE_COLD = 0.35  # the same before the site served WARM answers
+W_HEAD_NO_AGENT = 0.6
+W_SLASHES = 0.6
+W_METHOD_NEVER_OK = 0.55
+W_POST_NEVER_OK = 0.55  # a POST to a (warm) site that has never accepted POSTs: comment spam, exploit bodies
+#: Score a declared crawler's request keeps at most when only the payload model disliked it: crawlers
+#: replay the links they found, broken templates included; they do not craft payloads.
+CRAWLER_MODEL_ONLY_CAP = 0.45
+W_PROBE_REDIRECTED = 0.45  # a probe answered 3xx on a path never served: weak (http→https sites redirect all)
+W_FOREIGN_PROXY = 0.75
+W_FOREIGN_PROXY_OK = 0.55
 
 _WEIRD_METHODS = frozenset({"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH",
                             "CONNECT", "TRACE", "TRACK", "DEBUG", "MKCALENDAR", "REPORT", "ACL", "BIND"})
 _ALWAYS_BAD_METHODS = frozenset({"CONNECT", "TRACE", "TRACK", "DEBUG"})
 _WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+_PLAIN_METHODS = frozenset({"GET", "HEAD", "POST"})
+_OTHER_ONLY = ("other",)
+#: Server-side and executable extensions: a 4xx for one the site never served is a probe.
+PROBE_EXTENSIONS = frozenset({"php", "php3", "php4", "php5", "php7", "phtml", "asp", "aspx", "ashx", "asmx", "axd",
+                              "jsp", "jspx", "do", "action", "cgi", "pl", "cfm", "dll", "exe", "sh", "py"})
+#: Answers that say "no such thing here" for a method (not "you may not").
+_METHOD_REFUSED = frozenset({404, 405, 501})
 _METHOD_OK = re.compile(r"[A-Z]{3,12}")
 #: Protocol versions that exist; anything else in a request line is a malformed or probing client.
 _VALID_PROTOCOLS = frozenset({"HTTP/0.9", "HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0", "HTTP/3", "HTTP/3.0"})
@@ -85,8 +117,6 @@ _VALID_PROTOCOLS = frozenset({"HTTP/0.9", "HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTT
 _SUSPECT_AGENT = re.compile(r"[<>'\"`$|{}]|\\(?!x[0-9a-f]{2})|\(\s*\)\s*\{|%[0-9a-fA-F]{2}|\.\./|"
                             r"\b(?:select|union|sleep)\b",
                             re.IGNORECASE)
-#: Logic words glued to digits (``1and1=1``) make a query of plain characters worth a look.
-_GLUED_LOGIC = re.compile(r"\d(?:and|or|xor|div)|(?:and|or|xor|div)\d")
 _SUSPECT_REFERER = re.compile(r"[<>'\"`$|{}]|\\(?!x[0-9a-f]{2})|%(?:27|22|3c|3e|00|60|7b|24)|\.\./", re.IGNORECASE)
 
 
@@ -98,6 +128,11 @@ class _Target(NamedTuple):
     reasons: tuple[str, ...]
     hits: tuple[PathHit, ...]  # probe/sensitive/web-shell names, weighed by site context per record
     write: bool  # POST/PUT/... (weighed by site context)
+    script_ext: str  # the path's server-side extension ("" if none): a 4xx on one never served is a probe
+    odd_method: bool  # not GET/HEAD/POST: evidence when the site never accepted it
+    head_script: bool  # HEAD on a script path (evidence without a user agent)
+    proxy_host: str | None  # host of an absolute-form target (proxy abuse unless it is the site's own)
+    url_units: tuple[tuple[str, float, str], ...]  # (host, model score, text) of parameters holding a URL
     verdict: Verdict | None  # the constant verdict when nothing depends on context
 
 
@@ -165,6 +200,7 @@ class RequestScorer:
         self._targets: dict[tuple[str | None, str | None, str | None], _Target] = {}
         self._agents: dict[str | None, _Extra | None] = {None: None}
         self._referers: dict[str | None, _Extra | None] = {None: None}
+        self._crawlers: dict[str | None, bool] = {None: False}
         #: (target key, user agent, referer) -> verdict, for targets whose verdict needs no context
         self._combos: dict[tuple[Any, str | None, str | None], Verdict] = {}
         self._verdict_threshold = self.threshold
@@ -206,32 +242,38 @@ class RequestScorer:
     def _build_targets(self, keys: list[tuple[str | None, str | None, str | None]]) -> None:
         texts: list[str] = []
         kinds: list[str] = []
-        owners: list[int] = []
+        owners: list[tuple[int, str | None]] = []
         prepared = []
         for i, (_method, path, query) in enumerate(keys):
             pt = path_text(path)
             qt = query_text(query)
             prepared.append((pt, qt))
-            if qt and not (PLAIN_QUERY.fullmatch(qt) and not _GLUED_LOGIC.search(qt)):
-                texts.append(qt)
-                kinds.append("query")
-                owners.append(i)
-            if pt and not PLAIN_PATH.fullmatch(pt):
+            if pt and not PLAIN_PATH.fullmatch(pt) and path_has_syntax(pt):
                 texts.append(pt)
                 kinds.append("path")
-                owners.append(i)
+                owners.append((i, None))
+            if qt and not PLAIN_QUERY.fullmatch(qt):
+                for raw in query_params(query):
+                    unit = query_text(raw)
+                    if unit and not PLAIN_QUERY.fullmatch(unit) and param_has_syntax(unit):
+                        texts.append(unit)
+                        kinds.append("query")
+                        owners.append((i, url_host(unit.partition("=")[2].strip())))
         scores = self.payload_scores(texts, kinds)
         best = [0.0] * len(keys)
         which = [""] * len(keys)
-        for owner, kind, text, s in zip(owners, kinds, texts, scores.tolist(), strict=True):
-            if s > best[owner]:
+        urls: list[list[tuple[str, float, str]]] = [[] for _ in keys]
+        for (owner, host), kind, text, s in zip(owners, kinds, texts, scores.tolist(), strict=True):
+            if host is not None:
+                urls[owner].append((host, s, f"{kind} parameter: {text}"))
+            elif s > best[owner]:
                 best[owner] = s
-                which[owner] = f"{kind}: {text}"
+                which[owner] = f"{kind} parameter: {text}" if kind == "query" else f"{kind}: {text}"
         for i, key in enumerate(keys):
-            self._targets[key] = self._make_target(key, prepared[i], best[i], which[i])
+            self._targets[key] = self._make_target(key, prepared[i], best[i], which[i], tuple(urls[i]))
 
     def _make_target(self, key: tuple[str | None, str | None, str | None], prepared: tuple[str, str],
-                     ml: float, ml_text: str) -> _Target:
+                     ml: float, ml_text: str, url_units: tuple[tuple[str, float, str], ...] = ()) -> _Target:
         method, path, _query = key
         pt, qt = prepared
         parts = [ml]
@@ -246,7 +288,7 @@ class RequestScorer:
                     parts.append(W_STRONG_PAYLOAD)
         if ml >= 0.5 and not cats:
             cats.append("other")
-            reasons.append(f"unusual {ml_text[:50]}")
+            reasons.append(f"unusual {_printable(ml_text, 50)}")
         if method is None or not _METHOD_OK.fullmatch(method):
             parts.append(W_GARBAGE)
             cats.append("protocol_abuse")
@@ -256,19 +298,34 @@ class RequestScorer:
             parts.append(W_ODD_METHOD if method in _ALWAYS_BAD_METHODS else W_ODD_METHOD * 0.6)
             cats.append("protocol_abuse")
             reasons.append(f"{method} method")
+        proxy_host = None
         if path is not None and not path.startswith("/") and path != "*":
-            parts.append(W_GARBAGE if path.lower().startswith(("http:", "https:")) or ":" in path else 0.6)
-            if "protocol_abuse" not in cats:
-                cats.append("protocol_abuse")
-            reasons.append("proxy-style target" if ":" in path else "target without leading /")
+            low = path[:8].lower()
+            proxy_host = url_host(path) if low.startswith(("http://", "https://")) else None
+            if proxy_host is None:
+                parts.append(W_GARBAGE if ":" in path else 0.6)
+                if "protocol_abuse" not in cats:
+                    cats.append("protocol_abuse")
+                reasons.append("proxy-style target" if ":" in path else "target without leading /")
+        ext = extension(pt) if pt else ""
+        script_ext = ext if ext in PROBE_EXTENSIONS else ""
+        if script_ext and path is not None and path.startswith("//"):
+            parts.append(W_SLASHES)
+            if "scanner" not in cats:
+                cats.append("scanner")
+            reasons.append(f"// before a .{script_ext} script")
         hits = tuple(path_hits(pt)) if pt else ()
         score = _noisy_or(parts)
         write = method in _WRITE_METHODS
+        odd_method = method is not None and method not in _PLAIN_METHODS and _METHOD_OK.fullmatch(method) is not None
+        head_script = method == "HEAD" and bool(script_ext)
         verdict = None
-        if not hits and not write:
-            verdict = Verdict(round(score, 4), score >= self._verdict_threshold, tuple(cats), tuple(reasons[:4]),
-                              False)
-        return _Target(score, tuple(cats), tuple(reasons[:4]), hits, write, verdict)
+        if not (hits or write or script_ext or odd_method or proxy_host or url_units):
+            flagged = score >= self._verdict_threshold
+            verdict = Verdict(round(score, 4), flagged, tuple(cats), tuple(reasons[:4]), False,
+                              severity_of(cats, flagged))
+        return _Target(score, tuple(cats), tuple(reasons[:4]), hits, write, script_ext, odd_method, head_script,
+                       proxy_host, url_units, verdict)
 
     def _extra(self, text: str, *, agent: bool) -> _Extra | None:
         parts: list[_Extra] = []
@@ -302,12 +359,14 @@ class RequestScorer:
         self._combos.clear()
         self._agents = {None: None}
         self._referers = {None: None}
+        self._crawlers = {None: False}
 
     def score(self, records: Sequence[LogRecord]) -> list[Verdict]:
         """Score a batch of records in order.
 
-        The site context learns from the whole batch first (what the site serves is a property
-        of the site, not of the order of a few hundred lines), then each record is judged.
+        Each record is judged against what the site context learnt from *earlier* records, then
+        teaches it; so a probe is never excused by its own future, and the verdicts are the same
+        whatever the batch size (scan, ``--follow`` and the monitor agree).
         """
         if self.threshold != self._verdict_threshold:
             self._verdict_threshold = self.threshold
@@ -323,12 +382,11 @@ class RequestScorer:
             self._build_targets(list(missing))
         self.hits += len(records) - len(missing)
         ctx = self.context
-        ctx.observe_batch(records)
+        observe = ctx.observe
         agents = self._agents
         referers = self._referers
         combos = self._combos
         unusual = ctx.unusual_size
-        paths_get = ctx.paths_get
         out: list[Verdict] = []
         append = out.append
         for r, key in zip(records, keys, strict=True):
@@ -347,28 +405,53 @@ class RequestScorer:
                     _trim(referers, self.cache_size)
             v = t.verdict
             if v is None or a is not None or f is not None:
-                if v is None:  # depends on what the site serves and how it answered
-                    status = r.status
-                    st = paths_get(r.path)
-                    served = st is not None and st[0] > (1 if status is not None and 200 <= status < 400 else 0)
-                    ckey: tuple[Any, ...] = (key, ua, ref, status, served)
+                if v is None:  # depends on what the site served before and how it answered now
+                    bits = self._context_bits(r, t)
+                    ckey: tuple[Any, ...] = (key, ua, ref, r.status, bits)
                 else:
-                    served = False
+                    bits = None
                     ckey = (key, ua, ref)
                 v = combos.get(ckey)
                 if v is None:
-                    v = combos[ckey] = self._finish(r, t, a, f, served)
+                    v = combos[ckey] = self._finish(r, t, a, f, bits)
                     if len(combos) > self.cache_size:
                         _trim(combos, self.cache_size)
             proto = r.protocol
             if proto is not None and proto not in _VALID_PROTOCOLS:
                 v = self._bad_protocol(v, proto)
+            if v.flagged and v.categories == _OTHER_ONLY:
+                crawler = self._crawlers.get(ua)
+                if crawler is None:
+                    crawler = self._crawlers[ua] = is_known_crawler(ua)
+                    if len(self._crawlers) > self.cache_size:
+                        _trim(self._crawlers, self.cache_size)
+                if crawler:
+                    v = Verdict(min(v.score, CRAWLER_MODEL_ONLY_CAP), False, v.categories,
+                                (*v.reasons[:3], "declared crawler following a link"), False, "")
             if v.flagged:
                 status = r.status
                 if (status is not None and 200 <= status < 300) or unusual(r.path, r.bytes):
                     v = v._replace(possibly_succeeded=True)
             append(v)
+            observe(r)
         return out
+
+    def _context_bits(self, r: LogRecord, t: _Target) -> tuple[Any, ...]:
+        """What the site context says that matters for this target (part of the verdict cache key)."""
+        ctx = self.context
+        served = ctx.serves(r.path)
+        ext = t.script_ext
+        ext_served = ctx.serves_extension(ext) if ext else True
+        warm = ctx.warm if ext or r.method == "POST" else True
+        if r.method == "POST":
+            method_ok = ctx.post_ok
+        elif t.odd_method:
+            method_ok = r.method in ctx.methods_ok
+        else:
+            method_ok = True
+        proxy_own = ctx.is_own_host(t.proxy_host) if t.proxy_host else True
+        urls_own = tuple(ctx.is_own_host(u[0]) for u in t.url_units)
+        return (served, ext_served, warm, method_ok, proxy_own, urls_own)
 
     def _bad_protocol(self, v: Verdict, proto: str) -> Verdict:
         """Add the evidence of a protocol version that does not exist (``HTTP/1.2``, ``HTTP/7``)."""
@@ -376,36 +459,73 @@ class RequestScorer:
         cats = v.categories if "protocol_abuse" in v.categories else (*v.categories, "protocol_abuse")
         shown = proto[:20].encode("unicode_escape", "replace").decode("ascii", "replace")
         reasons = (*v.reasons, f"invalid protocol version {shown!r}")[:4]
-        return Verdict(round(score, 4), score >= self._verdict_threshold, cats, reasons, v.possibly_succeeded)
+        flagged = score >= self._verdict_threshold
+        return Verdict(round(score, 4), flagged, cats, reasons, v.possibly_succeeded, severity_of(cats, flagged))
 
-    def _finish(self, r: LogRecord, t: _Target, a: _Extra | None, f: _Extra | None, served_before: bool) -> Verdict:
+    def _finish(self, r: LogRecord, t: _Target, a: _Extra | None, f: _Extra | None,
+                bits: tuple[Any, ...] | None) -> Verdict:
         """Combine a target's evidence with site context, agent and referer (``possibly_succeeded`` unset)."""
         parts = [t.score]
         cats = list(t.categories)
         reasons = list(t.reasons)
         status = r.status or 0
         ok = 200 <= status < 300
+        redirected = 300 <= status < 400
         error = 400 <= status < 500
-        for hit in t.hits:
-            if hit.kind == "hard":
-                s = W_HARD_SENSITIVE
-            elif hit.kind == "webshell":
-                s = 0.3 if served_before else (W_WEBSHELL if error else 0.6 if ok else 0.3)
-            elif error and not served_before:
-                s = W_PROBE if hit.kind == "probe" else W_PROBE * 0.95
-            else:
-                s = 0.15
-            parts.append(s)
-            if hit.category not in cats:
-                cats.append(hit.category)
-            if hit.kind == "probe" and s >= 0.5:
-                reasons.append(f"{hit.reason} on a site that does not serve it")
-            else:
-                reasons.append(hit.reason)
-        if t.write and error and not served_before and not t.hits:
-            parts.append(W_WRITE_UNSERVED)
-            cats.append("other")
-            reasons.append(f"{r.method} to a path the site does not serve")
+        if bits is not None:
+            served_before, ext_served, warm, method_ok, proxy_own, urls_own = bits
+            probed = False
+            for hit in t.hits:
+                if hit.kind == "hard":
+                    s = W_HARD_SENSITIVE
+                elif hit.kind == "webshell":
+                    s = 0.3 if served_before else (W_WEBSHELL if error else 0.6 if ok else 0.3)
+                elif error and not served_before:
+                    s = W_PROBE if hit.kind == "probe" else W_PROBE * 0.95
+                elif redirected and not served_before and hit.kind == "probe":
+                    s = W_PROBE_REDIRECTED
+                else:
+                    s = 0.15
+                parts.append(s)
+                probed = probed or s >= 0.5
+                if hit.category not in cats:
+                    cats.append(hit.category)
+                if hit.kind == "probe" and s >= 0.5:
+                    reasons.append(f"{hit.reason} on a site that does not serve it")
+                else:
+                    reasons.append(hit.reason)
+            if t.script_ext and error and not ext_served and not probed:
+                parts.append(W_EXT_PROBE if warm else W_EXT_PROBE_COLD)
+                if "scanner" not in cats:
+                    cats.append("scanner")
+                reasons.append(f"probe for a .{t.script_ext} script on a site that never served one")
+            if t.head_script and (not r.user_agent or r.user_agent == "-"):
+                parts.append(W_HEAD_NO_AGENT)
+                if "scanner" not in cats:
+                    cats.append("scanner")
+                reasons.append(f"HEAD without a user agent on a .{t.script_ext} script")
+            if r.method == "POST" and not method_ok and warm and not redirected:  # 3xx: post/redirect/get
+                parts.append(W_POST_NEVER_OK)
+                cats.append("other")
+                reasons.append(f"POST to a site that has not accepted POSTs before (answered {status})")
+            elif t.odd_method and status in _METHOD_REFUSED and not method_ok:
+                parts.append(W_METHOD_NEVER_OK)
+                cats.append("protocol_abuse")
+                reasons.append(f"{r.method} on a site that never accepted one (answered {status})")
+            elif t.write and error and not served_before and not t.hits:
+                parts.append(W_WRITE_UNSERVED)
+                cats.append("other")
+                reasons.append(f"{r.method} to a path the site does not serve")
+            if t.proxy_host is not None and not proxy_own:
+                parts.append(W_FOREIGN_PROXY_OK if ok else W_FOREIGN_PROXY)
+                cats.append("protocol_abuse")
+                reasons.append(f"full-URL request for another host {_printable(t.proxy_host, 40)}")
+            for (_host, s, text), own in zip(t.url_units, urls_own, strict=True):
+                if not own:
+                    parts.append(s)
+                    if s >= 0.5 and not cats:
+                        cats.append("other")
+                        reasons.append(f"unusual {_printable(text, 50)}")
         for extra in (a, f):
             if extra is not None:
                 parts.append(extra.score)
@@ -416,4 +536,12 @@ class RequestScorer:
         flagged = score >= self._verdict_threshold
         if not flagged and score < 0.3:
             cats = [c for c in cats if c != "other"]
-        return Verdict(round(score, 4), flagged, tuple(dict.fromkeys(cats)), tuple(reasons[:4]), False)
+        cats = list(dict.fromkeys(cats))
+        return Verdict(round(score, 4), flagged, tuple(cats), tuple(dict.fromkeys(reasons))[:4], False,
+                       severity_of(cats, flagged))
+
+
+def _printable(text: str, limit: int) -> str:
+    """Log content made safe for a reason: control characters escaped, length capped."""
+    text = text[:limit]
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -30,6 +30,7 @@ from urllib.parse import quote, urlsplit
 from threatlens.errors import DataError
 from threatlens.models.normalize import normalise
 from threatlens.models.signatures import payload_evidence
+from threatlens.models.units import PLAIN_PATH, path_text, query_text
 from threatlens.parsers.record import LogRecord
 
 csv.field_size_limit(1 << 24)
@@ -96,16 +97,6 @@ def skeleton(text: str) -> str:
 
 def _group(source: str, text: str) -> str:
     return f"{source}:{skeleton(text)}"
-
-
-def query_text(raw_query: str | None) -> str:
-    """The normalised form of a raw query string (what the payload model reads)."""
-    return normalise(raw_query, plus=True) if raw_query else ""
-
-
-def path_text(raw_path: str | None) -> str:
-    """The normalised form of a raw path."""
-    return normalise(raw_path, path=True) if raw_path else ""
 
 
 def encode_value(value: str) -> str:
@@ -528,10 +519,6 @@ def _attack_query(rng: random.Random, payload: str) -> str:
     return q
 
 
-#: A path of only these characters carries no payload (the payload model does not score it).
-PLAIN_PATH = re.compile(r"[a-z0-9/._~+-]*")
-#: A query of only these characters (words, numbers, ``=``, ``&``) carries no payload either.
-PLAIN_QUERY = re.compile(r"[a-z0-9=&_.,~\[\]-]*")
 _PAYLOADISH = re.compile(r"[<>'\"`;|$(){}\\]|\.\./|://|%00")
 
 

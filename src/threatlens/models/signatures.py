@@ -35,6 +35,16 @@ _PAYLOAD_PATTERNS: tuple[tuple[str, bool, str], ...] = (
     ("sqli", True, r"\bunion\b[\s/*()+]*(?:all|distinct)?[\s/*()+]*select\b"),
     ("sqli", True, r"\b(?:sleep|benchmark|pg_sleep|load_file|extractvalue|updatexml|dbms_pipe\.receive_message)"
      r"\s*\(|\bwaitfor\s+delay\b|\binformation_schema\b|\bxp_cmdshell\b|\bsysobjects\b|\butl_inaddr\b"),
+    # a quote (or bracket) closing a string, then an SQL statement: ' DELETE FROM, '; INSERT INTO, ') UNION
+    ("sqli", True, r"['\"`)]\s*;?\s*(?:delete\s+from|insert\s+into|update\s+[\w.`\"\[\]]{1,40}\s+set\b|"
+     r"drop\s+(?:table|database|view)|truncate\s+table|alter\s+table|create\s+(?:table|user)|"
+     r"exec(?:ute)?\s+(?:xp_|sp_|master\.)|select\b.{1,80}?\bfrom\b|union\b)"),
+    # tautologies: ' or 'a'='a, " or 1=1, 1 or 1=1
+    ("sqli", True, r"['\"`]\s*(?:or|xor|\|\|)\s*(['\"`]?)([\w.]{1,20})\1\s*(?:=|like)\s*\1\2(?![\w.])"),
+    ("sqli", True, r"\b(?:or|xor)\s+(\d{1,10})\s*=\s*\1(?!\w)"),
+    # stacked queries: ; DROP TABLE, ; SELECT ... FROM, ; EXEC, ; SHUTDOWN
+    ("sqli", True, r";\s*(?:drop\s+(?:table|database)|delete\s+from|insert\s+into|select\b.{1,80}?\bfrom\b|"
+     r"exec(?:ute)?\s+\w|shutdown\b|declare\s+@|waitfor\s+delay)"),
     ("sqli", False, r"['\"`)]\s*(?:\|\||&&|\b(?:or|and|xor|having|order\s+by|group\s+by)\b)\s*[(\s'\"]*[\w'\"@]+"
      r"[\s'\")]*(?:=|<|>|\blike\b|\bis\b|\bbetween\b)"),
     ("sqli", False, r"\b(?:or|and)\b\s+\(?\d+\s*(?:=|<|>)\s*\(?\d+"),
@@ -195,6 +205,15 @@ def _path_index() -> _PathIndex:
     return idx
 
 
+_ASSET_EXT = frozenset(("js", "mjs", "css", "map", "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "woff", "woff2",
+                        "ttf", "eot", "json", "txt", "xml", "pdf", "mp4", "webm", "mp3"))
+
+
+def _stem_may_probe(segment: str) -> bool:
+    """True unless ``segment`` names a static asset (its stem then says nothing about software)."""
+    return segment.rpartition(".")[2] not in _ASSET_EXT
+
+
 def path_hits(path: str) -> list[PathHit]:
     """Probe, sensitive-file and web-shell names in a normalised ``path`` (lower case, ``/`` folded)."""
     idx = _path_index()
@@ -240,7 +259,8 @@ def path_hits(path: str) -> list[PathHit]:
                 if pattern in with_slash:
                     hits.append(PathHit("probe", "scanner", f"probe for /{label}"))
                     return hits
-        label = _EXTRA_PROBES.get(seg) or _EXTRA_PROBES.get(stem)
+        # a stem counts only for scripts and extensionless names: /static/js/vendor.c0ffee.js is an asset
+        label = _EXTRA_PROBES.get(seg) or (_EXTRA_PROBES.get(stem) if _stem_may_probe(seg) else None)
         if label is not None:
             hits.append(PathHit("probe", "scanner", f"probe for {label}"))
             return hits
@@ -274,6 +294,13 @@ def agent_evidence(user_agent: str | None) -> Evidence | None:
     if m:
         return Evidence("scanner", f"{m.group(0)} user agent", True)
     m = bad.search(ua)
-    if m:
+    if m and not is_known_crawler(ua):  # one crawler list: a known crawler is never also a "bad bot"
         return Evidence("bad_bot", f"{m.group(0)} user agent", False)
     return None
+
+
+def is_known_crawler(user_agent: str | None) -> bool:
+    """True when the agent names a well-known search, SEO, archive or feed crawler (the behaviour list)."""
+    from threatlens.models.behaviour.vocabulary import GOOD_CRAWLER, classify_agent
+
+    return bool(user_agent) and classify_agent(user_agent) == GOOD_CRAWLER

@@ -1,99 +1,112 @@
-"""What this site serves, learnt from its own log as it streams.
+"""What this site serves, learnt from its own log as it streams — strictly from earlier lines.
 
 A request for ``/wp-login.php`` is routine on a WordPress site and a probe everywhere else; only
-the site's own answers tell them apart. :class:`SiteContext` keeps, per path, how often the server
-answered with a success (2xx/3xx) or an error (4xx), and the running mean and spread of response
-sizes of successful answers (to spot an answer unusual for its path). Memory is bounded: past
-``max_paths`` paths the oldest quarter is forgotten.
+the site's own answers tell them apart. :class:`SiteContext` keeps:
+
+* per path, how often the server answered it with a **2xx** (a 3xx proves nothing: on an http→https
+  or trailing-slash site every probe is redirected first) or a 4xx, and the running mean and spread
+  of successful response sizes (to spot an answer unusual for its path);
+* which file extensions it has served with 2xx (a 404 for ``.asp`` on a site that never served one
+  is a probe, with no list needed), which methods it has ever answered with 2xx, and whether it
+  accepts ``POST`` (answered 2xx/3xx to several different clients);
+* the site's own host names: from the virtual-host field, from full-URL requests it answered 2xx
+  several times, and from referers that point at pages it serves (links from its own pages).
+
+The scorer asks first and tells afterwards (:meth:`observe` after judging each record), so each line
+is judged against earlier lines only and a verdict never depends on how the log was cut into
+batches. Memory is bounded: past ``max_paths`` paths the oldest quarter is forgotten; the other
+tables have small fixed caps.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from threatlens.parsers.record import LogRecord
 
 #: Default number of distinct paths remembered.
 MAX_PATHS = 100_000
+#: Caps of the small tables (extensions, hosts); once full, new keys are ignored.
+MAX_EXTENSIONS = 512
+MAX_HOSTS = 256
+#: Times a host must be seen (full-URL request answered 2xx, or a referer to a served page) to count as the site's own.
+OWN_HOST_MIN = 3
+#: Distinct clients whose POST the site accepted before it counts as a site that takes POSTs.
+POST_MIN_CLIENTS = 3
+#: Successful answers seen before "this site never served X" is strong evidence.
+WARM = 20
 
 
-class _Answer(NamedTuple):
-    """The three fields of a record that the site context reads."""
+def extension(path: str | None) -> str:
+    """The lower-case extension of the last path segment (``""`` if none)."""
+    if not path:
+        return ""
+    last = path.rpartition("/")[2]
+    stem, dot, ext = last.rpartition(".")
+    return ext.lower() if dot and stem and len(ext) <= 8 else ""
 
-    path: str | None
-    status: int | None
-    bytes: int | None
+
+def url_host(url: str | None) -> str | None:
+    """The lower-case host of an absolute ``http(s)``/``ftp`` URL, else ``None``."""
+    if not url or "://" not in url[:12]:
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host or None
 
 
 class SiteContext:
-    """Bounded per-path statistics of the server's answers."""
+    """Bounded, causal statistics of the server's answers."""
 
-    __slots__ = ("_paths", "max_paths", "observed")
+    __slots__ = ("_ext_ok", "_host_votes", "_paths", "_post_ips", "max_paths", "methods_ok", "ok_total", "own_hosts",
+                 "post_ok")
 
     def __init__(self, max_paths: int = MAX_PATHS) -> None:
         self.max_paths = max_paths
-        #: path -> [successes, errors, size count, size mean, size M2]
+        #: path -> [2xx answers, 4xx answers, size count, size mean, size M2]
         self._paths: dict[str, list[float]] = {}
-        self.observed = 0
-
-    def paths_get(self, path: str | None) -> list[float] | None:
-        """The raw statistics row of ``path`` (successes first), or ``None``."""
-        return self._paths.get(path) if path is not None else None
+        self._ext_ok: dict[str, int] = {}
+        self._host_votes: dict[str, int] = {}
+        self.own_hosts: set[str] = set()
+        self.methods_ok: set[str] = set()
+        self.post_ok = False
+        self._post_ips: set[str | None] = set()
+        self.ok_total = 0
 
     def __len__(self) -> int:
         return len(self._paths)
 
-    def observe(self, path: str | None, status: int | None, size: int | None) -> None:
-        """Record one answer of the server."""
-        self.observe_batch((_Answer(path, status, size),))  # type: ignore[arg-type]
+    # -- questions (about what came before) --------------------------------------------------------
 
-    def observe_batch(self, records: Iterable[LogRecord]) -> None:
-        """Record the answers of a batch of records (same as :meth:`observe` on each, faster)."""
-        paths = self._paths
-        get = paths.get
-        n = 0
-        for r in records:
-            path = r.path
-            status = r.status
-            if path is None or status is None:
-                continue
-            n += 1
-            st = get(path)
-            if st is None:
-                if len(paths) >= self.max_paths:
-                    self._forget()
-                st = paths[path] = [0, 0, 0, 0.0, 0.0]
-            if 200 <= status < 400:
-                st[0] += 1
-                if status < 300:
-                    size = r.bytes
-                    if size is not None:
-                        c = st[2] + 1
-                        delta = size - st[3]
-                        st[2] = c
-                        st[3] += delta / c
-                        st[4] += delta * (size - st[3])
-            elif status < 500:
-                st[1] += 1
-        self.observed += n
+    def paths_get(self, path: str | None) -> list[float] | None:
+        """The raw statistics row of ``path`` (2xx count first), or ``None``."""
+        return self._paths.get(path) if path is not None else None
 
-    def _forget(self) -> None:
-        drop = max(1, self.max_paths // 4)
-        paths = self._paths
-        for key in list(paths)[:drop]:
-            del paths[key]
-
-    def serves(self, path: str | None, *, before: int = 0) -> bool:
-        """True once the site answered ``path`` with 2xx/3xx more than ``before`` times."""
+    def serves(self, path: str | None) -> bool:
+        """True once the site answered ``path`` with a 2xx."""
         st = self._paths.get(path) if path is not None else None
-        return st is not None and st[0] > before
+        return st is not None and st[0] > 0
 
     def errors(self, path: str | None) -> int:
         """How many 4xx answers ``path`` got."""
         st = self._paths.get(path) if path is not None else None
         return int(st[1]) if st is not None else 0
+
+    def serves_extension(self, ext: str) -> bool:
+        """True once the site answered a path with this extension with a 2xx."""
+        return self._ext_ok.get(ext, 0) > 0
+
+    def is_own_host(self, host: str | None) -> bool:
+        """True when ``host`` is one of the site's own names (as learnt so far)."""
+        return host is not None and host in self.own_hosts
+
+    @property
+    def warm(self) -> bool:
+        """Enough successful answers seen for "never served" to mean something."""
+        return self.ok_total >= WARM
 
     def unusual_size(self, path: str | None, size: int | None, *, min_count: int = 5, z: float = 4.0) -> bool:
         """True when ``size`` is far from the usual successful answer size for ``path``."""
@@ -105,3 +118,79 @@ class SiteContext:
         mean = st[3]
         std = math.sqrt(st[4] / (st[2] - 1)) if st[2] > 1 else 0.0
         return abs(size - mean) > max(z * std, 0.5 * mean, 512.0)
+
+    # -- learning (after the record was judged) ----------------------------------------------------
+
+    def observe(self, r: LogRecord) -> None:
+        """Learn from one answer of the server."""
+        path = r.path
+        status = r.status
+        if path is None or status is None:
+            return
+        paths = self._paths
+        st = paths.get(path)
+        if st is None:
+            if len(paths) >= self.max_paths:
+                self._forget()
+            st = paths[path] = [0, 0, 0, 0.0, 0.0]
+        if 200 <= status < 300:
+            st[0] += 1
+            self.ok_total += 1
+            size = r.bytes
+            if size is not None:
+                c = st[2] + 1
+                delta = size - st[3]
+                st[2] = c
+                st[3] += delta / c
+                st[4] += delta * (size - st[3])
+            if st[0] == 1:
+                ext = extension(path)
+                if ext and len(self._ext_ok) < MAX_EXTENSIONS:
+                    self._ext_ok[ext] = self._ext_ok.get(ext, 0) + 1
+            self._learn_ok(r, path)
+        elif 400 <= status < 500:
+            st[1] += 1
+        if r.method == "POST" and 200 <= status < 400 and not self.post_ok:
+            # accepted from several clients: one spam bot answered 200 by a static site proves nothing
+            self._post_ips.add(r.ip)
+            self.post_ok = len(self._post_ips) >= POST_MIN_CLIENTS
+
+    def _learn_ok(self, r: LogRecord, path: str) -> None:
+        """What a 2xx teaches beyond its path: the method works, and the names the site answers to."""
+        method = r.method
+        if method is not None and method not in self.methods_ok and len(self.methods_ok) < 64:
+            self.methods_ok.add(method)
+        own = self.own_hosts
+        vhost = r.vhost
+        if vhost:
+            host = vhost.lower().partition(":")[0]
+            if host not in own:
+                self._vote(host, OWN_HOST_MIN)
+        if path[0] != "/":
+            self._vote(url_host(path), 1)
+        ref = r.referer
+        if ref and ref[:4] == "http" and len(own) < MAX_HOSTS:
+            parts = ref.split("/", 3)  # scheme, "", host[:port], rest
+            if len(parts) == 4:
+                host = parts[2].lower().rpartition("@")[2].partition(":")[0]
+                if host and host not in own:
+                    ref_path = "/" + parts[3].partition("?")[0].partition("#")[0]
+                    if ref_path != "/" and self.serves(ref_path):
+                        self._vote(host, 1)
+
+    def _vote(self, host: str | None, weight: int) -> None:
+        if not host or host in self.own_hosts:
+            return
+        votes = self._host_votes
+        if host not in votes and len(votes) >= MAX_HOSTS:
+            return
+        n = votes[host] = votes.get(host, 0) + weight
+        if n >= OWN_HOST_MIN and len(self.own_hosts) < MAX_HOSTS:
+            self.own_hosts.add(host)
+            del votes[host]
+
+    def _forget(self) -> None:
+        drop = max(1, self.max_paths // 4)
+        paths = self._paths
+        for key in list(paths)[:drop]:
+            del paths[key]

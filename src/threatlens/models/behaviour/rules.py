@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from threatlens.models.behaviour.config import KINDS, BehaviourConfig
@@ -62,6 +63,20 @@ class Evidence:
             self.agents.add(h)
 
 
+#: Secrets that are an attack to ask for even when the site answers them (the rest of the sensitive list
+#: names files a site may really publish, such as ``access.log.gz`` on a log-analysis blog).
+_HARD_SENSITIVE = re.compile(r"(?:^|/)(?:\.env|\.git|\.svn|\.hg|\.htpasswd|\.ssh|\.aws|\.docker|wp-config|"
+                             r"id_[rd]sa|id_ecdsa|id_ed25519|\.bash_history|\.git-credentials|\.netrc|\.pgpass|"
+                             r"\.my\.cnf|\.s3cfg|etc/(?:passwd|shadow)|proc/self/)", re.IGNORECASE)
+#: A missing path weighing at least this is a probe for software or secrets, not missing content.
+_PROBE_WEIGHT = 1.0
+
+
+def hostile_sensitive(path: str, status: int) -> bool:
+    """A sensitive-file request that counts as probing: a hard secret, or one the site did not serve (non-2xx)."""
+    return not 200 <= status < 300 or _HARD_SENSITIVE.search(path) is not None
+
+
 def strength(value: float, threshold: float, base: float = 0.6) -> float:
     """Alert score in [base, 0.99]: grows with how far past its threshold the evidence is."""
     ratio = max(value / threshold, 1.0) if threshold > 0 else 1.0
@@ -85,19 +100,24 @@ def evaluate(ev: Evidence, counts: dict[str, float], cfg: BehaviourConfig) -> li
     crawler_only = ev.interesting > 0 and ev.crawler_claims >= ev.interesting
     distinct_missing = len(ev.missing) + ev.missing_overflow
     ratio4 = counts["n4xx"] / total
+    # scanning is asking for software, secrets or admin pages; missing content alone (stale links to
+    # pages, archives, images) counts only when it is nearly all the client gets, or twice the weight
+    probes_missing = sum(1 for w in ev.missing.values() if w >= _PROBE_WEIGHT)
     if (distinct_missing >= cfg.scan_min_distinct and ev.missing_weight >= cfg.scan_min_weight
+            and (probes_missing >= 2 or ev.missing_weight >= 2 * cfg.scan_min_weight or ratio4 >= 0.9)
             and ratio4 >= cfg.scan_min_4xx_ratio and not crawler_only):
         top = sorted(ev.missing, key=ev.missing.__getitem__, reverse=True)
         out.append(("scanning", distinct_missing, strength(ev.missing_weight, cfg.scan_min_weight), (
             f"{distinct_missing} distinct missing paths (weight {ev.missing_weight:.1f})",
             f"4xx ratio {ratio4:.2f} of {int(total)} requests", examples(top))))
-    if len(ev.sensitive) >= cfg.sensitive_min_distinct:
-        served = [p for p, s in ev.sensitive.items() if 200 <= s < 300]
-        reasons = [f"{len(ev.sensitive)} sensitive files requested", examples(ev.sensitive)]
+    hostile = [p for p, s in ev.sensitive.items() if hostile_sensitive(p, s)]
+    if len(hostile) >= cfg.sensitive_min_distinct:
+        served = [p for p in hostile if 200 <= ev.sensitive[p] < 300]
+        reasons = [f"{len(hostile)} sensitive files requested", examples(hostile)]
         if served:
             reasons.append(f"{len(served)} answered 2xx: {examples(served)}")
-        score = strength(len(ev.sensitive), cfg.sensitive_min_distinct, 0.75 if served else 0.65)
-        out.append(("sensitive_file_probing", len(ev.sensitive), score, tuple(reasons)))
+        score = strength(len(hostile), cfg.sensitive_min_distinct, 0.75 if served else 0.65)
+        out.append(("sensitive_file_probing", len(hostile), score, tuple(reasons)))
     if len(ev.admin) >= cfg.admin_min_distinct:
         out.append(("admin_probing", len(ev.admin), strength(len(ev.admin), cfg.admin_min_distinct), (
             f"{len(ev.admin)} admin panels or software probes not served here", examples(sorted(ev.admin)))))
@@ -127,8 +147,10 @@ def evaluate(ev: Evidence, counts: dict[str, float], cfg: BehaviourConfig) -> li
         what = "spam or harvester bot" if ev.bad_tool_is_bot else "attack tool"
         out.append(("bad_user_agent", 1, 0.65 if ev.bad_tool_is_bot else 0.8, (
             f"{what} user agent: {printable(ev.bad_tool, 40)}",)))
-    if ev.crawler_claims and (ev.sensitive or ev.admin or ev.payload_flagged):
-        what = examples(list(ev.sensitive) + sorted(ev.admin))
+    # a real crawler follows links, including to files with sensitive-looking names the site serves:
+    # only 4xx probes, hard secrets and attack payloads unmask a fake one
+    if ev.crawler_claims and (hostile or ev.admin or ev.payload_flagged):
+        what = examples(hostile + sorted(ev.admin))
         out.append(("fake_crawler", ev.crawler_claims, 0.8, (
             "claims to be a search-engine crawler but probes",
             what if what != "e.g. " else f"{ev.payload_flagged} requests flagged as attacks")))

@@ -60,7 +60,7 @@ from threatlens.models.behaviour.vocabulary import (
     classify_path,
 )
 from threatlens.models.memo import epoch_seconds
-from threatlens.models.verdict import Alert, Verdict
+from threatlens.models.verdict import Alert, Verdict, alert_severity
 from threatlens.parsers.record import LogRecord
 
 #: Column getters by field name, derived from the record types (never hard-coded positions).
@@ -74,6 +74,7 @@ _AUTHOR = re.compile(r"(?:^|&)author=(\d{1,9})(?:&|$)")
 _C = {name: i for i, name in enumerate(COUNTERS)}
 _KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
 _CACHE_MAX = 200_000
+_OTHER_ONLY = ("other",)
 _NORM_BINS = 80  # quarter-octave bins of requests per IP-minute, 1 .. 2**20
 _MAX_SERVED_EXT = 64
 _MAX_EXT_CODES = 255  # script extensions get a small code (the vocabulary's list is far shorter)
@@ -443,7 +444,7 @@ class BehaviourTracker:
         b10_s = np.floor(ts_s / 10.0).astype(np.int64)
         rb = brk.copy()
         rb[1:] |= b10_s[1:] != b10_s[:-1]
-        nonstatic = ((pf & STATIC) == 0)[order]
+        nonstatic = ((pf & (STATIC | DOWNLOAD)) == 0)[order]  # pages, not files or downloads
         c10 = np.cumsum(nonstatic).astype(np.float64)
         rstarts = np.flatnonzero(rb)
         rbase = np.where(rstarts > 0, c10[np.maximum(rstarts - 1, 0)], 0.0)
@@ -592,7 +593,7 @@ class BehaviourTracker:
         if agent & (BAD_TOOL | BAD_BOT) and ev.bad_tool is None:
             ev.bad_tool = bad_tool_name(r.user_agent or "")
             ev.bad_tool_is_bot = not agent & BAD_TOOL
-        if v.flagged:
+        if v.flagged and v.categories != _OTHER_ONLY:  # a model-only oddity is not an attack to count
             ev.flagged += 1
             if not PAYLOAD_CATEGORIES.isdisjoint(v.categories):
                 ev.payload_flagged += 1
@@ -651,12 +652,14 @@ class BehaviourTracker:
                reasons: tuple[str, ...]) -> Alert:
         """The alert raised by the record at sorted position ``q`` (segment ``k``)."""
         timed = bool(p.timed[p.order[q]])
+        cats = categories_for(kind, ev)
         return Alert(
             ip=self._table.ip[slot], kind=kind, file=str(p.bfile[k]), first_line=int(p.bline[k]),
             last_line=p.records[int(p.order[q])].line, count=int(p.cum[q, _C["count"]]), score=score,
-            reasons=reasons, categories=categories_for(kind, ev),
+            reasons=reasons, categories=cats,
             first_time=datetime.fromtimestamp(float(p.bstart[k]), UTC) if timed else None,
-            last_time=datetime.fromtimestamp(float(p.ts_s[q]), UTC) if timed else None)
+            last_time=datetime.fromtimestamp(float(p.ts_s[q]), UTC) if timed else None,
+            severity=alert_severity(kind, cats))
 
 
 #: (record index, sorted position, segment, slot, evidence, counters, duration, agents, distinct missing)

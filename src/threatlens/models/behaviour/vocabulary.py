@@ -122,6 +122,11 @@ _FORM_RE = re.compile(
 )
 
 
+#: A date in a name (``2015-05-17``, ``201505``, ``/2015/05/``): archives and logs of a period are content a
+#: bulk downloader follows stale links to, not software a scanner looks for.
+_DATED = re.compile(r"(?:19|20)\d\d[-_/.]?(?:0[1-9]|1[0-2])(?:[-_/.]?(?:[0-2]\d|3[01]))?(?!\d)")
+
+
 def _extension(path: str) -> str:
     last = path.rpartition("/")[2]
     stem, dot, ext = last.rpartition(".")
@@ -148,6 +153,8 @@ def classify_path(path: str | None) -> int:
         flags |= SENSITIVE
     elif ext in _CONFIG_EXT:
         flags |= SENSITIVE_WEAK
+    if not flags & (SCRIPT | SENSITIVE) and _DATED.search(p):
+        flags |= DOWNLOAD
     if _SENSITIVE_RE.search(p):
         flags |= SENSITIVE
     if _ADMIN_RE.search(p):
