@@ -419,13 +419,7 @@ class RequestScorer:
             proto = r.protocol
             if proto is not None and proto not in _VALID_PROTOCOLS:
                 v = self._bad_protocol(v, proto)
-            if v.flagged and v.categories == _OTHER_ONLY:
-                crawler = self._crawlers.get(ua)
-                if crawler is None:
-                    crawler = self._crawlers[ua] = is_known_crawler(ua)
-                    if len(self._crawlers) > self.cache_size:
-                        _trim(self._crawlers, self.cache_size)
-                if crawler:
+            if v.flagged and v.categories == _OTHER_ONLY and self._is_crawler(ua):
                     v = Verdict(min(v.score, CRAWLER_MODEL_ONLY_CAP), False, v.categories,
                                 (*v.reasons[:3], "declared crawler following a link"), False, "")
             if v.flagged:
@@ -435,6 +429,14 @@ class RequestScorer:
             append(v)
             observe(r)
         return out
+
+    def _is_crawler(self, ua: str | None) -> bool:
+        crawler = self._crawlers.get(ua)
+        if crawler is None:
+            crawler = self._crawlers[ua] = is_known_crawler(ua)
+            if len(self._crawlers) > self.cache_size:
+                _trim(self._crawlers, self.cache_size)
+        return crawler
 
     def _context_bits(self, r: LogRecord, t: _Target) -> tuple[Any, ...]:
         """What the site context says that matters for this target (part of the verdict cache key)."""
@@ -494,7 +496,9 @@ class RequestScorer:
                     reasons.append(f"{hit.reason} on a site that does not serve it")
                 else:
                     reasons.append(hit.reason)
-            if t.script_ext and error and not ext_served and not probed:
+            # a declared crawler's 404 on a script is a broken link it followed (lists still apply to it,
+            # and a fake crawler that probes is the behaviour detectors' fake_crawler)
+            if t.script_ext and error and not ext_served and not probed and not self._is_crawler(r.user_agent):
                 parts.append(W_EXT_PROBE if warm else W_EXT_PROBE_COLD)
                 if "scanner" not in cats:
                     cats.append("scanner")
