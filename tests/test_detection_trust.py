@@ -27,7 +27,7 @@ def run(lines: list[str], batch: int = 500) -> tuple[list[LogRecord], list[Verdi
     verdicts: list[Verdict] = []
     alerts: list[Alert] = []
     for i in range(0, len(records), batch):
-        v, a = det.process(records[i:i + batch])
+        v, a = det.process(records[i : i + batch])
         verdicts += v
         alerts += a
     return records, verdicts, alerts
@@ -44,27 +44,43 @@ def flagged_of(records: list[LogRecord], verdicts: list[Verdict], ip: str) -> li
 
 
 # ------------------------------------------------------------------ attack syntax, not strangeness
-@pytest.mark.parametrize("path", ["/annual report/", "/some folder/", "/rapport annuel été/", "/c++ notes/",
-                                  "/don't panic/", "/report (2).pdf", "/wiki/python_(language)", "/a,b!c@d:e/",
-                                  "/x;jsessionid=0a1b2c3d"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/annual report/",
+        "/some folder/",
+        "/rapport annuel été/",
+        "/c++ notes/",
+        "/don't panic/",
+        "/report (2).pdf",
+        "/wiki/python_(language)",
+        "/a,b!c@d:e/",
+        "/x;jsessionid=0a1b2c3d",
+    ],
+)
 def test_content_in_paths_is_not_attack_syntax(path: str) -> None:
     assert not path_has_syntax(path)
 
 
-@pytest.mark.parametrize("path", ["/x/\"><script>", "/a/../../etc/passwd", "/p/1' or '1'='1", "/cgi/$(id)",
-                                  "/x;ls", "/x/%2e%2e%2f"])
+@pytest.mark.parametrize(
+    "path", ['/x/"><script>', "/a/../../etc/passwd", "/p/1' or '1'='1", "/cgi/$(id)", "/x;ls", "/x/%2e%2e%2f"]
+)
 def test_attack_syntax_in_paths(path: str) -> None:
     assert path_has_syntax(path)
 
 
-@pytest.mark.parametrize("unit", ["q=rock 'n' roll", "q=o'reilly", "name=jean-luc picard", "q=50% off", "q=c++",
-                                  "city=são paulo", "q=what? why!"])
+@pytest.mark.parametrize(
+    "unit",
+    ["q=rock 'n' roll", "q=o'reilly", "name=jean-luc picard", "q=50% off", "q=c++", "city=são paulo", "q=what? why!"],
+)
 def test_words_and_punctuation_in_values_are_content(unit: str) -> None:
     assert not param_has_syntax(unit)
 
 
-@pytest.mark.parametrize("unit", ["id=1'", "q=' or 'a'='a", "q=<b>", "f=../x", "u=http://x/y", "c=;id", "q=1 or 1=1",
-                                  "q=admin'--", "x=sleep(5)"])
+@pytest.mark.parametrize(
+    "unit",
+    ["id=1'", "q=' or 'a'='a", "q=<b>", "f=../x", "u=http://x/y", "c=;id", "q=1 or 1=1", "q=admin'--", "x=sleep(5)"],
+)
 def test_attack_syntax_in_values(unit: str) -> None:
     assert param_has_syntax(unit)
 
@@ -76,14 +92,24 @@ def test_query_params_split_on_ampersand_and_name_semicolons() -> None:
 
 
 def test_crawlers_on_a_site_with_spaces_and_odd_names_raise_nothing() -> None:
-    paths = ["/Annual%20Report/", "/Annual%20Report/2023%20Q4.pdf", "/Some%20Folder/?C=M;O=D",
-             "/Some%20Folder/?C=N;O=A", "/photos/%C3%A9t%C3%A9%202019/", "/Don%27t%20Panic/", "/files/a+b+c.txt",
-             "/docs/Report%20(final).pdf", "/wiki/Python_(programming_language)", "/search?q=rock+%27n%27+roll"]
+    paths = [
+        "/Annual%20Report/",
+        "/Annual%20Report/2023%20Q4.pdf",
+        "/Some%20Folder/?C=M;O=D",
+        "/Some%20Folder/?C=N;O=A",
+        "/photos/%C3%A9t%C3%A9%202019/",
+        "/Don%27t%20Panic/",
+        "/files/a+b+c.txt",
+        "/docs/Report%20(final).pdf",
+        "/wiki/Python_(programming_language)",
+        "/search?q=rock+%27n%27+roll",
+    ]
     lines = site()
     for k, agent in enumerate((GOOGLEBOT, BINGBOT, AHREFS, SEMRUSH)):
         lines += [line(f"203.0.113.{k + 1}", 200 + k * 60 + i, p, 200, agent=agent) for i, p in enumerate(paths)]
-        lines += [line(f"203.0.113.{k + 1}", 230 + k * 60 + i, p + "old/", 404, agent=agent)
-                  for i, p in enumerate(paths[:4])]
+        lines += [
+            line(f"203.0.113.{k + 1}", 230 + k * 60 + i, p + "old/", 404, agent=agent) for i, p in enumerate(paths[:4])
+        ]
     lines += [line("192.0.2.50", 600 + i, p, 200) for i, p in enumerate(paths)]  # and a browser
     records, verdicts, alerts = run(lines)
     assert [(r.path, v.reasons) for r, v in zip(records, verdicts, strict=True) if v.flagged] == []
@@ -92,9 +118,12 @@ def test_crawlers_on_a_site_with_spaces_and_odd_names_raise_nothing() -> None:
 
 def test_one_injected_parameter_among_many_is_caught() -> None:
     benign = "&".join(f"f{i}=value{i}" for i in range(13))
-    lines = site() + [line("192.0.2.9", 300, f"/shop/search?{benign}&name=%27+OR+%27a%27%3D%27a"),
-                      line("192.0.2.10", 301, f"/shop/search?{benign}&name=x%27+DELETE+FROM+users--"),
-                      line("192.0.2.11", 302, f"/shop/search?{benign}&name=O%27Reilly+Media")]
+    lines = [
+        *site(),
+        line("192.0.2.9", 300, f"/shop/search?{benign}&name=%27+OR+%27a%27%3D%27a"),
+        line("192.0.2.10", 301, f"/shop/search?{benign}&name=x%27+DELETE+FROM+users--"),
+        line("192.0.2.11", 302, f"/shop/search?{benign}&name=O%27Reilly+Media"),
+    ]
     records, verdicts, _ = run(lines)
     by_ip = {r.ip: v for r, v in zip(records, verdicts, strict=True)}
     assert by_ip["192.0.2.9"].flagged and "sqli" in by_ip["192.0.2.9"].categories
@@ -109,9 +138,12 @@ def test_redirects_do_not_make_a_probe_look_served() -> None:
     for i in range(40):
         ip = f"198.51.100.{i + 1}"
         lines += [line(ip, i * 5, "/blog/", 301), line(ip, i * 5 + 1, "/blog/", 200)]
-    lines += [line("192.0.2.66", 300, "/wp-login.php", 301), line("192.0.2.66", 301, "/wp-login.php", 404),
-              line("192.0.2.66", 302, "/wp-admin/setup-config.php", 301),
-              line("192.0.2.66", 303, "/wp-admin/setup-config.php", 404)]
+    lines += [
+        line("192.0.2.66", 300, "/wp-login.php", 301),
+        line("192.0.2.66", 301, "/wp-login.php", 404),
+        line("192.0.2.66", 302, "/wp-admin/setup-config.php", 301),
+        line("192.0.2.66", 303, "/wp-admin/setup-config.php", 404),
+    ]
     records, verdicts, alerts = run(lines)
     hits = flagged_of(records, verdicts, "192.0.2.66")
     assert len(hits) == 2 and all(v.severity == "attack" for v in hits)
@@ -120,16 +152,30 @@ def test_redirects_do_not_make_a_probe_look_served() -> None:
 
 def test_a_probe_is_not_excused_by_its_own_future() -> None:
     """The same batch later serves the path: the earlier 404 was judged before that was known."""
-    lines = site() + [line("192.0.2.7", 300, "/phpmyadmin/", 404), line("198.51.100.3", 301, "/phpmyadmin/", 200)]
-    records, verdicts, _ = run(lines, batch=2000)
+    lines = [*site(), line("192.0.2.7", 300, "/phpmyadmin/", 404), line("198.51.100.3", 301, "/phpmyadmin/", 200)]
+    _records, verdicts, _ = run(lines, batch=2000)
     assert verdicts[-2].flagged and not verdicts[-1].flagged
 
 
 @pytest.mark.parametrize("batch", [1, 7, 500, 2000])
 def test_verdicts_do_not_depend_on_batch_size(batch: int) -> None:
-    lines = (site(80) + [line("192.0.2.7", 300 + i, p, s) for i, (p, s) in enumerate(
-        [("/phpmyadmin/", 404), ("/x.asp", 404), ("/phpmyadmin/", 200), ("/y.asp", 200), ("/z.asp", 404),
-         ("/blog/?q=%27+or+1%3D1--", 200)])] + site(40, 400))
+    lines = (
+        site(80)
+        + [
+            line("192.0.2.7", 300 + i, p, s)
+            for i, (p, s) in enumerate(
+                [
+                    ("/phpmyadmin/", 404),
+                    ("/x.asp", 404),
+                    ("/phpmyadmin/", 200),
+                    ("/y.asp", 200),
+                    ("/z.asp", 404),
+                    ("/blog/?q=%27+or+1%3D1--", 200),
+                ]
+            )
+        ]
+        + site(40, 400)
+    )
     _, reference, _ = run(lines, batch=len(lines))
     _, verdicts, _ = run(lines, batch=batch)
     assert verdicts == reference
@@ -138,9 +184,12 @@ def test_verdicts_do_not_depend_on_batch_size(batch: int) -> None:
 # ------------------------------------------------------------------ probes without lists
 def test_script_extension_never_served_is_a_probe_and_served_one_is_not() -> None:
     static = site()
-    lines = static + [line("192.0.2.20", 400, "/plus/recommend.php", 404),
-                      line("192.0.2.21", 401, "/_vti_bin/owssvr.dll", 404),
-                      line("192.0.2.22", 402, "/shop/cart.action", 404)]
+    lines = [
+        *static,
+        line("192.0.2.20", 400, "/plus/recommend.php", 404),
+        line("192.0.2.21", 401, "/_vti_bin/owssvr.dll", 404),
+        line("192.0.2.22", 402, "/shop/cart.action", 404),
+    ]
     records, verdicts, _ = run(lines)
     for ip, ext in (("192.0.2.20", "php"), ("192.0.2.21", "dll"), ("192.0.2.22", "action")):
         (v,) = flagged_of(records, verdicts, ip)
@@ -151,15 +200,18 @@ def test_script_extension_never_served_is_a_probe_and_served_one_is_not() -> Non
 
 
 def test_head_without_agent_and_double_slash_on_scripts() -> None:
-    lines = site() + [line("192.0.2.30", 400, "/login.php", 404, method="HEAD", agent="-"),
-                      line("192.0.2.31", 401, "//xmlrpc.php", 404)]
-    records, verdicts, _ = run(lines)
+    lines = [
+        *site(),
+        line("192.0.2.30", 400, "/login.php", 404, method="HEAD", agent="-"),
+        line("192.0.2.31", 401, "//xmlrpc.php", 404),
+    ]
+    _records, verdicts, _ = run(lines)
     assert any("HEAD without a user agent" in r for r in verdicts[-2].reasons) and verdicts[-2].flagged
     assert any("// before" in r for r in verdicts[-1].reasons) and verdicts[-1].flagged
 
 
 def test_post_to_a_site_that_never_accepts_posts() -> None:
-    lines = site() + [line("192.0.2.40", 400, "/blog/post-1/", 200, method="POST", referer="http://spam.example/")]
+    lines = [*site(), line("192.0.2.40", 400, "/blog/post-1/", 200, method="POST", referer="http://spam.example/")]
     _, verdicts, _ = run(lines)
     assert verdicts[-1].flagged and "POST" in verdicts[-1].reasons[-1]
     accepting = site() + [line(f"198.51.100.{i}", 300 + i, "/comment", 200, method="POST") for i in range(1, 5)]
@@ -181,21 +233,29 @@ def test_bulk_downloader_following_stale_links_is_not_a_scanner() -> None:
 
 
 def test_crawler_fetching_a_served_sensitive_looking_file_is_not_fake() -> None:
-    lines = site() + [line("66.249.66.1", 400, "/files/access.log.gz", 200, agent=GOOGLEBOT),
-                      line("66.249.66.1", 401, "/files/error.log", 200, agent=GOOGLEBOT),
-                      line("66.249.66.1", 402, "/files/debug.log", 200, agent=GOOGLEBOT)]
+    lines = [
+        *site(),
+        line("66.249.66.1", 400, "/files/access.log.gz", 200, agent=GOOGLEBOT),
+        line("66.249.66.1", 401, "/files/error.log", 200, agent=GOOGLEBOT),
+        line("66.249.66.1", 402, "/files/debug.log", 200, agent=GOOGLEBOT),
+    ]
     _, _, alerts = run(lines)
     assert alerts == []
-    probe = site() + [line("192.0.2.70", 400, "/.env", 404, agent=GOOGLEBOT),
-                      line("192.0.2.70", 401, "/.git/config", 404, agent=GOOGLEBOT)]
+    probe = [
+        *site(),
+        line("192.0.2.70", 400, "/.env", 404, agent=GOOGLEBOT),
+        line("192.0.2.70", 401, "/.git/config", 404, agent=GOOGLEBOT),
+    ]
     _, _, alerts = run(probe)
     assert "fake_crawler" in {a.kind for a in alerts}
 
 
 def test_full_url_request_for_the_sites_own_host_is_not_proxy_abuse() -> None:
     own = "http://www.example.org/blog/"
-    lines = [line(f"198.51.100.{i % 30 + 1}", i * 3, "/blog/post-1/", 200, referer="http://www.example.org/blog/")
-             for i in range(30)]
+    lines = [
+        line(f"198.51.100.{i % 30 + 1}", i * 3, "/blog/post-1/", 200, referer="http://www.example.org/blog/")
+        for i in range(30)
+    ]
     lines[0] = line("198.51.100.1", 0, "/blog/", 200)
     lines += [line("192.0.2.80", 200, own, 200), line("192.0.2.81", 201, "http://www.baidu.com/", 404)]
     _, verdicts, _ = run(lines)
@@ -204,26 +264,38 @@ def test_full_url_request_for_the_sites_own_host_is_not_proxy_abuse() -> None:
 
 
 def test_login_redirect_to_the_sites_own_url_is_not_an_attack() -> None:
-    lines = [line(f"198.51.100.{i % 30 + 1}", i * 3, "/blog/post-1/", 200, referer="https://www.example.org/blog/")
-             for i in range(30)]
+    lines = [
+        line(f"198.51.100.{i % 30 + 1}", i * 3, "/blog/post-1/", 200, referer="https://www.example.org/blog/")
+        for i in range(30)
+    ]
     lines[0] = line("198.51.100.1", 0, "/blog/", 200)
-    lines.append(line("192.0.2.90", 200, "/login?redirect_to=https%3A%2F%2Fwww.example.org%2Fwp-admin%2F&reauth=1", 200))
+    target = "/login?redirect_to=https%3A%2F%2Fwww.example.org%2Fwp-admin%2F&reauth=1"
+    lines.append(line("192.0.2.90", 200, target, 200))
     _, verdicts, _ = run(lines)
     assert not verdicts[-1].flagged, verdicts[-1]
 
 
 def test_crawler_following_broken_template_links_is_not_flagged() -> None:
-    lines = site() + [line("144.76.95.39", 400 + i, p, 404, agent=AHREFS) for i, p in enumerate(
-        ['/misc/nmh//%22file://$file/%22', '/scripts//%22$%7BWEBLOC%7D/view.php?file=$%7Blinkto%7D%5C%22'])]
+    lines = site() + [
+        line("144.76.95.39", 400 + i, p, 404, agent=AHREFS)
+        for i, p in enumerate(
+            ["/misc/nmh//%22file://$file/%22", "/scripts//%22$%7BWEBLOC%7D/view.php?file=$%7Blinkto%7D%5C%22"]
+        )
+    ]
     records, verdicts, alerts = run(lines)
     assert flagged_of(records, verdicts, "144.76.95.39") == [] and alerts == []
 
 
 # ------------------------------------------------------------------ severity in the JSONL contract
 def test_severity_is_in_jsonl_rows_and_alerts() -> None:
-    lines = site() + [line("192.0.2.99", 400 + i, p, 404) for i, p in enumerate(
-        ["/.env", "/.git/config", "/wp-config.php.bak", "/phpmyadmin/"])] + [
-        line("192.0.2.98", 500, "/", 200, agent="Mozilla/4.0 (compatible; HTTrack 3.0x; Windows 98)")]
+    lines = (
+        site()
+        + [
+            line("192.0.2.99", 400 + i, p, 404)
+            for i, p in enumerate(["/.env", "/.git/config", "/wp-config.php.bak", "/phpmyadmin/"])
+        ]
+        + [line("192.0.2.98", 500, "/", 200, agent="Mozilla/4.0 (compatible; HTTrack 3.0x; Windows 98)")]
+    )
     records, verdicts, alerts = run(lines)
     row = request_dict(records[-5], verdicts[-5])
     assert json.loads(json.dumps(row))["severity"] == "attack"
