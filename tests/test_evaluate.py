@@ -29,6 +29,10 @@ def test_evaluate_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert overall["recall"] == 1.0 and overall["fpr"] == 0.0
     assert out["threshold"] == 0.5
     assert str(LABELED) in out["inputs"]
+    tiers = overall["flagged_by_severity"]
+    assert set(tiers) == {"attack", "suspicious", "nuisance"}
+    assert sum(t["attacks"] for t in tiers.values()) == overall["confusion"]["tp"]
+    assert sum(t["benign"] for t in tiers.values()) == overall["confusion"]["fp"]
 
 
 def test_evaluate_threshold_changes_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,7 +45,7 @@ def test_evaluate_threshold_changes_the_figures(capsys: pytest.CaptureFixture[st
 def test_evaluate_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", str(LABELED)]) == 0
     text = capsys.readouterr().out
-    for word in ("precision", "recall", "ROC-AUC", "PR-AUC", "FPR", "confusion matrix", "overall"):
+    for word in ("precision", "recall", "ROC-AUC", "PR-AUC", "FPR", "confusion matrix", "overall", "per severity"):
         assert word in text
 
 

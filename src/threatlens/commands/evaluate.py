@@ -48,6 +48,7 @@ def evaluate_files(paths: list[str], model: str | None = None, threshold: float 
     all_labels: list[int] = []
     all_scores: list[float] = []
     all_cats: list[str] = []
+    all_sev: list[str] = []
     per_input: dict[str, Any] = {}
     for path in paths:
         try:
@@ -61,13 +62,28 @@ def evaluate_files(paths: list[str], model: str | None = None, threshold: float 
         labels = [r.label for r in rows]
         scores = [v.score for v in verdicts]
         cats = [r.category for r in rows]
+        severities = [v.severity for v in verdicts]
         per_input[path] = detection_metrics(labels, scores, scorer.threshold, cats)
+        per_input[path]["flagged_by_severity"] = by_severity(labels, severities)
+        all_sev += severities
         all_labels += labels
         all_scores += scores
         all_cats += cats
     overall = detection_metrics(all_labels, all_scores, scorer.threshold, all_cats)
+    overall["flagged_by_severity"] = by_severity(all_labels, all_sev)
     return {"model": scorer.info.get("version", "unknown"), "model_path": model or "shipped",
             "threshold": scorer.threshold, "inputs": per_input, "overall": overall}
+
+
+def by_severity(labels: list[int], severities: list[str]) -> dict[str, dict[str, int]]:
+    """Flagged requests per severity tier, split into labelled attacks and labelled benign requests."""
+    from threatlens.models.verdict import SEVERITIES
+
+    out = {tier: {"attacks": 0, "benign": 0} for tier in SEVERITIES}
+    for label, tier in zip(labels, severities, strict=True):
+        if tier:
+            out[tier]["attacks" if label else "benign"] += 1
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,6 +134,13 @@ def _print_tables(result: dict[str, Any]) -> None:
         for cat, row in per_cat.items():
             cat_table.add_row(cat, str(row["n"]), f"{row['recall']:.4f}")
         console.print(cat_table)
+    tiers = Table(title="flagged requests per severity (overall)")
+    tiers.add_column("severity")
+    tiers.add_column("attacks", justify="right")
+    tiers.add_column("benign", justify="right")
+    for tier, row in result["overall"]["flagged_by_severity"].items():
+        tiers.add_row(tier, str(row["attacks"]), str(row["benign"]))
+    console.print(tiers)
     cm = result["overall"]["confusion"]
     matrix = Table(title="confusion matrix (overall)")
     matrix.add_column("")
