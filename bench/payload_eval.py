@@ -42,8 +42,10 @@ def main_value(u: Unit) -> str:
 
 
 def as_record(u: Unit, i: int):  # type: ignore[no-untyped-def]
-    if u.kind == "path":
-        return make_record("GET", quote(u.text, safe="/;=,~!*'()@:$+"), None, line=i)
+    if u.kind == "path":  # a real log splits the target at "?": so does this
+        path, sep, query = u.text.partition("?")
+        return make_record("GET", quote(path, safe="/;=,~!*'()@:$+"),
+                           quote(query, safe="=&/,~!*'()@:$+") if sep else None, line=i)
     return make_record("GET", "/search", quote(u.text, safe="=&/,~!*'()@:$+"), line=i)
 
 

@@ -92,6 +92,10 @@ W_HEAD_NO_AGENT = 0.6
 W_SLASHES = 0.6
 W_METHOD_NEVER_OK = 0.55
 W_POST_NEVER_OK = 0.55  # a POST to a (warm) site that has never accepted POSTs: comment spam, exploit bodies
+#: Highest score the payload model may give a unit without attack syntax (it ranks, it never flags).
+GATED_CAP = 0.45
+#: Marks a unit without attack syntax while its score is gathered.
+_GATED = "\x00gated"
 #: Score a declared crawler's request keeps at most when only the payload model disliked it: crawlers
 #: replay the links they found, broken templates included; they do not craft payloads.
 CRAWLER_MODEL_ONLY_CAP = 0.45
@@ -243,43 +247,47 @@ class RequestScorer:
         texts: list[str] = []
         kinds: list[str] = []
         owners: list[tuple[int, str | None]] = []
-        prepared = []
+        prepared: list[tuple[str, list[str]]] = []
         for i, (_method, path, query) in enumerate(keys):
             pt = path_text(path)
             qt = query_text(query)
-            prepared.append((pt, qt))
-            if pt and not PLAIN_PATH.fullmatch(pt) and path_has_syntax(pt):
+            params = [] if not qt or PLAIN_QUERY.fullmatch(qt) else [query_text(raw) for raw in query_params(query)]
+            prepared.append((pt, params))
+            if pt and not PLAIN_PATH.fullmatch(pt):
                 texts.append(pt)
                 kinds.append("path")
-                owners.append((i, None))
-            if qt and not PLAIN_QUERY.fullmatch(qt):
-                for raw in query_params(query):
-                    unit = query_text(raw)
-                    if unit and not PLAIN_QUERY.fullmatch(unit) and param_has_syntax(unit):
-                        texts.append(unit)
-                        kinds.append("query")
-                        owners.append((i, url_host(unit.partition("=")[2].strip())))
+                owners.append((i, None if path_has_syntax(pt) else _GATED))
+            for unit in params:
+                if unit and not PLAIN_QUERY.fullmatch(unit):
+                    texts.append(unit)
+                    kinds.append("query")
+                    gated = not param_has_syntax(unit)
+                    owners.append((i, _GATED if gated else url_host(unit.partition("=")[2].strip())))
         scores = self.payload_scores(texts, kinds)
         best = [0.0] * len(keys)
         which = [""] * len(keys)
+        content = [0.0] * len(keys)
         urls: list[list[tuple[str, float, str]]] = [[] for _ in keys]
         for (owner, host), kind, text, s in zip(owners, kinds, texts, scores.tolist(), strict=True):
-            if host is not None:
+            if host is _GATED:  # no attack syntax: the model may rank it, never flag it
+                content[owner] = max(content[owner], min(s, GATED_CAP))
+            elif host is not None:
                 urls[owner].append((host, s, f"{kind} parameter: {text}"))
             elif s > best[owner]:
                 best[owner] = s
                 which[owner] = f"{kind} parameter: {text}" if kind == "query" else f"{kind}: {text}"
         for i, key in enumerate(keys):
-            self._targets[key] = self._make_target(key, prepared[i], best[i], which[i], tuple(urls[i]))
+            self._targets[key] = self._make_target(key, prepared[i], best[i], which[i], tuple(urls[i]), content[i])
 
-    def _make_target(self, key: tuple[str | None, str | None, str | None], prepared: tuple[str, str],
-                     ml: float, ml_text: str, url_units: tuple[tuple[str, float, str], ...] = ()) -> _Target:
+    def _make_target(self, key: tuple[str | None, str | None, str | None], prepared: tuple[str, list[str]],
+                     ml: float, ml_text: str, url_units: tuple[tuple[str, float, str], ...] = (),
+                     content: float = 0.0) -> _Target:
         method, path, _query = key
-        pt, qt = prepared
+        pt, params = prepared
         parts = [ml]
         cats: list[str] = []
         reasons: list[str] = []
-        for text in (qt, pt):
+        for text in (*params, pt):  # fragments per parameter: "&id=" separates, it is no shell "& id"
             for ev in payload_evidence(text):
                 if ev.category not in cats:
                     cats.append(ev.category)
@@ -315,7 +323,7 @@ class RequestScorer:
                 cats.append("scanner")
             reasons.append(f"// before a .{script_ext} script")
         hits = tuple(path_hits(pt)) if pt else ()
-        score = _noisy_or(parts)
+        score = max(_noisy_or(parts), content)  # content text only ranks, below the threshold
         write = method in _WRITE_METHODS
         odd_method = method is not None and method not in _PLAIN_METHODS and _METHOD_OK.fullmatch(method) is not None
         head_script = method == "HEAD" and bool(script_ext)

@@ -33,12 +33,12 @@ class Evidence(NamedTuple):
 #: enough to raise a score on their own; the others only explain a score the model gave.
 _PAYLOAD_PATTERNS: tuple[tuple[str, bool, str], ...] = (
     ("sqli", True, r"\bunion\b[\s/*()+]*(?:all|distinct)?[\s/*()+]*select\b"),
-    ("sqli", True, r"\b(?:sleep|benchmark|pg_sleep|load_file|extractvalue|updatexml|dbms_pipe\.receive_message)"
-     r"\s*\(|\bwaitfor\s+delay\b|\binformation_schema\b|\bxp_cmdshell\b|\bsysobjects\b|\butl_inaddr\b"),
-    # a quote (or bracket) closing a string, then an SQL statement: ' DELETE FROM, '; INSERT INTO, ') UNION
-    ("sqli", True, r"['\"`)]\s*;?\s*(?:delete\s+from|insert\s+into|update\s+[\w.`\"\[\]]{1,40}\s+set\b|"
+    ("sqli", True, r"\b(?:sleep|pg_sleep)\s*\(\s*\d+(?:\.\d+)?\s*\)|\bbenchmark\s*\(\s*\d+\s*,|"
+     r"\b(?:load_file|extractvalue|updatexml|dbms_pipe\.receive_message)\s*\(|\bwaitfor\s+delay\b|\binformation_schema\b|\bxp_cmdshell\b|\bsysobjects\b|\butl_inaddr\b"),
+    # a quote (or bracket) closing a string, then an SQL statement: ' DELETE FROM, '; INSERT INTO
+    ("sqli", True, r"['\"`)](?:\s*;\s*|\s+)(?:delete\s+from|insert\s+into|update\s+[\w.`\"\[\]]{1,40}\s+set\b|"
      r"drop\s+(?:table|database|view)|truncate\s+table|alter\s+table|create\s+(?:table|user)|"
-     r"exec(?:ute)?\s+(?:xp_|sp_|master\.)|select\b.{1,80}?\bfrom\b|union\b)"),
+     r"exec(?:ute)?\s+(?:xp_|sp_|master\.))"),
     # tautologies: ' or 'a'='a, " or 1=1, 1 or 1=1
     ("sqli", True, r"['\"`]\s*(?:or|xor|\|\|)\s*(['\"`]?)([\w.]{1,20})\1\s*(?:=|like)\s*\1\2(?![\w.])"),
     ("sqli", True, r"\b(?:or|xor)\s+(\d{1,10})\s*=\s*\1(?!\w)"),

@@ -42,13 +42,17 @@ _VALUE_SYNTAX = re.compile(
     r"|--|/\*|\*/|#|@@|&&"          # comments, server variables, chained commands
     r"|="                           # an operator inside a value (1 or 1=1)
     r"|%[0-9a-f]{2}|%u[0-9a-f]{4}"  # still encoded after three rounds of decoding
+    # a file of the server's own: system directories, drive letters, dot-files, scripts and configs (inclusion)
+    r"|^(?:[a-z]:)?[/\\]+(?:etc|proc|var|usr|bin|sbin|boot|root|home|windows|winnt|inetpub|opt|dev|sys|tmp)\b"
+    r"|^[a-z]:[/\\]|(?:^|/)\.[a-z_]"
+    r"|\.(?:php\d?|phtml|asp|aspx|jsp|cgi|pl|conf|cnf|ini|log|asa|inc|bak|sh|htaccess|htpasswd|passwd)$"
 )
 _PATH_SYNTAX = re.compile(
     r"[<>{}|$\\\x00\r\n`]"
     r"|\(\s*\)|\(\s*select\b"
     r"|" + _QUOTE.replace(r"|[-)(;,=<>|&+#*/]", r"|[)(;=<>|#*]") +
     r"|\.\.(?:/|\\|;|$)"
-    r"|://"
+    r"|://|\b[a-z]{3,6}:/"            # a scheme, even with its // folded
     r"|;(?![\w-]{1,40}=[\w.-]*(?:[/;]|$))"  # a statement separator, not a path parameter (;jsessionid=...)
     r"|/\*|\*/|#"
     r"|%[0-9a-f]{2}|%u[0-9a-f]{4}"
