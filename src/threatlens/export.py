@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from threatlens.errors import ExportError
-from threatlens.models.campaigns import campaign_severity
 from threatlens.models.verdict import Alert
 from threatlens.serialize import REQUEST_COLUMNS
 
@@ -252,8 +251,7 @@ def alert_block_ips(alert: Alert) -> tuple[str, ...]:
     """
     if alert.kind != "campaign":
         return (alert.ip,)
-    severity = getattr(alert, "severity", None) or campaign_severity(alert.categories)
-    return (alert.members or (alert.ip,)) if severity == "attack" else ()
+    return (alert.members or (alert.ip,)) if alert.severity == "attack" else ()
 
 
 def render_blocklist(

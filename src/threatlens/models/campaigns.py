@@ -450,15 +450,12 @@ class CampaignTracker:
         span = f"within {_duration(window)} (from {_clock(start)} to {_clock(end)})"
         if k.oneshot:
             span += f", each quiet for {_duration(cfg.oneshot_quiet)} since"
-        fields: dict[str, object] = {}
-        if "severity" in Alert._fields:
-            fields["severity"] = severity
         return Alert(ip=members[0], kind="campaign", file=first_file, first_line=first_line, last_line=last_line,
                      count=count + extra, score=strength(n, need, 0.7 if severity == "attack" else 0.55),
                      reasons=(k.what, listed, span), categories=cats,
                      first_time=self._time(first_ts if first_ts <= start else start),
                      last_time=self._time(max(end, now) if k.oneshot else end), members=tuple(members),
-                     **fields)
+                     severity=severity)
 
     # ---------------------------------------------------------------- time and memory
     def _tick(self, clock: float, check: bool) -> list[Alert]:

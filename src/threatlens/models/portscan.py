@@ -353,7 +353,5 @@ class PortScanDetector:
 
 
 def make_alert(*, severity: str, **fields: object) -> Alert:
-    """An ``Alert`` with its severity (the field arrives with issue #9; until then it is left out)."""
-    if "severity" in Alert._fields:
-        fields["severity"] = severity
-    return Alert(**fields)  # type: ignore[arg-type]
+    """An ``Alert`` with its severity."""
+    return Alert(severity=severity, **fields)  # type: ignore[arg-type]

@@ -85,7 +85,7 @@ class CampaignScreen(Screen[None]):
         for i, reason in enumerate(a.reasons):
             head.append("\n" if i else "")
             head.append(fmt.safe(reason))
-        severity = getattr(a, "severity", "")
+        severity = a.severity
         head.append(f"\nscore {a.score:.2f}{f'  severity {severity}' if severity else ''}  categories ")
         head.append(fmt.safe(",".join(a.categories)))
         head.append(f"  {a.count} requests  ")
