@@ -249,7 +249,7 @@ class RequestScorer:
         owners: list[tuple[int, str | None]] = []
         prepared: list[tuple[str, list[str]]] = []
         for i, (_method, path, query) in enumerate(keys):
-            pt = path_text(path)
+            pt = path_text(_local_part(path))
             qt = query_text(query)
             params = [] if not qt or PLAIN_QUERY.fullmatch(qt) else [query_text(raw) for raw in query_params(query)]
             prepared.append((pt, params))
@@ -551,6 +551,17 @@ class RequestScorer:
         cats = list(dict.fromkeys(cats))
         return Verdict(round(score, 4), flagged, tuple(cats), tuple(dict.fromkeys(reasons))[:4], False,
                        severity_of(cats, flagged))
+
+
+def _local_part(target: str | None) -> str | None:
+    """The path of an absolute-form target (``http://host/path`` → ``/path``); other targets unchanged.
+
+    The host of a full-URL request is judged against the site's own hosts, not by the payload model.
+    """
+    if target and target[:1] != "/" and target[:8].lower().startswith(("http://", "https://")):
+        rest = target.split("/", 3)
+        return "/" + rest[3] if len(rest) == 4 else "/"
+    return target
 
 
 def _printable(text: str, limit: int) -> str:
