@@ -4,6 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from threatlens.models.dataset import make_record
 from threatlens.models.features import N_HASH, N_NUMERIC, numeric_row, unit_matrix, unit_parts
 from threatlens.models.normalize import normalise, url_decode
 from threatlens.models.signatures import agent_evidence, path_hits, payload_evidence
@@ -90,8 +91,10 @@ def test_path_lists() -> None:
 def test_agents() -> None:
     ev = agent_evidence("sqlmap/1.7.2#stable (https://sqlmap.org)")
     assert ev is not None and ev.strong and ev.category == "scanner"
-    ev = agent_evidence("Mozilla/5.0 (compatible; MJ12bot/v1.4.5; http://www.majestic12.co.uk/bot.php?+)")
+    ev = agent_evidence("Mozilla/4.0 (compatible; HTTrack 3.0x; Windows 98)")
     assert ev is not None and not ev.strong and ev.category == "bad_bot"
+    # one crawler list: a known crawler is never also a bad bot
+    assert agent_evidence("Mozilla/5.0 (compatible; MJ12bot/v1.4.5; http://www.majestic12.co.uk/bot.php?+)") is None
     assert agent_evidence("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0") is None
     assert agent_evidence("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)") is None
     assert agent_evidence(None) is None
@@ -100,19 +103,21 @@ def test_agents() -> None:
 def test_site_context_is_bounded_and_learns_what_is_served() -> None:
     ctx = SiteContext(max_paths=100)
     for i in range(1000):
-        ctx.observe(f"/p{i}", 200, 100)
+        ctx.observe(make_record("GET", f"/p{i}", status=200, size=100))
     assert len(ctx) <= 100
-    ctx.observe("/wp-login.php", 404, 200)
+    ctx.observe(make_record("GET", "/wp-login.php", status=404, size=200))
     assert not ctx.serves("/wp-login.php")
     assert ctx.errors("/wp-login.php") == 1
-    ctx.observe("/index.php", 200, 5000)
-    assert ctx.serves("/index.php")
+    ctx.observe(make_record("GET", "/old.php", status=301, size=0))
+    assert not ctx.serves("/old.php") and not ctx.serves_extension("php")  # a redirect proves nothing
+    ctx.observe(make_record("GET", "/index.php", status=200, size=5000))
+    assert ctx.serves("/index.php") and ctx.serves_extension("php")
 
 
 def test_unusual_size() -> None:
     ctx = SiteContext()
     for size in (5000, 5100, 4900, 5050, 4950, 5000):
-        ctx.observe("/search", 200, size)
+        ctx.observe(make_record("GET", "/search", status=200, size=size))
     assert not ctx.unusual_size("/search", 5020)
     assert ctx.unusual_size("/search", 250_000)
     assert not ctx.unusual_size("/unknown", 250_000)

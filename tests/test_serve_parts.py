@@ -22,12 +22,8 @@ WHEN = datetime(2026, 3, 14, 6, 0, tzinfo=UTC)
 
 
 def _alert(ip: str, severity: str | None = None) -> Alert:
-    alert = Alert(ip, "scanning", "a.log", 1, 2, 2, 0.9, ("probe",), ("scanner",), WHEN, WHEN)
-    if severity is None:
-        return alert
-    graded = type("GradedAlert", (), {"__getattr__": lambda self, name: getattr(alert, name),
-                                      "severity": severity})()
-    return graded  # type: ignore[no-any-return]
+    """An alert of the given tier (``None``: an ungraded one, as a model without tiers would give)."""
+    return Alert(ip, "scanning", "a.log", 1, 2, 2, 0.9, ("probe",), ("scanner",), WHEN, WHEN, severity=severity or "")
 
 
 def test_alert_ids_are_stable_and_pages_neither_skip_nor_repeat() -> None:
