@@ -250,8 +250,6 @@ def test_detection_alerts_on_generated_log_do_not_depend_on_batching(
     assert_same([alerts for _, alerts in runs[4:]])
 
 
-@pytest.mark.xfail(reason="the scorer's site context still learns from later lines of the same batch "
-                          "(possibly_succeeded); made causal by the detection work of issue #9", strict=False)
 def test_detection_verdicts_on_generated_log_do_not_depend_on_batching(
         gen_detection_runs: list[tuple[list[Verdict], list[Alert]]]) -> None:
     runs = gen_detection_runs
