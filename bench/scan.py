@@ -1,65 +1,71 @@
-"""End-to-end ``threatlens scan`` throughput (parse, score, behaviour, aggregates) vs GoAccess.
+"""End-to-end ``threatlens scan`` with detection on vs GoAccess, on the same file in the same run.
 
-Default: a 200k-line generated combined log (seconds). ``--full``: the 1M-line benchmark log.
-Reports, for the same file: steady-state lines/s of the pipeline in this process (after start-up),
-the wall time and peak RSS of the whole ``threatlens scan`` command, and GoAccess 1.7's wall time
-(``goaccess FILE --log-format=COMBINED -o report.json``; install with ``apt-get install goaccess``).
+    python bench/make_logs.py --full     # the 1M-line realistic log (bench/out/combined-1000k.log)
+    python bench/scan.py --full          # or: make bench
+    python bench/scan.py                 # 200k lines (seconds)
+
+GoAccess comes from Debian: ``apt-get install goaccess`` (``make bench`` does it when run as root); without
+it the GoAccess rows are skipped with a message. Each round runs GoAccess (``--log-format=COMBINED -o
+report.json``) and each ``threatlens scan --output table`` variant once, alternating, so a noisy neighbour
+slows both; the report gives the median and the range of the rounds and the ratio of speeds
+(GoAccess wall time / ThreatLens wall time: above 1 means ThreatLens is faster). The machine state (cores,
+load average) is printed with the figures: on a shared machine compare ratios, not seconds.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent / "out"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_logs import write_log
+
+#: The ``threatlens scan`` variants timed against GoAccess (extra arguments; detection is always on).
+VARIANTS: dict[str, list[str]] = {"threatlens scan -o table": ["--output", "table"]}
 
 
-def ensure_log(lines: int) -> Path:
-    path = OUT / f"combined-{lines // 1000}k.log"
-    if not path.exists():
-        from threatlens.samplegen import write_sample
-
-        OUT.mkdir(parents=True, exist_ok=True)
-        write_sample(path, lines, "combined", seed=7)
-    return path
-
-
-def steady_state(path: Path) -> tuple[float, float, int]:
-    """Lines/s (wall and CPU) of the pipeline, start-up excluded."""
-    from threatlens.scanner import build_pipeline, scan_paths
-
-    pipeline = build_pipeline(detect=True)
-    wall, cpu = time.perf_counter(), time.process_time()
-    n = scan_paths(pipeline, [str(path)])
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return n / wall, n / cpu, n
+def parallel_variants() -> dict[str, list[str]]:
+    """``-j 1`` and ``-j auto`` when this version of ``scan`` has ``-j`` (the exact parallel scan)."""
+    help_text = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--help"], capture_output=True,
+                               text=True, check=True).stdout
+    if " -j " not in help_text and "--jobs" not in help_text:
+        return {}
+    return {f"threatlens scan -o table -j {j}": ["--output", "table", "-j", j] for j in ("1", "auto")}
 
 
-def whole_command(path: Path, extra: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of the real command."""
+def timed(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user+sys) and peak RSS (MB) of one run of ``cmd`` (its own rusage)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "threatlens", "scan", *extra, str(path)], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, peak_kb / 1024
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed with status {proc.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def goaccess(path: Path) -> float | None:
+def goaccess_cmd(path: Path, out_dir: str) -> list[str] | None:
     exe = shutil.which("goaccess")
     if exe is None:
         return None
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        subprocess.run([exe, str(path), "--log-format=COMBINED", "-o", str(Path(tmp) / "report.json")],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return time.perf_counter() - start
+    return [exe, str(path), "--log-format=COMBINED", "-o", str(Path(out_dir) / "report.json")]
+
+
+def machine_state() -> str:
+    load = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)"
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
 def main() -> None:
@@ -67,28 +73,50 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="1M lines (default 200k)")
     ap.add_argument("--lines", type=int, help="lines in the generated log")
     ap.add_argument("--file", type=Path, help="a combined log to use instead")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     args = ap.parse_args()
     n = args.lines or (1_000_000 if args.full else 200_000)
-    path = args.file or ensure_log(n)
+    path = args.file or write_log(n, "combined", seed=7, reuse=True)
     lines = sum(1 for _ in path.open("rb"))
     print(f"log: {path} ({lines:,} lines, {path.stat().st_size / 1e6:.0f} MB)")
-    rows = []
-    for attempt in (1, 2):
-        wall_rate, cpu_rate, _ = steady_state(path)
-        rows.append((f"threatlens pipeline, one process, run {attempt} (after start-up)",
-                     wall_rate, f"{cpu_rate:,.0f} lines per CPU-second"))
-    wall, peak = whole_command(path, [])
-    rows.append(("threatlens scan (whole command, table output)", lines / wall,
-                 f"{wall:.1f} s, peak RSS {peak:.0f} MB"))
-    ga = goaccess(path)
-    if ga is not None:
-        rows.append(("goaccess 1.7 --log-format=COMBINED -o json", lines / ga, f"{ga:.1f} s, no detection"))
-    print(f"{'run':<58}{'lines/s':>12}  notes")
-    for name, rate, note in rows:
-        print(f"{name:<58}{rate:>12,.0f}  {note}")
-    if ga is not None:
-        print(f"ratio threatlens scan / goaccess: {lines / wall / (lines / ga):.2f}; "
-              f"best steady state / goaccess: {max(r[1] for r in rows[:2]) / (lines / ga):.2f}")
+    print(f"machine at start: {machine_state()}")
+    variants = {**VARIANTS, **parallel_variants()}
+    if len(variants) == 1:
+        print("note: this scan has no -j option (exact parallel scan not built): -j 1 / -j auto rows skipped")
+    with tempfile.TemporaryDirectory() as tmp:
+        ga = goaccess_cmd(path, tmp)
+        if ga is None:
+            print("note: goaccess not installed (apt-get install goaccess, or `make bench` as root): "
+                  "GoAccess rows and ratios skipped")
+        walls: dict[str, list[float]] = {name: [] for name in variants}
+        cpus: dict[str, list[float]] = {name: [] for name in variants}
+        peaks: dict[str, float] = {}
+        ga_walls: list[float] = []
+        ga_cpus: list[float] = []
+        for _ in range(args.rounds):
+            if ga is not None:
+                wall, cpu, _peak = timed(ga)
+                ga_walls.append(wall)
+                ga_cpus.append(cpu)
+            for name, extra in variants.items():
+                wall, cpu, peak = timed([sys.executable, "-m", "threatlens", "scan", *extra, str(path)])
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+                peaks[name] = max(peaks.get(name, 0.0), peak)
+    print(f"machine at end:   {machine_state()}")
+    print(f"{'run (median of ' + str(args.rounds) + ', range)':<34}{'wall s':>20}{'CPU s':>20}{'lines/s':>12}")
+    if ga_walls:
+        print(f"{'goaccess --log-format=COMBINED':<34}{spread(ga_walls):>20}{spread(ga_cpus):>20}"
+              f"{lines / statistics.median(ga_walls):>12,.0f}")
+    for name in variants:
+        print(f"{name:<34}{spread(walls[name]):>20}{spread(cpus[name]):>20}"
+              f"{lines / statistics.median(walls[name]):>12,.0f}  peak RSS {peaks[name]:.0f} MB")
+    if ga_walls:
+        for name in variants:
+            ratios = [g / t for g, t in zip(ga_walls, walls[name], strict=True)]
+            cpu_ratios = [g / t for g, t in zip(ga_cpus, cpus[name], strict=True)]
+            print(f"speed vs GoAccess, {name}: wall {spread(ratios)}x, CPU {spread(cpu_ratios)}x "
+                  "(per round; >1 = faster than GoAccess)")
 
 
 if __name__ == "__main__":
