@@ -91,7 +91,7 @@ def test_stragglers_of_closed_connections_are_not_probes() -> None:
     late_dns = [pkt("192.0.2.53", 40000 + i, i, proto="UDP", sport=53) for i in range(60)]
     assert det.observe(strays + late_dns) == []
     assert not is_probe(strays[0]) and not is_probe(late_dns[0])
-    assert flag_pattern("SYN FIN") == "odd" and flag_pattern("SYN ECE CWR") is None and flag_pattern(None) is None
+    assert flag_pattern("SYN FIN") == "odd" and flag_pattern("SYN ECE CWR") == "SYN" and flag_pattern(None) is None
 
 
 def test_outgoing_packets_are_not_the_hosts_scan() -> None:

@@ -51,3 +51,29 @@ def test_every_written_style_parses_and_detects_alike(style: str) -> None:
     alerts = run_detector(packets, style)
     assert {a.kind for a in alerts} == {"port_scan_vertical"}
     assert any("SYN scan" in " ".join(a.reasons) for a in alerts)
+
+
+def test_live_packets_are_in_time_order_and_the_demo_appends_parseable_lines(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import itertools
+    import time
+
+    from threatlens.demo import FirewallAppender, prepare_firewall_log
+    from threatlens.parsers import FirewallParser, FirewallRecord, RawLine
+    from threatlens.samplegen.firewall import live_packets
+
+    now = time.time()
+    packets = list(itertools.islice(live_packets(1, now, knocks_per_minute=60), 400))
+    assert all(a.t <= b.t for a, b in itertools.pairwise(packets))
+    assert packets[0].t >= now and packets[-1].t < now + 3600
+    log = prepare_firewall_log(tmp_path)
+    before = len(log.read_bytes().splitlines())
+    appender = FirewallAppender(log, rate=20.0, seed=2)
+    appender.start()
+    deadline = time.monotonic() + 10
+    while appender.written < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    appender.stop()
+    lines = log.read_bytes().splitlines()
+    assert len(lines) >= before + 5
+    parser = FirewallParser()
+    assert all(isinstance(parser.parse_raw(RawLine("f", i, 0, x)), FirewallRecord) for i, x in enumerate(lines[-5:]))

@@ -61,8 +61,8 @@ class PortScanConfig:
 def flag_pattern(flags: str | None) -> str | None:
     """Name a TCP flag set: ``SYN``, ``NULL``, ``FIN``, ``XMAS``, ``odd`` (other probe-only sets), or None.
 
-    ``None`` for non-TCP packets and for what a real connection sends (anything with ACK or RST,
-    and SYN alone is ``SYN``).
+    ``None`` for non-TCP packets and for anything with ACK or RST (what an established or closing
+    connection sends); SYN alone, or with ECE CWR (an ECN setup), is ``SYN``.
     """
     if flags is None:
         return None
@@ -77,9 +77,9 @@ def flag_pattern(flags: str | None) -> str | None:
         return None
     if parts == {"FIN", "PSH", "URG"}:
         return "XMAS"
-    if "SYN" in parts and parts - {"SYN", "ECE", "CWR"}:
-        return "odd"  # SYN+FIN and friends
-    return None if "SYN" in parts else "odd"
+    if "SYN" in parts:
+        return "odd" if parts - {"SYN", "ECE", "CWR"} else "SYN"  # SYN+FIN and friends; an ECN-setup SYN
+    return "odd"
 
 
 def is_probe(rec: FirewallRecord) -> bool:

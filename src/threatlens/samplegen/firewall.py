@@ -344,7 +344,10 @@ def companion(seed: int, n_lines: int, start: datetime, rate: float = 2.0, *, at
 
 def live_packets(seed: int, clock: float, *, knocks_per_minute: float = 20.0,
                  scan_every: float = 90.0) -> Iterator[Packet]:
-    """Endless packets stamped from ``clock`` on: knocks at the given pace, a scan every ``scan_every`` s."""
+    """Endless packets in time order from ``clock`` on: one-packet knocks, and a scan now and then.
+
+    Knocks come at ``knocks_per_minute``; a scan of 40-120 ports about every ``scan_every`` seconds.
+    """
     start = datetime.fromtimestamp(clock, tz=UTC)
     traffic = FirewallTraffic(seed, start, ("198.51.100.10",))
     rng = traffic.rng
@@ -354,11 +357,13 @@ def live_packets(seed: int, clock: float, *, knocks_per_minute: float = 20.0,
     n = 0
     while True:
         if t >= next_scan:
-            probes = traffic.scan(kinds[n % len(kinds)], t, size=rng.randint(40, 120))
+            probes = sorted(traffic.scan(kinds[n % len(kinds)], t, size=rng.randint(40, 120)), key=lambda p: p.t)
             n += 1
             next_scan = t + scan_every * rng.uniform(0.7, 1.3)
             yield from probes
             t = probes[-1].t
             continue
         t += rng.expovariate(knocks_per_minute / 60.0)
-        yield from sorted(traffic.knock(t, returning=0.0), key=lambda p: p.t)[:3]
+        proto, port = traffic._pick_ports(1)[0]
+        yield traffic._syn(t, traffic._new_ip("background"), traffic.dsts[0], port, crafted=rng.random() < 0.35,
+                           proto=proto)
