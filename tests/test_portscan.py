@@ -40,8 +40,7 @@ def test_vertical_scan_is_suspicious_then_an_attack_with_evidence() -> None:
     assert (first.file, first.first_line, second.last_line) == ("ufw.log", 1, 24)
     later = det.observe([pkt("203.0.113.7", p, 700 + i * 0.5) for i, p in enumerate(range(101, 201))])
     assert [a.count for a in later] == [96]
-    if hasattr(first, "severity"):
-        assert (first.severity, second.severity) == ("suspicious", "attack")
+    assert (first.severity, second.severity) == ("suspicious", "attack")
 
 
 def test_connect_scan_is_not_called_a_crafted_syn_scan() -> None:

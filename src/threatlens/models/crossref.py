@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from threatlens.models.portscan import KINDS as SCAN_KINDS
-from threatlens.models.portscan import make_alert
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.record import LogRecord
 
@@ -120,7 +119,7 @@ class CrossSource:
         else:
             scope = f"{scan.count} {'hosts' if what == 'horizontal' else 'ports'}"
         categories = tuple(dict.fromkeys(c for p in after for c in p[4]))
-        return make_alert(
+        return Alert(
             ip=ip, kind=KIND, file=after[-1][2], first_line=after[0][3], last_line=after[-1][3], count=n,
             score=max(0.97, scan.score),
             reasons=(f"port scan ({what}, {scope}) at {scan.first_time:%H:%M:%S}, then {n} probes on "

@@ -31,15 +31,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from threatlens.models.verdict import Alert
+from threatlens.models.verdict import SEVERITY_RANK, Alert
 from threatlens.parsers.firewall import FirewallRecord
 
-__all__ = ["KINDS", "PortScanConfig", "PortScanDetector", "flag_pattern", "is_probe", "make_alert"]
+__all__ = ["KINDS", "PortScanConfig", "PortScanDetector", "flag_pattern", "is_probe"]
 
 #: Alert kinds this detector raises.
 KINDS: tuple[str, ...] = ("port_scan_vertical", "port_scan_horizontal", "port_scan_slow", "port_scan_stealth")
 _CATEGORIES = ("scanner",)
-_SEVERITY_RANK = {"suspicious": 1, "attack": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,11 +294,11 @@ class PortScanDetector:
             old_sev, old_count, old_t = before
             cfg = self.config
             grew = count >= old_count * cfg.escalate_factor and src.last_t - old_t >= cfg.escalate_cooldown
-            if _SEVERITY_RANK[severity] <= _SEVERITY_RANK[old_sev] and not grew:
+            if SEVERITY_RANK[severity] <= SEVERITY_RANK[old_sev] and not grew:
                 return
         src.raised[kind] = (severity, count, src.last_t)
         score = 0.95 if severity == "attack" else 0.7
-        out.append(make_alert(
+        out.append(Alert(
             ip=rec.src, kind=kind, file=src.first_file if src.first_file == rec.file else rec.file,
             first_line=src.first_line if src.first_file == rec.file else rec.line, last_line=rec.line,
             count=count, score=score, reasons=reasons, categories=_CATEGORIES, first_time=src.first_time,
@@ -351,7 +350,3 @@ class PortScanDetector:
         return (f"stealth scan: flag patterns no TCP stack sends, on {len(src.stealth)} ports within "
                 f"{self._span(src)}", self._port_sample(src), *self._flags(src))
 
-
-def make_alert(*, severity: str, **fields: object) -> Alert:
-    """An ``Alert`` with its severity."""
-    return Alert(severity=severity, **fields)  # type: ignore[arg-type]
