@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -130,3 +131,26 @@ def test_websocket_origin_must_be_the_host_the_page_came_from() -> None:
     for origin in ("http://attacker.example", "http://127.0.0.1:8322", "null", "file://", "ws://127.0.0.1:8321",
                    "http://127.0.0.1:8321.attacker.example"):
         assert not same_origin(origin, "127.0.0.1:8321"), origin
+
+
+def test_the_served_engine_watches_a_firewall_log_for_port_scans(tmp_path: Path) -> None:
+    from threatlens.models.detection import Detection
+    from threatlens.serve.engine import Engine
+    from threatlens.tui.options import MonitorOptions
+
+    lines = [f"2026-03-14T06:00:{i:02d}+00:00 web1 kernel: [UFW BLOCK] IN=eth0 OUT= SRC=203.0.113.5 "
+             f"DST=198.51.100.10 LEN=44 TTL=50 PROTO=TCP SPT=40000 DPT={port} WINDOW=1024 RES=0x00 SYN URGP=0"
+             for i, port in enumerate(range(1, 40))]
+    log = tmp_path / "ufw.log"
+    log.write_text("\n".join(lines) + "\n")
+    engine = Engine(MonitorOptions(paths=[str(log)], from_start=True), on_note=lambda text, level: None,
+                    detection=Detection(None))
+    engine.start()
+    try:
+        deadline = time.monotonic() + 30
+        while engine.live.totals.lines < len(lines) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        engine.stop()
+    assert engine.live.totals.packets == len(lines)
+    assert {e.alert.kind for e in engine.live.stats.alerts()} == {"port_scan_vertical"}

@@ -97,6 +97,7 @@ class Engine:
     def __init__(self, options: MonitorOptions, *, on_note: Callable[[str, str], None],
                  detection: Any = None) -> None:
         from threatlens.models.allowlist import Allowlist
+        from threatlens.scanner import add_portscan
         from threatlens.stats.geo import GeoLookup
 
         self.options = options
@@ -114,6 +115,7 @@ class Engine:
         if detection is not None:
             detection.allowlist = allow
             self.pipeline.detection = _LockedDetection(detection, self.detection_lock)
+            add_portscan(self.pipeline)  # firewall logs: port scans, and scan-then-web by one IP
             if detection.threshold is not None:
                 self.live.set_threshold(float(detection.threshold))
         self.ingestor = Ingestor(options, self.pipeline, self.live, on_note=on_note,

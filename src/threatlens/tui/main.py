@@ -21,14 +21,17 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of ``threatlens-tui``."""
     p = argparse.ArgumentParser(
         prog="threatlens-tui",
-        description="Live monitor of Apache/Nginx access logs: follows the files (through rotation), scores "
-        "every request, and shows top IPs, countries, ports, alerts and rates. Press ? inside for the keys.",
+        description="Live monitor of Apache/Nginx access logs and the host firewall's log (ufw, iptables/nftables, "
+        "firewalld): follows the files (through rotation), scores every request, watches for port scans, and shows "
+        "top IPs, countries, ports, alerts and rates. Press ? inside for the keys.",
         epilog="examples:\n  threatlens-tui /var/log/nginx/access.log\n"
+        "  threatlens-tui /var/log/nginx/access.log /var/log/ufw.log\n"
         "  threatlens-tui --backfill 5000 /var/log/apache2/access.log /var/log/apache2/other_vhosts_access.log\n"
         "  tail -F access.log | threatlens-tui -",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="access log(s) to follow, or - for standard input")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="access or firewall log(s) to follow, or - for standard input")
     add_run_options(p)
     p.add_argument("--export-dir", default=None, metavar="DIR",
                    help="where exports go by default (default: current directory)")
