@@ -15,7 +15,14 @@ little for any of them to be an alert. Grouped by what they share, they are one 
   1 h): IPs that each sent at most ``oneshot_max_requests`` requests (over the last one to two
   ``probe_window`` periods), all the same request (method, path, query keys) with the same odd
   user agent: one that is neither browser-shaped, nor a known crawler, nor a service that names
-  itself (a URL or e-mail address in the agent), nor a CDN, monitor or app HTTP library.
+  itself (a URL or e-mail address in the agent), nor a CDN, monitor or app HTTP library. A member
+  counts once it has sent nothing more for ``oneshot_quiet`` (1 h): until then a fleet of pollers
+  or cron jobs cannot be told from a worm. A ``304`` answer (the client had it cached) never joins.
+
+A campaign alerts when it reaches its threshold, again when its IPs doubled, and once more with
+its final tally when no new IP joined for an hour (six for probe sets). The alert's ``ip`` is the
+first member, ``members`` lists them (up to ``max_members``), ``count`` is their requests that
+share the key, and its severity is ``attack`` for probes and payloads, else ``suspicious``.
 
 The thresholds follow the evidence: five strangers agreeing on the same probes is already beyond
 coincidence, while an innocent-looking request needs a crowd. Ordinary browsers never form a
