@@ -89,7 +89,7 @@ def test_botnet_of_one_shot_odd_agent_requests_among_browsing_is_one_campaign() 
         assert a.reasons[1] == f"{len(a.members)} IPs" and a.reasons[2].startswith("within 1 h")
         assert a.reasons[2].endswith("each quiet for 1 h since")
         assert a.categories == ("bad_bot",)
-        assert getattr(a, "severity", "suspicious") == "suspicious"
+        assert a.severity == "suspicious"
         assert a.count == len(a.members)
         assert a.first_time is not None and a.last_time is not None and a.first_time <= a.last_time
     assert alerts[0].first_line < alerts[0].last_line
@@ -104,7 +104,7 @@ def test_same_three_cve_paths_from_eight_ips_is_an_attack_campaign() -> None:
     assert "same probes (" in a.reasons[0] and f"with agent '{CHROME70[:60]}…'" in a.reasons[0]
     assert "…/eval-stdin.php" in a.reasons[0] and a.reasons[1] == "5 IPs" and "24 h" in a.reasons[2]
     assert "scanner" in a.categories
-    assert getattr(a, "severity", "attack") == "attack"
+    assert a.severity == "attack"
     assert a.count == 15  # 3 probes from each of the 5 members
 
 

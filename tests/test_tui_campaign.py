@@ -58,6 +58,7 @@ async def test_campaign_is_one_feed_row_and_enter_lists_its_ips(tmp_path: Path) 
         assert [k.value for k in members.rows] == PROBERS[:10]
         text = screen_text(app)
         assert "10 member IPs" in text and "[bold]zgrab-ish[/bold]" in text and "within 24 h" in text
+        assert "severity attack" in text
         await pilot.press("j", "enter")
         assert isinstance(app.screen, IpDetailScreen) and app.screen.ip == PROBERS[1]
         await pilot.press("escape", "escape")

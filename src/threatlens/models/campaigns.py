@@ -61,7 +61,7 @@ from threatlens.models.behaviour.vocabulary import (
     classify_path,
 )
 from threatlens.models.memo import epoch_seconds, lookup_many
-from threatlens.models.verdict import Alert, Verdict
+from threatlens.models.verdict import ATTACK_CATEGORIES, Alert, Verdict
 from threatlens.parsers.record import LogRecord
 
 __all__ = ["CampaignConfig", "CampaignTracker", "agent_is_odd", "campaign_severity", "query_skeleton"]
@@ -72,9 +72,6 @@ _CHECK_EVERY = 60.0  #: seconds of log time between checks of expiry and of quie
 _CACHE_MAX = 100_000
 _MAX_SET = 16  #: distinct probe targets an IP may have and still be a "probe set" member
 _SHOWN = 3  #: targets named in the reason
-#: Categories that make a campaign an ``attack`` (payloads, probes, brute force).
-_ATTACK = frozenset(("sqli", "xss", "path_traversal", "cmd_injection", "file_inclusion", "sensitive_file",
-                     "scanner", "brute_force"))
 _HARD = PROBE | ADMIN | SENSITIVE
 
 #: A browser's agent: ``Mozilla/x.0 (platform) Engine/...`` or an old Opera.
@@ -109,7 +106,7 @@ class CampaignConfig:
 
 def campaign_severity(categories: Sequence[str]) -> str:
     """``attack`` when the shared requests are probes or payloads, else ``suspicious``."""
-    return "suspicious" if _ATTACK.isdisjoint(categories) else "attack"
+    return "suspicious" if ATTACK_CATEGORIES.isdisjoint(categories) else "attack"
 
 
 def agent_is_odd(agent: str | None) -> bool:
@@ -286,7 +283,7 @@ class CampaignTracker:
                 if v.flagged:
                     cats = tuple(dict.fromkeys((*v.categories, *cats)))
                 return f"{method} {_probe_target(path)}{skel}", cats
-        if v.flagged and not _ATTACK.isdisjoint(v.categories):  # a payload, probe or brute force, not "odd"
+        if v.flagged and not ATTACK_CATEGORIES.isdisjoint(v.categories):  # a payload, probe or brute force, not "odd"
             return f"{method} {path}{skel}", v.categories
         return None
 
