@@ -148,15 +148,17 @@ class Engine:
         return self._thread.is_alive()
 
     def live_context(self) -> tuple[Any, Any]:
-        """Copies of the live scorer's site context and behaviour tracker (for ``?context=live``)."""
+        """Copies of the live site context and of the live detection's other state, for ``?context=live``.
+
+        The detection copy has no model (per-client windows, campaigns, allowlist only); both are
+        taken between two batches, under the lock the ingest thread scores under.
+        """
+        from threatlens.serve.scoring import shared_model
+
         det = self.detection
-        if det is None:
-            return None, None
         with self.detection_lock:
-            behaviour = det.behaviour
-            tracker = copy.deepcopy(behaviour, {id(behaviour.baseline): behaviour.baseline})
-            context = copy.deepcopy(det.scorer.context) if det.scorer is not None else None
-        return context, tracker
+            context = copy.deepcopy(getattr(det.scorer, "context", None))
+            return context, copy.deepcopy(det, shared_model(det))
 
     def follow_lag(self) -> tuple[int, int, int]:
         """(files followed, bytes written but not read yet, lines read but not processed yet)."""

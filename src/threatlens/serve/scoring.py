@@ -2,12 +2,13 @@
 
 It runs the scan command's own parts — lines split by :func:`threatlens.sources.stream_batches`, a
 strict :class:`~threatlens.pipeline.Pipeline`, and ``scan``'s ``Writer`` — over a fresh per-request
-detection state (site context and per-IP windows), so nothing one caller sends leaks into another's
-answer. The model itself is loaded once and used by one worker thread only.
+detection state (site context, per-IP windows, campaigns), so nothing one caller sends leaks into
+another's answer. The model itself is loaded once and used by one worker thread only.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,19 @@ from threatlens.tui.options import MonitorOptions
 STDIN_NAME = "-"
 
 
+def shared_model(detection: Any) -> dict[int, Any]:
+    """A ``copy.deepcopy`` memo that copies a detection's state but not its model.
+
+    The copy gets ``scorer = None`` (the caller sets the scorer it uses) and shares the learned
+    behaviour baseline; per-client windows, campaigns and the allowlist are copied.
+    """
+    memo: dict[int, Any] = {id(detection.scorer): None}
+    baseline = getattr(getattr(detection, "behaviour", None), "baseline", None)
+    if baseline is not None:
+        memo[id(baseline)] = baseline
+    return memo
+
+
 class ScoreService:
     """Score request bodies; call :meth:`score` from one thread at a time (the server uses one worker)."""
 
@@ -29,22 +43,21 @@ class ScoreService:
         self.detection = detection  # a Detection of its own (not the live one); None: --no-detect
         self.country = country
         self.live_context = live_context
+        self._empty_context = copy.deepcopy(getattr(detection.scorer, "context", None)) if detection else None
 
     def _fresh_detection(self, live: bool) -> Any:
-        """The model with an empty site context and empty per-IP windows (or copies of the live ones)."""
-        from threatlens.models.behaviour import BehaviourTracker
-        from threatlens.models.detection import Detection
-        from threatlens.models.site_context import SiteContext
-
+        """The model with empty per-client and site state (or copies of the live engine's, ``live``)."""
         det = self.detection
         if det is None:
             return None
-        context, tracker = self.live_context() if live and self.live_context is not None else (None, None)
-        scorer = det.scorer
-        if scorer is not None:
-            scorer.context = context if context is not None else SiteContext()
-        behaviour = tracker if tracker is not None else BehaviourTracker(baseline=det.behaviour.baseline)
-        return Detection(scorer, behaviour, det.allowlist)
+        if live and self.live_context is not None:
+            context, fresh = self.live_context()
+        else:  # self.detection never scores a line itself: its state is the empty start state
+            context, fresh = copy.deepcopy(self._empty_context), copy.deepcopy(det, shared_model(det))
+        fresh.scorer = det.scorer  # the one model; its caches hold only context-free results
+        if det.scorer is not None:
+            det.scorer.context = context
+        return fresh
 
     def score(self, body: bytes, *, log_format: str | None = None, only_flagged: bool = False,
               live: bool = False) -> str:
