@@ -22,9 +22,8 @@ from tui_support import RuleDetection, normal_lines, run_async, wait_for, write_
 WHEN = datetime(2026, 3, 14, 6, 0, tzinfo=UTC)
 
 
-def _alert(ip: str, severity: str | None = None) -> Alert:
-    """An alert of the given tier (``None``: an ungraded one, as a model without tiers would give)."""
-    return Alert(ip, "scanning", "a.log", 1, 2, 2, 0.9, ("probe",), ("scanner",), WHEN, WHEN, severity=severity or "")
+def _alert(ip: str, severity: str = "suspicious") -> Alert:
+    return Alert(ip, "scanning", "a.log", 1, 2, 2, 0.9, ("probe",), ("scanner",), WHEN, WHEN, severity=severity)
 
 
 def test_alert_ids_are_stable_and_pages_neither_skip_nor_repeat() -> None:
@@ -53,10 +52,11 @@ def test_a_poller_that_fell_behind_is_told_how_many_it_missed() -> None:
 
 def test_min_severity_keeps_the_named_level_and_above() -> None:
     log = AlertLog()
-    levels = ["nuisance", "attack", "suspicious", None, "attack"]
+    levels = ["nuisance", "attack", "suspicious", "nuisance", "attack"]
     log.add([_alert(f"192.0.2.{i}", s) for i, s in enumerate(levels)], lambda ip: None)
-    assert [e.severity for e in log.page(0).entries] == ["nuisance", "attack", "suspicious", "unknown", "attack"]
+    assert [e.alert.severity for e in log.page(0).entries] == levels
     assert [e.id for e in log.page(0, min_severity="suspicious").entries] == [2, 3, 5]
+    assert [e.id for e in log.page(0, min_severity="nuisance").entries] == [1, 2, 3, 4, 5]
     attack = log.page(0, min_severity="attack", limit=1)
     assert [e.id for e in attack.entries] == [2] and attack.next_since == 2
     rest = log.page(attack.next_since, min_severity="attack")

@@ -5,28 +5,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from threatlens.models.verdict import Alert
+from threatlens.models.verdict import SEVERITIES, Alert, at_least
 
-#: Severities from least to most serious; ``min_severity`` keeps an alert at or above the one named.
-SEVERITIES = ("nuisance", "suspicious", "attack")
-
-
-def severity_of(alert: Any) -> str:
-    """The alert's severity, ``"unknown"`` for a model that does not grade alerts."""
-    value = getattr(alert, "severity", None)
-    return str(value) if value else "unknown"
+__all__ = ["SEVERITIES", "AlertLog", "Entry", "Page"]
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One logged alert: its ID, the alert, the client's country and its severity."""
+    """One logged alert: its ID, the alert and the client's country."""
 
     id: int
     alert: Alert
     country: str | None
-    severity: str
 
 
 @dataclass(frozen=True)
@@ -57,10 +48,10 @@ class AlertLog:
         """Number and keep new alerts (ingest thread)."""
         if not alerts:
             return
-        rows = [(a, country(a.ip), severity_of(a)) for a in alerts]
+        rows = [(a, country(a.ip)) for a in alerts]
         with self._lock:
-            for alert, cc, severity in rows:
-                self._entries.append(Entry(self._next_id, alert, cc, severity))
+            for alert, cc in rows:
+                self._entries.append(Entry(self._next_id, alert, cc))
                 self._next_id += 1
             if len(self._entries) > 2 * self.keep:  # trim in bulk: amortised O(1) per alert
                 del self._entries[: len(self._entries) - self.keep]
@@ -71,8 +62,10 @@ class AlertLog:
         return self._next_id - 1
 
     def page(self, since: int, *, min_severity: str | None = None, limit: int = 100) -> Page:
-        """Alerts with ID greater than ``since``, oldest first, at most ``limit`` of them."""
-        floor = SEVERITIES.index(min_severity) if min_severity else None
+        """Alerts with ID greater than ``since``, oldest first, at most ``limit`` of them.
+
+        ``min_severity`` (one of ``SEVERITIES``) keeps alerts of that severity or more serious.
+        """
         with self._lock:
             entries = self._entries
             newest = self._next_id - 1
@@ -82,8 +75,7 @@ class AlertLog:
             found: list[Entry] = []
             next_since = max(since, newest) if since <= newest else since
             for entry in entries[start:]:
-                if floor is not None and (entry.severity not in SEVERITIES
-                                          or SEVERITIES.index(entry.severity) < floor):
+                if min_severity and not at_least(entry.alert.severity, min_severity):
                     continue
                 found.append(entry)
                 if len(found) == limit:

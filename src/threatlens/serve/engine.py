@@ -19,7 +19,7 @@ from typing import Any
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.record import LogRecord, Unparsed
 from threatlens.pipeline import Pipeline
-from threatlens.serve.alert_log import AlertLog, severity_of
+from threatlens.serve.alert_log import AlertLog
 from threatlens.tui.ingest import Ingestor
 from threatlens.tui.live import LiveStats
 from threatlens.tui.options import MonitorOptions
@@ -49,10 +49,10 @@ class Counters:
             self.parsed += len(records) + len(packets)
             self.unparsed += len(unparsed)
             for v in flagged:
-                self.flagged[severity_of(v)] += 1
+                self.flagged[v.severity or "unrated"] += 1
                 self.categories.update(v.categories)
             for a in alerts:
-                self.alerts[a.kind, severity_of(a)] += 1
+                self.alerts[a.kind, a.severity] += 1
             if records or unparsed or packets:
                 self._recent.append((now, len(records) + len(unparsed) + len(packets)))
 

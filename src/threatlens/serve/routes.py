@@ -143,11 +143,11 @@ class Api:
                 return value
         severity = request.query.get("min_severity") or None
         if severity is not None and severity not in SEVERITIES:
-            return json_error(400, f"min_severity must be one of {', '.join(SEVERITIES)}")
+            return json_error(400, f"min_severity must be one of {', '.join(reversed(SEVERITIES))}")
         page = self.engine.alerts.page(since, min_severity=severity, limit=limit)  # type: ignore[arg-type]
         return _json({
             "epoch": self.epoch,
-            "alerts": [{"id": e.id, "severity": e.severity, **alert_dict(e.alert, e.country)} for e in page.entries],
+            "alerts": [{"id": e.id, **alert_dict(e.alert, e.country)} for e in page.entries],
             "next_since": page.next_since, "newest_id": page.newest_id, "oldest_id": page.oldest_id,
             "missed": page.missed,
         })
