@@ -10,8 +10,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 
 def detection_metrics(
-    labels: Sequence[int],
-    scores: Sequence[float],
+    labels: Sequence[int] | np.ndarray,
+    scores: Sequence[float] | np.ndarray,
     threshold: float,
     categories: Sequence[str] | None = None,
     sources: Sequence[str] | None = None,
