@@ -280,3 +280,11 @@ def test_scan_prints_the_campaign_with_its_members_and_blocks_them(tmp_path, cap
     assert camps[0]["ip"] == "203.0.113.1" and "scanner" in camps[0]["categories"]
     assert all("members" not in r for r in rows if r.get("kind") != "campaign")
     assert set(camps[0]["members"]) <= set(blocks.read_text().split())
+
+
+def test_scan_table_names_a_campaign_by_its_first_ip_and_how_many_more(tmp_path, capsys) -> None:
+    log = tmp_path / "access.log"
+    log.write_text("".join(f"{text}\n" for _t, text in sorted(probers(6), key=lambda tl: tl[0])))
+    assert main(["scan", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert "203.0.113.1 +4" in out and "campaign" in out
