@@ -7,6 +7,7 @@ cheap to reach. The browser test drives Debian's headless chromium (skipped with
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import threading
@@ -122,6 +123,18 @@ def test_score_with_explicit_format_and_live_context(site: Site) -> None:
     assert live.status == 200
     assert sum('"type": "request"' in r for r in live.body.decode().splitlines()) == 12
     assert "192.0.2.50" not in str(_summary(site)["top_ips"])  # scored lines never enter the live views
+
+
+def test_hostile_log_content_comes_back_as_inert_json(site: Site) -> None:
+    hostile = ('203.0.113.5 - - [14/Mar/2026:06:00:00 +0000] "GET /<script>alert(1)</script>\x1b]0;pwned\x07 '
+               'HTTP/1.1" 404 0 "-" "\x1b[2J<img src=x onerror=alert(2)>"')
+    reply = call("POST", site.url + "api/v1/score?format=combined", data=(hostile + "\n").encode(),
+                 headers={**site.auth, "Content-Type": "text/plain"})
+    assert reply.status == 200
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert b"\x1b" not in reply.body and b"\x07" not in reply.body  # control characters escaped by JSON
+    row = json.loads(reply.body.splitlines()[0])
+    assert "<script>" in row["path"] and "\x1b" in row["path"]  # the data itself, unchanged
 
 
 # -- refusals ---------------------------------------------------------------------------------------------
