@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -44,6 +45,15 @@ def _app(path: Path, tmp_path: Path, **kw: object):
 
 def _header(app) -> str:
     return str(app.dashboard.query_one(HeaderBar).render())
+
+
+@contextlib.asynccontextmanager
+async def _mixed_app(mixed_log: tuple[Path, list[str]], tmp_path: Path, **kw: object):
+    """The monitor on the ``mixed_log`` fixture, running and settled on its 68 lines."""
+    app = _app(mixed_log[0], tmp_path, **kw)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settled(pilot, app, 68)
+        yield app, pilot
 
 
 async def _settled(pilot, app, lines: int) -> None:
@@ -89,10 +99,7 @@ async def test_from_start_counts_every_line_across_rotation(tmp_path: Path) -> N
 
 @run_async
 async def test_enter_opens_ip_screen_and_request_detail(tmp_path: Path, mixed_log) -> None:
-    log, _ = mixed_log
-    app = _app(log, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await _settled(pilot, app, 68)
+    async with _mixed_app(mixed_log, tmp_path) as (app, pilot):
         table = app.dashboard.query_one(TopIpsTable)
         assert app.focused is table
         index = table.get_row_index(ATTACKER)
@@ -129,10 +136,7 @@ async def test_ip_screen_updates_live(tmp_path: Path, mixed_log) -> None:
 
 @run_async
 async def test_enter_on_alert_opens_ip_and_country_enter_filters(tmp_path: Path, mixed_log) -> None:
-    log, _ = mixed_log
-    app = _app(log, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await _settled(pilot, app, 68)
+    async with _mixed_app(mixed_log, tmp_path) as (app, pilot):
         feed = app.dashboard.query_one(AlertsFeed)
         assert feed.row_count >= 2
         feed.focus()
@@ -147,10 +151,7 @@ async def test_enter_on_alert_opens_ip_and_country_enter_filters(tmp_path: Path,
 
 @run_async
 async def test_tab_moves_between_panels_and_jk_within(tmp_path: Path, mixed_log) -> None:
-    log, _ = mixed_log
-    app = _app(log, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await _settled(pilot, app, 68)
+    async with _mixed_app(mixed_log, tmp_path) as (app, pilot):
         seen = []
         for _ in range(4):
             seen.append(app.focused.id if app.focused else None)
@@ -280,10 +281,7 @@ async def test_export_flagged_raw_is_byte_exact_and_never_overwrites_silently(tm
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 @run_async
 async def test_export_ip_from_ip_screen(tmp_path: Path, mixed_log, fmt: str) -> None:
-    log, _ = mixed_log
-    app = _app(log, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await _settled(pilot, app, 68)
+    async with _mixed_app(mixed_log, tmp_path) as (app, pilot):
         app.open_ip(ATTACKER)
         await pilot.pause()
         await pilot.press("e")
@@ -344,10 +342,7 @@ async def test_help_lists_every_key(tmp_path: Path, mixed_log) -> None:
 
 @run_async
 async def test_without_detection_shows_model_none(tmp_path: Path, mixed_log) -> None:
-    log, _ = mixed_log
-    app = _app(log, tmp_path, detection=None)
-    async with app.run_test(size=SIZE) as pilot:
-        await _settled(pilot, app, 68)
+    async with _mixed_app(mixed_log, tmp_path, detection=None) as (app, _pilot):
         assert "model none" in _header(app) and "flagged 0 " in _header(app)
         assert app.dashboard.query_one(TopIpsTable).row_count == len(NORMAL_IPS) + 1
 
