@@ -22,7 +22,8 @@ units with attack syntax (see :mod:`threatlens.models.units`). Each record is ju
 earlier lines taught the site context, then teaches it: verdicts do not depend on batch size.
 Scoring is vectorised (one dot product per batch for the targets not seen before) and cached per
 ``(method, path, query)``, per user agent and per referer, each cache bounded.
-The model loads only through :func:`skops.io.load` with a fixed allowlist of types.
+The model loads only through :func:`skops.io.load` with a fixed allowlist of types, or as plain NumPy
+arrays from the ``.npz`` saved beside it (:mod:`threatlens.models.weights`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from threatlens.errors import ModelError
-from threatlens.models.features import N_HASH, unit_parts
+from threatlens.models.features import N_HASH, gram_dot, numeric_matrix
 from threatlens.models.normalize import normalise
 from threatlens.models.safe_load import load_trusted
 from threatlens.models.signatures import PathHit, agent_evidence, is_known_crawler, path_hits, payload_evidence
@@ -52,6 +53,7 @@ from threatlens.models.units import (
     query_text,
 )
 from threatlens.models.verdict import Verdict, severity_of
+from threatlens.models.weights import load_weights, weights_path
 from threatlens.parsers.record import LogRecord
 
 #: File names of the shipped model and its description, inside this package.
@@ -175,9 +177,18 @@ def shipped_model_path() -> Path:
 
 
 def load_model_file(path: str | Path) -> dict[str, Any]:
-    """Load a model file safely: refuse any type outside :data:`TRUSTED_TYPES` (``ValueError``)."""
+    """Load a model file safely: refuse any type outside :data:`TRUSTED_TYPES` (``ModelError``).
+
+    The ``.npz`` of plain weights beside a skops file is used instead when it was saved from that very
+    file (:mod:`threatlens.models.weights`): no scikit-learn import, milliseconds instead of seconds.
+    """
     p = Path(path)
-    obj = load_trusted(p, TRUSTED_TYPES, what="model")
+    if p.suffix == ".npz":
+        obj: Any = load_weights(p)
+    else:
+        obj = load_weights(weights_path(p), skops_file=p) if p.is_file() else None
+        if obj is None:
+            obj = load_trusted(p, TRUSTED_TYPES, what="model")
     if not isinstance(obj, dict) or obj.get("format") != FORMAT or "payload" not in obj:
         raise ModelError(f"{p}: not a ThreatLens model (format {FORMAT} expected)")
     return obj
@@ -237,9 +248,8 @@ class RequestScorer:
         """Calibrated payload-model scores (0.5 = the model's threshold) of normalised units."""
         if not texts:
             return np.zeros(0)
-        grams, numeric = unit_parts(texts, kinds)
         # the logistic regression's decision function, without predict_proba's per-call validation
-        z = grams @ self._coef_grams + numeric @ self._coef_numeric + self._intercept
+        z = gram_dot(texts, self._coef_grams) + numeric_matrix(texts, kinds) @ self._coef_numeric + self._intercept
         raw = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
         return calibrate(raw, self._raw_threshold)
 

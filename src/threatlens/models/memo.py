@@ -7,7 +7,6 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 import numpy as np
-import pandas as pd
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -37,10 +36,11 @@ def epoch_seconds(times: Sequence[object]) -> np.ndarray:
     converted once.
     """
     n = len(times)
-    codes, _ = pd.factorize(np.fromiter(map(id, times), dtype=np.uint64, count=n))
-    first = np.empty(codes.max() + 1, dtype=np.int64)
-    first[codes[::-1]] = np.arange(n - 1, -1, -1)
-    return np.array([_seconds(times[i]) for i in first.tolist()], dtype=np.float64)[codes]
+    if n == 0:
+        return np.zeros(0, dtype=np.float64)
+    _, first, codes = np.unique(np.fromiter(map(id, times), dtype=np.uint64, count=n), return_index=True,
+                                return_inverse=True)
+    return np.array([_seconds(times[i]) for i in first.tolist()], dtype=np.float64)[codes.ravel()]
 
 
 def _seconds(value: object) -> float:

@@ -29,6 +29,7 @@ from threatlens.models.classifier import FORMAT, INFO_FILE, RequestScorer, calib
 from threatlens.models.dataset import build_signature_lists, read_access_log, training_units
 from threatlens.models.features import N_HASH, NGRAMS, unit_matrix
 from threatlens.models.metrics import detection_metrics, threshold_for_fpr
+from threatlens.models.weights import save_weights
 
 #: Target benign false-positive rate on the calibration split.
 TARGET_FPR = 0.002
@@ -107,6 +108,7 @@ def train_model(data_dir: Path, out: Path, seed: int = 0, *, progress: Progress 
                   "version": __version__, "n_hash": N_HASH, "ngrams": list(NGRAMS)}
     out.parent.mkdir(parents=True, exist_ok=True)
     sio.dump(model_dict, out)
+    save_weights(model_dict, out)  # the same weights as plain arrays: what the scan and the monitor load
 
     progress("replaying held-out real traffic", 0.9)
     scorer = RequestScorer(model_dict, {"threshold": 0.5})
