@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from itertools import pairwise
 
@@ -213,6 +214,15 @@ def test_alerts_do_not_depend_on_batch_size(batch: int) -> None:
     whole = feed(recs)
     assert len(whole) >= 4
     assert feed(recs, batch=batch) == whole
+
+
+def test_lines_without_times_are_judged_and_cost_no_checks() -> None:
+    recs = [r._replace(time=None) for r in records_of(probers(6))]
+    tracker = CampaignTracker()
+    alerts = feed(recs, batch=5, tracker=tracker)
+    assert len(alerts) == 1 and len(alerts[0].members) == 5
+    assert alerts[0].first_time is None and alerts[0].last_time is None
+    assert tracker._next_check == -math.inf  # never a periodic check without log time
 
 
 def test_memory_is_bounded() -> None:

@@ -236,7 +236,8 @@ class CampaignTracker:
         """Records at which log time passes the next periodic check (expiry, quiet one-shot members)."""
         out = []
         nxt = self._next_check
-        i = int(np.searchsorted(clock, nxt))
+        # records before the first time ever seen have no log time: no check there
+        i = max(int(np.searchsorted(clock, nxt)), int(np.searchsorted(clock, -math.inf, side="right")))
         while i < len(clock):
             out.append(i)
             nxt = float(clock[i]) + _CHECK_EVERY
