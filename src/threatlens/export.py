@@ -8,33 +8,37 @@ with :mod:`ipaddress` first; anything else raises ``ExportError`` (they come fro
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import ipaddress
-import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from threatlens.errors import ExportError
 from threatlens.models.verdict import Alert
-from threatlens.serialize import REQUEST_COLUMNS
+from threatlens.serialize import REQUEST_COLUMNS, json_line
 
 __all__ = [
     "BLOCKLIST_EXTENSIONS",
     "BLOCKLIST_FORMATS",
     "CSV_COLUMNS",
     "EXPORT_FORMATS",
+    "AtomicFile",
+    "ExportStream",
     "alert_block_ips",
     "atomic_write",
     "csv_safe",
     "default_export_name",
     "normalize_ips",
     "render_blocklist",
+    "writable_target",
     "write_blocklist",
     "write_csv",
     "write_jsonl",
@@ -75,42 +79,132 @@ def _umask() -> int:
     return 0o022
 
 
-def atomic_write(path: str | os.PathLike[str], fill: Callable[[IO[bytes]], int], *, overwrite: bool = False) -> int:
-    """Write ``path`` atomically with ``fill(binary_file) -> count``; return the count.
+def writable_target(path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """The file to write for ``path``, checked before any work is done.
 
-    Without ``overwrite`` an existing ``path`` raises ``FileExistsError``, also when it appears
-    while writing (the final step is a hard link, which never replaces).
+    Raises ``FileExistsError`` for an existing file without ``overwrite``, and ``ExportError`` for
+    a target that is not a regular file (device, FIFO, directory, socket; a symbolic link is
+    followed and its target must be a regular file) or a directory that is missing or read-only.
     """
     target = Path(path)
-    if not overwrite and target.exists():
-        raise FileExistsError(17, "refusing to overwrite existing file", str(target))
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            count = fill(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        if overwrite:
-            os.replace(tmp, target)
+        st: os.stat_result | None = os.stat(target)  # follows a symbolic link
+    except FileNotFoundError:
+        if target.is_symlink():
+            raise ExportError(f"{path} is a symbolic link to a missing file: choose another name") from None
+        st = None
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if st is not None:
+        if not stat.S_ISREG(st.st_mode):
+            raise ExportError(f"{path} is {_kind(st.st_mode)}, not a regular file: choose another name")
+        if not overwrite:
+            raise FileExistsError(17, "refusing to overwrite existing file", str(path))
+        target = Path(os.path.realpath(target))
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise ExportError(f"cannot write {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write {path}: directory {directory} is not writable")
+    return target
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+class _CommitOnExit:
+    """``with`` commits when the block ends normally and aborts when it raises."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is None:
+            self.commit()
         else:
-            try:
-                os.link(tmp, target)
-            except FileExistsError:
-                raise
-            except OSError:  # file system without hard links: re-check, then rename
-                if target.exists():
-                    raise FileExistsError(17, "refusing to overwrite existing file", str(target)) from None
+            self.abort()
+
+    def commit(self) -> Any:  # pragma: no cover - defined by subclasses
+        """Finish the write."""
+        raise NotImplementedError
+
+    def abort(self) -> None:  # pragma: no cover - defined by subclasses
+        """Undo the write."""
+        raise NotImplementedError
+
+
+class AtomicFile(_CommitOnExit):
+    """A file written under a hidden temporary name beside its target; ``commit()`` puts it in place.
+
+    Without ``overwrite`` the final step is a hard link, which never replaces a file that appeared
+    meanwhile (``FileExistsError``). ``abort()`` (or an exception inside ``with``) removes the
+    temporary file. Errors name the target, not the temporary file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        self.path = str(path)
+        self.overwrite = overwrite
+        self.target = writable_target(path, overwrite=overwrite)
+        self.directory = self.target.parent if str(self.target.parent) else Path(".")
+        try:
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.directory)
+        except OSError as exc:
+            raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        self.file: IO[bytes] = os.fdopen(fd, "wb")
+
+    def commit(self) -> None:
+        """Flush, sync and move the file into place (atomically)."""
+        tmp, target = self.tmp, self.target
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.chmod(tmp, 0o666 & ~_umask())
+            if self.overwrite:
+                writable_target(target, overwrite=True)  # still a regular file (or absent)
                 os.replace(tmp, target)
             else:
-                os.unlink(tmp)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
-    return count
+                try:
+                    os.link(tmp, target)
+                except FileExistsError:
+                    raise
+                except OSError:  # file system without hard links: re-check, then rename
+                    if target.exists():
+                        raise FileExistsError(17, "refusing to overwrite existing file", self.path) from None
+                    os.replace(tmp, target)
+                else:
+                    os.unlink(tmp)
+        except FileExistsError:
+            self.abort()
+            raise
+        except OSError as exc:
+            self.abort()
+            raise ExportError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        except BaseException:
+            self.abort()
+            raise
+        _fsync_dir(self.directory)
+
+    def abort(self) -> None:
+        """Close and remove the temporary file."""
+        with contextlib.suppress(OSError):
+            self.file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp)
+
+
+def atomic_write(path: str | os.PathLike[str], fill: Callable[[IO[bytes]], int], *, overwrite: bool = False) -> int:
+    """Write ``path`` atomically with ``fill(binary_file) -> count``; return the count (see ``AtomicFile``)."""
+    with AtomicFile(path, overwrite=overwrite) as out:
+        try:
+            return fill(out.file)
+        except OSError as exc:
+            raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -127,42 +221,77 @@ def _fsync_dir(directory: Path) -> None:
 
 
 # ---- request exports ---------------------------------------------------------------------------
+class ExportStream(_CommitOnExit):
+    """A request export written as it goes: ``add()`` one item, ``commit()`` puts the file in place.
+
+    Items are the original line (``bytes``) for ``raw``, a row dict for ``jsonl`` and ``csv``.
+    Nothing is held in memory; until ``commit()`` the rows sit in the hidden temporary file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fmt: str, *, columns: Sequence[str] = CSV_COLUMNS,
+                 overwrite: bool = False) -> None:
+        if fmt not in EXPORT_FORMATS:
+            raise ExportError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+        self.path = str(path)
+        self.fmt = fmt
+        self.columns = tuple(columns)
+        self.count = 0
+        self._buffer = io.StringIO()
+        self._csv = csv.writer(self._buffer, lineterminator="\r\n")
+        self.out = AtomicFile(path, overwrite=overwrite)
+        if fmt == "csv":
+            self._csv_row(self.columns)
+
+    def _csv_row(self, cells: Sequence[str]) -> None:
+        buffer = self._buffer
+        buffer.seek(0)
+        buffer.truncate()
+        self._csv.writerow(cells)
+        self._write(buffer.getvalue().encode("utf-8", "backslashreplace"))
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self.out.file.write(data)
+        except OSError as exc:
+            raise ExportError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+    def add(self, item: bytes | Mapping[str, Any]) -> None:
+        """Append one line (raw) or row (jsonl, csv)."""
+        if self.fmt == "raw":
+            self._write(bytes(item) + b"\n")  # type: ignore[arg-type]
+        elif self.fmt == "jsonl":
+            self._write(json_line(item).encode("utf-8", "backslashreplace") + b"\n")
+        else:
+            row: Mapping[str, Any] = item  # type: ignore[assignment]
+            self._csv_row([csv_safe(row.get(c)) for c in self.columns])
+        self.count += 1
+
+    def commit(self) -> int:
+        """Put the file in place; return the number of items."""
+        self.out.commit()
+        return self.count
+
+    def abort(self) -> None:
+        """Drop the temporary file."""
+        self.out.abort()
+
+
+def _write_all(path: str | os.PathLike[str], fmt: str, items: Iterable[Any], columns: Sequence[str] = CSV_COLUMNS,
+               overwrite: bool = False) -> int:
+    with ExportStream(path, fmt, columns=columns, overwrite=overwrite) as stream:
+        for item in items:
+            stream.add(item)
+    return stream.count
+
+
 def write_raw(path: str | os.PathLike[str], raws: Iterable[bytes], *, overwrite: bool = False) -> int:
     r"""Write the original log lines byte for byte, each followed by ``\n``."""
-
-    def fill(fh: IO[bytes]) -> int:
-        n = 0
-        for raw in raws:
-            fh.write(raw)
-            fh.write(b"\n")
-            n += 1
-        return n
-
-    return atomic_write(path, fill, overwrite=overwrite)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "backslashreplace")
-    if isinstance(value, set | frozenset):
-        return sorted(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    return _write_all(path, "raw", raws, overwrite=overwrite)
 
 
 def write_jsonl(path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]], *, overwrite: bool = False) -> int:
     r"""Write one JSON object per line (UTF-8; undecodable characters kept as ``\udcXX`` escapes)."""
-
-    def fill(fh: IO[bytes]) -> int:
-        n = 0
-        for row in rows:
-            text = json.dumps(row, ensure_ascii=False, default=_json_default)
-            fh.write(text.encode("utf-8", "backslashreplace") + b"\n")
-            n += 1
-        return n
-
-    return atomic_write(path, fill, overwrite=overwrite)
+    return _write_all(path, "jsonl", rows, overwrite=overwrite)
 
 
 def csv_safe(value: Any) -> str:
@@ -193,20 +322,7 @@ def write_csv(
     overwrite: bool = False,
 ) -> int:
     """Write a header and one row per dict (missing keys empty, extra keys ignored); return rows."""
-
-    def fill(fh: IO[bytes]) -> int:
-        text = io.TextIOWrapper(fh, encoding="utf-8", errors="backslashreplace", newline="")
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(columns)
-        n = 0
-        for row in rows:
-            writer.writerow([csv_safe(row.get(c)) for c in columns])
-            n += 1
-        text.flush()
-        text.detach()
-        return n
-
-    return atomic_write(path, fill, overwrite=overwrite)
+    return _write_all(path, "csv", rows, columns, overwrite=overwrite)
 
 
 # ---- block lists -------------------------------------------------------------------------------

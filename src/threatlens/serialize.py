@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
 from typing import Any
 
 from threatlens.models.verdict import Alert, Verdict
@@ -14,6 +16,29 @@ REQUEST_COLUMNS = (
     "referer", "user_agent", "vhost", "port", "country", "score", "flagged", "severity", "possibly_succeeded",
     "categories", "reasons",
 )
+
+
+#: Characters that some readers take for a line end (``str.splitlines``, JavaScript): kept escaped.
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_line(row: Any) -> str:
+    r"""One JSON object as one line, the same for stdout and export files: UTF-8 text, not ``\uXXXX``.
+
+    A lone surrogate stays in the text; written with ``errors="backslashreplace"`` it becomes the
+    JSON escape ``\udXXX`` again.
+    """
+    return json.dumps(row, ensure_ascii=False, default=_json_default).translate(_LINE_BREAKS)
 
 
 def request_dict(record: LogRecord, verdict: Verdict | None = None, country: str | None = None) -> dict[str, Any]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
-import json
+import signal
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from threatlens.config import Config
@@ -19,7 +19,7 @@ from threatlens.options import RunOptions, add_run_options, check_run_options, r
 from threatlens.parsers import FirewallRecord, LogRecord, Unparsed
 from threatlens.pipeline import Pipeline, Processed
 from threatlens.scanner import build_pipeline, scan_paths
-from threatlens.serialize import REQUEST_COLUMNS, alert_dict, packet_dict, request_dict, unparsed_dict
+from threatlens.serialize import REQUEST_COLUMNS, alert_dict, json_line, packet_dict, request_dict, unparsed_dict
 from threatlens.sources import check_readable
 from threatlens.tail import FollowerError
 
@@ -100,7 +100,7 @@ class Writer:
                 text = self._format(_output_failed(item, exc), None)
             lines.append(text)
         if self.csv is None:
-            lines.extend(json.dumps(alert_dict(a, self.country(a.ip))) + "\n" for a in batch.alerts)
+            lines.extend(json_line(alert_dict(a, self.country(a.ip))) + "\n" for a in batch.alerts)
         if lines:
             self.stream.write("".join(lines))
 
@@ -114,7 +114,7 @@ class Writer:
         else:
             row = unparsed_dict(item)  # type: ignore[arg-type]
         if self.csv is None:
-            return json.dumps(row) + "\n"
+            return json_line(row) + "\n"
         buffer = self._buffer
         buffer.seek(0)
         buffer.truncate()
@@ -144,7 +144,15 @@ def run(args: argparse.Namespace) -> int:
     tolerant(sys.stdout)
     tolerant(sys.stderr)
     ui = ScanUi(enabled=args.output == "table" or not sys.stdout.isatty())
-    exports = _Exports(args)
+    exports = _Exports(args)  # checks the targets and opens the export's temporary file
+    try:
+        return _run(args, opts, ui, exports)
+    except BaseException:
+        exports.abort()
+        raise
+
+
+def _run(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports) -> int:
     pipeline = build_pipeline(
         log_format=opts.log_format, nginx_conf=opts.nginx_conf, detect=opts.detect, model=opts.model,
         threshold=opts.threshold, baseline=opts.baseline, allowlist=opts.allowlist, geoip_db=opts.geoip_db,
@@ -158,13 +166,14 @@ def run(args: argparse.Namespace) -> int:
     writer = Writer(args.output, args.only_flagged, sys.stdout, country)
     exports.country = country
     ui.restart_clock()  # throughput in the summary counts from the first line, after start-up
+    status = 0
+    previous = signal.signal(signal.SIGTERM, _terminate)  # systemd's stop: finish the exports, then exit
     try:
         if args.follow:
             _follow(args.paths, opts, pipeline, writer, exports, ui)
         else:
             def on_batch(done: Processed, lines: int) -> None:
-                writer.write(done)
-                exports.add(done)
+                _emit(done, writer, exports)
                 ui.count(lines)
 
             scan_paths(pipeline, args.paths, on_batch=on_batch, progress=ui.progress_for)
@@ -173,12 +182,37 @@ def run(args: argparse.Namespace) -> int:
             raise
         raise SourceError(f"following stopped: {exc}") from None
     except KeyboardInterrupt:
-        if not args.follow:
-            raise
-    exports.finish(ui)
+        status = 0 if args.follow else 130
+    except _Terminated:
+        status = 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    exports.finish(ui, interrupted=status != 0)
     if args.output == "table":
         ui.summary(stats, pipeline, top=args.top)
-    return 0
+    return status
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived (a BaseException, so the per-line error handling never takes it for a bad line)."""
+
+
+def _terminate(_signum: int, _frame: Any) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done; they take effect right after it.
+
+    A signal that interrupts a blocked write to a pipe makes Python's buffered writer drop the
+    rest of its buffer: output would end inside a line. Blocked, the signal waits for the write.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def tolerant(stream: TextIO) -> TextIO:
@@ -197,76 +231,85 @@ def _follow(paths: list[str], opts: RunOptions, pipeline: Pipeline, writer: Writ
     timing = {"poll_interval": opts.poll_interval} if opts.poll_interval else {}
     follower = Follower(paths, start=start, backfill=opts.backfill, poll=opts.poll,
                         on_message=lambda level, text: ui.info(text), **timing)
+    terminated = False
     try:
-        with follower:  # ends at Ctrl-C, or when standard input (-) was the only input and it ended
+        with follower:  # ends at Ctrl-C or SIGTERM, or when standard input (-) was the only input and it ended
             for batch in follower.batches():
                 _emit(pipeline.process(batch), writer, exports)
     except KeyboardInterrupt:
         pass  # stop() has run: it read what was in the files and queued any unfinished last line
+    except _Terminated:
+        terminated = True
     while (batch := follower.get_batch(0)) is not None and batch:
         _emit(pipeline.process(batch), writer, exports)
     _emit(pipeline.process([], final=True), writer, exports)
+    if terminated:
+        raise _Terminated
 
 
 def _emit(done: Processed, writer: Writer, exports: _Exports) -> None:
-    writer.write(done)
-    writer.stream.flush()
-    exports.add(done)
+    with _uninterrupted():
+        writer.write(done)
+        writer.stream.flush()
+        exports.add(done)
 
 
 class _Exports:
-    """Collects flagged lines and IPs for ``--export-flagged`` and ``--blocklist``."""
+    """Streams flagged lines to ``--export-flagged`` as they come; collects IPs for ``--blocklist``."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        from threatlens.export import BLOCKLIST_FORMATS, ExportStream, writable_target
+
         self.args = args
-        self.raws: list[bytes] = []
-        self.rows: list[dict[str, Any]] = []
         self.ips: set[str] = set()
         self.country: Callable[[str | None], str | None] = lambda _ip: None  # set once geo is loaded
         self.wanted = bool(args.export_flagged or args.blocklist)
-        for target in (args.export_flagged, args.blocklist):
-            if target and Path(target).exists() and not args.force:
-                raise ExportError(f"{target} exists: choose another name or pass --force to overwrite")
-        if args.blocklist:
-            from threatlens.export import BLOCKLIST_FORMATS
-
-            if args.blocklist_format not in BLOCKLIST_FORMATS:
-                raise UsageError(f"unknown --blocklist-format {args.blocklist_format!r}: "
-                               f"use one of {', '.join(BLOCKLIST_FORMATS)}")
+        self.stream: ExportStream | None = None
+        if args.blocklist and args.blocklist_format not in BLOCKLIST_FORMATS:
+            raise UsageError(f"unknown --blocklist-format {args.blocklist_format!r}: "
+                             f"use one of {', '.join(BLOCKLIST_FORMATS)}")
+        try:
+            if args.blocklist:
+                writable_target(args.blocklist, overwrite=args.force)
+            if args.export_flagged:
+                self.stream = ExportStream(args.export_flagged, args.export_format, columns=REQUEST_COLUMNS,
+                                           overwrite=args.force)
+        except FileExistsError as exc:
+            raise ExportError(f"{exc.filename} exists: choose another name or pass --force to overwrite") from None
 
     def add(self, done: Processed) -> None:
-        """Keep what the exports need from one batch."""
+        """Write the batch's flagged lines to the export; note the IPs for the block list."""
         if not self.wanted or done.verdicts is None:
             return
+        stream = self.stream
+        raw = self.args.export_format == "raw"
         for record, verdict in zip(done.records, done.verdicts, strict=True):
             if verdict.flagged:
                 self.ips.add(record.ip or "")
-                if self.args.export_flagged:
-                    if self.args.export_format == "raw":
-                        self.raws.append(record.raw)
-                    else:
-                        self.rows.append(request_dict(record, verdict, self.country(record.ip)))
+                if stream is not None:
+                    stream.add(record.raw if raw else request_dict(record, verdict, self.country(record.ip)))
         for alert in done.alerts:
             self.ips.update(alert_block_ips(alert))
         self.ips.discard("")
 
-    def finish(self, ui: Any) -> None:
-        """Write the export files atomically."""
+    def finish(self, ui: Any, *, interrupted: bool = False) -> None:
+        """Put the export in place and write the block list (atomically), also after an interruption."""
         from threatlens import export
 
         args = self.args
+        so_far = " (interrupted: what was read until then)" if interrupted else ""
         try:
-            if args.export_flagged:
-                if args.export_format == "raw":
-                    n = export.write_raw(args.export_flagged, self.raws, overwrite=args.force)
-                elif args.export_format == "jsonl":
-                    n = export.write_jsonl(args.export_flagged, self.rows, overwrite=args.force)
-                else:
-                    n = export.write_csv(args.export_flagged, self.rows, REQUEST_COLUMNS, overwrite=args.force)
-                ui.info(f"exported {n} flagged lines to {args.export_flagged}")
+            if self.stream is not None:
+                n = self.stream.commit()
+                ui.info(f"exported {n} flagged lines to {args.export_flagged}{so_far}")
             if args.blocklist:
                 n = export.write_blocklist(args.blocklist, sorted(self.ips), args.blocklist_format,
                                            overwrite=args.force)
-                ui.info(f"wrote {n} IPs ({args.blocklist_format}) to {args.blocklist}")
+                ui.info(f"wrote {n} IPs ({args.blocklist_format}) to {args.blocklist}{so_far}")
         except (OSError, ExportError) as exc:
             raise ExportError(f"export failed: {exc}") from None
+
+    def abort(self) -> None:
+        """Drop the unfinished export (an error ended the scan)."""
+        if self.stream is not None:
+            self.stream.abort()
