@@ -302,3 +302,18 @@ def test_severity_is_in_jsonl_rows_and_alerts() -> None:
     assert request_dict(records[0], verdicts[0])["severity"] is None
     assert {alert_dict(a)["severity"] for a in alerts if a.ip == "192.0.2.99"} == {"attack"}
     assert verdicts[-1].categories == ("bad_bot",) and not verdicts[-1].flagged
+
+
+def test_referrer_spam_with_an_implausible_browser_is_a_nuisance() -> None:
+    ie5 = "Mozilla/4.0 (compatible; MSIE 5.5; Windows NT 5.0; .NET CLR 1.1.4322)"
+    old_firefox = "Mozilla/5.0 (Windows NT 5.0; rv:12.0) Gecko/20100101 Firefox/12.0"
+    lines = [
+        *site(),
+        line("192.0.2.120", 400, "/blog/post-1/", 200, agent=ie5, referer="http://cheap-pills.example.ru/"),
+        line("192.0.2.121", 401, "/blog/post-1/", 200, agent=ie5, referer="https://www.google.com/search?q=x"),
+        line("192.0.2.122", 402, "/blog/post-1/", 200, agent=old_firefox, referer="http://stackoverflow.com/q/1"),
+    ]
+    _, verdicts, _ = run(lines)
+    spam, searched, old_but_real = verdicts[-3:]
+    assert spam.flagged and spam.severity == "nuisance" and "referrer spam" in spam.reasons[-1]
+    assert not searched.flagged and not old_but_real.flagged

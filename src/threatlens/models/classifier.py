@@ -94,6 +94,13 @@ W_HEAD_NO_AGENT = 0.6
 W_SLASHES = 0.6
 W_METHOD_NEVER_OK = 0.55
 W_POST_NEVER_OK = 0.55  # a POST to a (warm) site that has never accepted POSTs: comment spam, exploit bodies
+W_REFERRER_SPAM = 0.55
+#: Browsers nobody has run on the open web for over a decade (IE 6 and older, Windows 9x/NT 4, Mozilla/1-3):
+#: real visitors do not send them, referrer spammers and old bots do.
+_ANCIENT_AGENT = re.compile(r"\bMSIE [1-6]\.|\bWindows (?:95|98|NT [34]\.)|\bWin 9x\b|^Mozilla/[1-3]\.")
+#: Referers that are search engines and big social sites (a visitor came from a search or a share).
+_SEARCH_REFERER = re.compile(r"(?:^|\.)(?:google|bing|yahoo|duckduckgo|baidu|yandex|ask|aol|naver|ecosia|qwant|"
+                             r"facebook|t\.co|twitter|x\.com|linkedin|reddit|news\.ycombinator)\.", re.IGNORECASE)
 #: Highest score the payload model may give a unit without attack syntax (it ranks, it never flags).
 GATED_CAP = 0.45
 #: Marks a unit without attack syntax while its score is gathered.
@@ -216,6 +223,7 @@ class RequestScorer:
         self._agents: dict[str | None, _Extra | None] = {None: None}
         self._referers: dict[str | None, _Extra | None] = {None: None}
         self._crawlers: dict[str | None, bool] = {None: False}
+        self._ancient: dict[str, bool] = {}
         #: (target key, user agent, referer) -> verdict, for targets whose verdict needs no context
         self._combos: dict[tuple[Any, str | None, str | None], Verdict] = {}
         self._verdict_threshold = self.threshold
@@ -378,6 +386,7 @@ class RequestScorer:
         self._agents = {None: None}
         self._referers = {None: None}
         self._crawlers = {None: False}
+        self._ancient = {}
 
     def score(self, records: Sequence[LogRecord]) -> list[Verdict]:
         """Score a batch of records in order.
@@ -438,8 +447,10 @@ class RequestScorer:
             if proto is not None and proto not in _VALID_PROTOCOLS:
                 v = self._bad_protocol(v, proto)
             if v.flagged and v.categories == _OTHER_ONLY and self._is_crawler(ua):
-                    v = Verdict(min(v.score, CRAWLER_MODEL_ONLY_CAP), False, v.categories,
-                                (*v.reasons[:3], "declared crawler following a link"), False, "")
+                v = Verdict(min(v.score, CRAWLER_MODEL_ONLY_CAP), False, v.categories,
+                            (*v.reasons[:3], "declared crawler following a link"), False, "")
+            if ref is not None and ua is not None and ref[:4] == "http" and self._implausible(ua):
+                v = self._referrer_spam(v, ref)
             if v.flagged:
                 status = r.status
                 if (status is not None and 200 <= status < 300) or unusual(r.path, r.bytes):
@@ -447,6 +458,25 @@ class RequestScorer:
             append(v)
             observe(r)
         return out
+
+    def _implausible(self, ua: str) -> bool:
+        got = self._ancient.get(ua)
+        if got is None:
+            got = self._ancient[ua] = _ANCIENT_AGENT.search(ua) is not None
+            if len(self._ancient) > self.cache_size:
+                _trim(self._ancient, self.cache_size)
+        return got
+
+    def _referrer_spam(self, v: Verdict, ref: str) -> Verdict:
+        """An external, non-search referer sent with a browser no one has run for a decade: referrer spam."""
+        host = url_host(ref)
+        if host is None or self.context.is_own_host(host) or _SEARCH_REFERER.search(host + "."):
+            return v
+        score = _noisy_or([v.score, W_REFERRER_SPAM])
+        flagged = score >= self._verdict_threshold
+        cats = v.categories if "bad_bot" in v.categories else (*v.categories, "bad_bot")
+        reasons = (*v.reasons, f"referrer spam from {_printable(host, 40)} with an implausible browser")[:4]
+        return Verdict(round(score, 4), flagged, cats, reasons, v.possibly_succeeded, severity_of(cats, flagged))
 
     def _is_crawler(self, ua: str | None) -> bool:
         crawler = self._crawlers.get(ua)

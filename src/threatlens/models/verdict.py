@@ -49,11 +49,9 @@ KIND_SEVERITY: dict[str, str] = {
     "brute_force": "attack",
     "user_enumeration": "attack",
     "fake_crawler": "attack",
-    "probe_sweep": "attack",
     "form_spam": "nuisance",
     "crawl_flood": "nuisance",
     "user_agent_switching": "nuisance",
-    "referrer_spam": "nuisance",
     "anomalous_behaviour": "suspicious",
 }
 
