@@ -414,6 +414,7 @@ class RequestScorer:
         referers = self._referers
         combos = self._combos
         unusual = ctx.unusual_size
+        ancients = self._ancient
         out: list[Verdict] = []
         append = out.append
         for r, key in zip(records, keys, strict=True):
@@ -449,8 +450,12 @@ class RequestScorer:
             if v.flagged and v.categories == _OTHER_ONLY and self._is_crawler(ua):
                 v = Verdict(min(v.score, CRAWLER_MODEL_ONLY_CAP), False, v.categories,
                             (*v.reasons[:3], "declared crawler following a link"), False, "")
-            if ref is not None and ua is not None and ref[:4] == "http" and self._implausible(ua):
-                v = self._referrer_spam(v, ref)
+            if ref is not None and ua is not None:
+                ancient = ancients.get(ua)
+                if ancient is None:
+                    ancient = self._implausible(ua)
+                if ancient and ref[:4] == "http":
+                    v = self._referrer_spam(v, ref)
             if v.flagged:
                 status = r.status
                 if (status is not None and 200 <= status < 300) or unusual(r.path, r.bytes):

@@ -30,6 +30,8 @@ MAX_PATHS = 100_000
 #: Caps of the small tables (extensions, hosts); once full, new keys are ignored.
 MAX_EXTENSIONS = 512
 MAX_HOSTS = 256
+#: Distinct referers remembered as already learnt from (then the memory starts again).
+MAX_REFERERS = 50_000
 #: Times a host must be seen (full-URL request answered 2xx, or a referer to a served page) to count as the site's own.
 OWN_HOST_MIN = 3
 #: Distinct clients whose POST the site accepted before it counts as a site that takes POSTs.
@@ -61,8 +63,8 @@ def url_host(url: str | None) -> str | None:
 class SiteContext:
     """Bounded, causal statistics of the server's answers."""
 
-    __slots__ = ("_ext_ok", "_host_votes", "_paths", "_post_ips", "max_paths", "methods_ok", "ok_total", "own_hosts",
-                 "post_ok")
+    __slots__ = ("_ext_ok", "_host_votes", "_paths", "_post_ips", "_refs_seen", "max_paths", "methods_ok", "ok_total",
+                 "own_hosts", "post_ok")
 
     def __init__(self, max_paths: int = MAX_PATHS) -> None:
         self.max_paths = max_paths
@@ -74,6 +76,7 @@ class SiteContext:
         self.methods_ok: set[str] = set()
         self.post_ok = False
         self._post_ips: set[str | None] = set()
+        self._refs_seen: set[str] = set()
         self.ok_total = 0
 
     def __len__(self) -> int:
@@ -122,17 +125,16 @@ class SiteContext:
     # -- learning (after the record was judged) ----------------------------------------------------
 
     def observe(self, r: LogRecord) -> None:
-        """Learn from one answer of the server."""
+        """Learn from one answer of the server (called once per record: kept lean)."""
         path = r.path
         status = r.status
         if path is None or status is None:
             return
-        paths = self._paths
-        st = paths.get(path)
+        st = self._paths.get(path)
         if st is None:
-            if len(paths) >= self.max_paths:
+            if len(self._paths) >= self.max_paths:
                 self._forget()
-            st = paths[path] = [0, 0, 0, 0.0, 0.0]
+            st = self._paths[path] = [0, 0, 0, 0.0, 0.0]
         if 200 <= status < 300:
             st[0] += 1
             self.ok_total += 1
@@ -147,36 +149,45 @@ class SiteContext:
                 ext = extension(path)
                 if ext and len(self._ext_ok) < MAX_EXTENSIONS:
                     self._ext_ok[ext] = self._ext_ok.get(ext, 0) + 1
-            self._learn_ok(r, path)
+            method = r.method
+            if method not in self.methods_ok and method is not None and len(self.methods_ok) < 64:
+                self.methods_ok.add(method)
+            if r.vhost or path[0] != "/":
+                self._learn_host(r.vhost, path)
+            ref = r.referer
+            if ref and ref not in self._refs_seen and ref[:4] == "http":
+                self._learn_referer(ref)
         elif 400 <= status < 500:
             st[1] += 1
-        if r.method == "POST" and 200 <= status < 400 and not self.post_ok:
+        if not self.post_ok and r.method == "POST" and 200 <= status < 400:
             # accepted from several clients: one spam bot answered 200 by a static site proves nothing
             self._post_ips.add(r.ip)
             self.post_ok = len(self._post_ips) >= POST_MIN_CLIENTS
 
-    def _learn_ok(self, r: LogRecord, path: str) -> None:
-        """What a 2xx teaches beyond its path: the method works, and the names the site answers to."""
-        method = r.method
-        if method is not None and method not in self.methods_ok and len(self.methods_ok) < 64:
-            self.methods_ok.add(method)
-        own = self.own_hosts
-        vhost = r.vhost
+    def _learn_host(self, vhost: str | None, path: str) -> None:
+        """The virtual host of a 2xx, and the host of a full-URL request answered 2xx, are the site's names."""
         if vhost:
             host = vhost.lower().partition(":")[0]
-            if host not in own:
+            if host not in self.own_hosts:
                 self._vote(host, OWN_HOST_MIN)
         if path[0] != "/":
             self._vote(url_host(path), 1)
-        ref = r.referer
-        if ref and ref[:4] == "http" and len(own) < MAX_HOSTS:
-            parts = ref.split("/", 3)  # scheme, "", host[:port], rest
-            if len(parts) == 4:
-                host = parts[2].lower().rpartition("@")[2].partition(":")[0]
-                if host and host not in own:
-                    ref_path = "/" + parts[3].partition("?")[0].partition("#")[0]
-                    if ref_path != "/" and self.serves(ref_path):
-                        self._vote(host, 1)
+
+    def _learn_referer(self, ref: str) -> None:
+        """A referer pointing at a page this site serves is a link from the site itself: its host is ours."""
+        seen = self._refs_seen
+        if len(seen) >= MAX_REFERERS:
+            seen.clear()
+        seen.add(ref)
+        if len(self.own_hosts) >= MAX_HOSTS:
+            return
+        parts = ref.split("/", 3)  # scheme, "", host[:port], rest
+        if len(parts) == 4:
+            host = parts[2].lower().rpartition("@")[2].partition(":")[0]
+            if host and host not in self.own_hosts:
+                ref_path = "/" + parts[3].partition("?")[0].partition("#")[0]
+                if ref_path != "/" and self.serves(ref_path):
+                    self._vote(host, 1)
 
     def _vote(self, host: str | None, weight: int) -> None:
         if not host or host in self.own_hosts:
