@@ -76,7 +76,7 @@ class SiteContext:
         self.methods_ok: set[str] = set()
         self.post_ok = False
         self._post_ips: set[str | None] = set()
-        self._refs_seen: set[str] = set()
+        self._refs_seen: dict[str, tuple[str, str]] = {}  #: referer -> (host, path), parsed once
         self.ok_total = 0
 
     def __len__(self) -> int:
@@ -155,8 +155,10 @@ class SiteContext:
             if r.vhost or path[0] != "/":
                 self._learn_host(r.vhost, path)
             ref = r.referer
-            if ref and ref not in self._refs_seen and ref[:4] == "http":
-                self._learn_referer(ref)
+            if ref and ref[:4] == "http":
+                host_path = self._refs_seen.get(ref)
+                if host_path is None or host_path[0] not in self.own_hosts:
+                    self._learn_referer(ref, host_path)
         elif 400 <= status < 500:
             st[1] += 1
         if not self.post_ok and r.method == "POST" and 200 <= status < 400:
@@ -173,21 +175,19 @@ class SiteContext:
         if path[0] != "/":
             self._vote(url_host(path), 1)
 
-    def _learn_referer(self, ref: str) -> None:
+    def _learn_referer(self, ref: str, host_path: tuple[str, str] | None) -> None:
         """A referer pointing at a page this site serves is a link from the site itself: its host is ours."""
-        seen = self._refs_seen
-        if len(seen) >= MAX_REFERERS:
-            seen.clear()
-        seen.add(ref)
-        if len(self.own_hosts) >= MAX_HOSTS:
-            return
-        parts = ref.split("/", 3)  # scheme, "", host[:port], rest
-        if len(parts) == 4:
-            host = parts[2].lower().rpartition("@")[2].partition(":")[0]
-            if host and host not in self.own_hosts:
-                ref_path = "/" + parts[3].partition("?")[0].partition("#")[0]
-                if ref_path != "/" and self.serves(ref_path):
-                    self._vote(host, 1)
+        if host_path is None:
+            seen = self._refs_seen
+            if len(seen) >= MAX_REFERERS:
+                seen.clear()
+            parts = ref.split("/", 3)  # scheme, "", host[:port], rest
+            host = parts[2].lower().rpartition("@")[2].partition(":")[0] if len(parts) == 4 else ""
+            ref_path = "/" + parts[3].partition("?")[0].partition("#")[0] if len(parts) == 4 else "/"
+            host_path = seen[ref] = (host, ref_path)
+        host, ref_path = host_path
+        if host and ref_path != "/" and len(self.own_hosts) < MAX_HOSTS and self.serves(ref_path):
+            self._vote(host, 1)
 
     def _vote(self, host: str | None, weight: int) -> None:
         if not host or host in self.own_hosts:
