@@ -88,7 +88,7 @@ def test_crowdsec_scenario_caught(name: str, ip: str, kind: str) -> None:
     mine = [a for a in alerts if a.ip == ip and a.kind == kind]
     assert len(mine) == 1  # once per burst
     a = mine[0]
-    assert a.file == name and a.first_line >= 1 and a.count >= 1
+    assert a.file == name and a.first_line >= 1 and a.events >= 1
     assert 0.0 < a.score <= 1.0 and a.reasons and all(isinstance(r, str) and r for r in a.reasons)
     assert set(a.categories) <= set(CATEGORIES) and set(KINDS[kind]) <= set(a.categories)
     assert isinstance(a.first_time, datetime) and a.first_time.tzinfo is not None
@@ -107,7 +107,7 @@ def test_sensitive_probe_counts_distinct_files() -> None:
     (a,) = [a for a in run(records) if a.kind == "sensitive_file_probing"]
     # raised by the line that brings the second distinct file, with the evidence as of that line
     assert a.reasons[0] == "2 sensitive files requested" and "/.bash_history" in a.reasons[1]
-    assert (a.first_line, a.last_line, a.count) == (1, 3, 3)
+    assert (a.first_line, a.last_line, a.events) == (1, 3, 3)
 
 
 # ---------------------------------------------------------------- hand-written scenarios

@@ -91,7 +91,7 @@ def test_botnet_of_one_shot_odd_agent_requests_among_browsing_is_one_campaign() 
         assert a.reasons[2].endswith("each quiet for 1 h since")
         assert a.categories == ("bad_bot",)
         assert a.severity == "suspicious"
-        assert a.count == len(a.members)
+        assert a.events == len(a.members)
         assert a.first_time is not None and a.last_time is not None and a.first_time <= a.last_time
     assert alerts[0].first_line < alerts[0].last_line
 
@@ -106,7 +106,7 @@ def test_same_three_cve_paths_from_eight_ips_is_an_attack_campaign() -> None:
     assert "…/eval-stdin.php" in a.reasons[0] and a.reasons[1] == "5 IPs" and "24 h" in a.reasons[2]
     assert "scanner" in a.categories
     assert a.severity == "attack"
-    assert a.count == 15  # 3 probes from each of the 5 members
+    assert a.events == 15  # 3 probes from each of the 5 members
 
 
 def test_probe_targets_match_whatever_the_install_prefix() -> None:
@@ -250,7 +250,7 @@ def test_jsonl_lists_members_only_for_campaigns() -> None:
     row = alert_dict(alerts[0])
     assert row["kind"] == "campaign" and row["members"] == list(alerts[0].members)
     json.dumps(row)
-    other = Alert(ip="192.0.2.1", kind="scanning", file="f", first_line=1, last_line=2, count=2, score=0.7)
+    other = Alert(ip="192.0.2.1", kind="scanning", file="f", first_line=1, last_line=2, events=2, score=0.7)
     assert "members" not in alert_dict(other)
 
 
@@ -262,7 +262,7 @@ def test_block_lists_take_members_of_attack_campaigns_only() -> None:
     live = LiveStats()
     live.update([], [], [attack, oneshot], [])
     assert live.flagged_ips() == sorted(attack.members)
-    other = Alert(ip="192.0.2.1", kind="scanning", file="f", first_line=1, last_line=2, count=2, score=0.7)
+    other = Alert(ip="192.0.2.1", kind="scanning", file="f", first_line=1, last_line=2, events=2, score=0.7)
     assert alert_block_ips(other) == ("192.0.2.1",)
 
 

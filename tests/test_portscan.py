@@ -32,14 +32,14 @@ def test_vertical_scan_is_suspicious_then_an_attack_with_evidence() -> None:
     alerts = det.observe([pkt("203.0.113.7", p, i * 0.5, line=i + 1) for i, p in enumerate(range(1, 101))])
     assert kinds(alerts) == ["port_scan_vertical", "port_scan_vertical"]  # growth alone re-raises after 10 min
     first, second = alerts
-    assert (first.count, second.count) == (12, 24)
+    assert (first.events, second.events) == (12, 24)
     assert first.score < second.score
     assert "12 ports on 198.51.100.10" in first.reasons[0]
     assert first.reasons[1].startswith("ports 1,2,3")
     assert "SYN scan" in first.reasons[2]
     assert (first.file, first.first_line, second.last_line) == ("ufw.log", 1, 24)
     later = det.observe([pkt("203.0.113.7", p, 700 + i * 0.5) for i, p in enumerate(range(101, 201))])
-    assert [a.count for a in later] == [96]
+    assert [a.events for a in later] == [96]
     assert (first.severity, second.severity) == ("suspicious", "attack")
 
 
@@ -64,7 +64,7 @@ def test_slow_scan_below_the_fast_thresholds() -> None:
     packets = [pkt("203.0.113.9", 1000 + i, i * 60.0) for i in range(30)]  # one port a minute
     alerts = PortScanDetector().observe(packets)
     assert kinds(alerts) == ["port_scan_slow"]
-    assert alerts[0].count == 12 and alerts[0].score < 0.9
+    assert alerts[0].events == 12 and alerts[0].score < 0.9
 
 
 @pytest.mark.parametrize(("flags", "name"), [("", "NULL"), ("FIN", "FIN"), ("URG PSH FIN", "XMAS")])

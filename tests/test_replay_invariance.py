@@ -191,7 +191,7 @@ def test_flood_alert_is_raised_by_the_line_that_crosses_the_threshold() -> None:
         (a,) = replay(records, [CLEAN] * len(records), cuts(len(records), size))[0]
         assert a.kind == "crawl_flood" and a.first_line == 1
         # 40 non-static requests in 10 s is the floor of the short-burst threshold: the 41st raises it
-        assert a.count == a.last_line == 41 and a.reasons[1] == "41 non-static requests in 10 s (threshold 40)"
+        assert a.events == a.last_line == 41 and a.reasons[1] == "41 non-static requests in 10 s (threshold 40)"
 
 
 def test_record_columns_are_read_by_name() -> None:

@@ -117,7 +117,7 @@ def alert_dict(alert: Alert, country: str | None = None) -> dict[str, Any]:
         "file": alert.file,
         "first_line": alert.first_line,
         "last_line": alert.last_line,
-        "count": alert.count,
+        "count": alert.events,
         "score": round(alert.score, 4),
         "severity": alert.severity,
         "categories": list(alert.categories),

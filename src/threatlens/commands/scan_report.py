@@ -86,7 +86,7 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
             a = entry.alert
             who = f"{a.ip} +{len(a.members) - 1}" if len(a.members) > 1 else a.ip  # a campaign: its first IP +N
             table.add_row(_t(who), _t(entry.country or ""), _t(a.kind), f"{a.first_line}-{a.last_line}",
-                          f"{a.count:,}", Text(f"{a.score:.2f}", style=_score_style(a.score)),
+                          f"{a.events:,}", Text(f"{a.score:.2f}", style=_score_style(a.score)),
                           _t("; ".join(a.reasons), 70))
         console.print(table)
 

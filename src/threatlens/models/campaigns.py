@@ -456,7 +456,7 @@ class CampaignTracker:
         if k.oneshot:
             span += f", each quiet for {_duration(cfg.oneshot_quiet)} since"
         return Alert(ip=members[0], kind="campaign", file=first_file, first_line=first_line, last_line=last_line,
-                     count=count + extra, score=strength(n, need, 0.7 if severity == "attack" else 0.55),
+                     events=count + extra, score=strength(n, need, 0.7 if severity == "attack" else 0.55),
                      reasons=(k.what, listed, span), categories=cats,
                      first_time=self._time(first_ts if first_ts <= start else start),
                      last_time=self._time(max(end, now) if k.oneshot else end), members=tuple(members),

@@ -117,10 +117,10 @@ class CrossSource:
             took = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
             scope = f"{count} {'hosts' if what == 'horizontal' else 'ports'} in {took}"
         else:
-            scope = f"{scan.count} {'hosts' if what == 'horizontal' else 'ports'}"
+            scope = f"{scan.events} {'hosts' if what == 'horizontal' else 'ports'}"
         categories = tuple(dict.fromkeys(c for p in after for c in p[4]))
         return Alert(
-            ip=ip, kind=KIND, file=after[-1][2], first_line=after[0][3], last_line=after[-1][3], count=n,
+            ip=ip, kind=KIND, file=after[-1][2], first_line=after[0][3], last_line=after[-1][3], events=n,
             score=max(0.97, scan.score),
             reasons=(f"port scan ({what}, {scope}) at {scan.first_time:%H:%M:%S}, then {n} probes on "
                      f"{describe_paths([p[1] for p in after])}", *scan.reasons[:1]),

@@ -301,7 +301,7 @@ class PortScanDetector:
         out.append(Alert(
             ip=rec.src, kind=kind, file=src.first_file if src.first_file == rec.file else rec.file,
             first_line=src.first_line if src.first_file == rec.file else rec.line, last_line=rec.line,
-            count=count, score=score, reasons=reasons, categories=_CATEGORIES, first_time=src.first_time,
+            events=count, score=score, reasons=reasons, categories=_CATEGORIES, first_time=src.first_time,
             last_time=rec.time, severity=severity))
 
     # -- evidence --------------------------------------------------------------------------------

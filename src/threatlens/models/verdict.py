@@ -97,7 +97,7 @@ class Alert(NamedTuple):
     file: str
     first_line: int
     last_line: int
-    count: int
+    events: int  #: requests (or packets, probes) behind the alert; ``count`` would hide ``tuple.count``
     score: float
     reasons: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()

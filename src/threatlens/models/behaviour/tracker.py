@@ -655,7 +655,7 @@ class BehaviourTracker:
         cats = categories_for(kind, ev)
         return Alert(
             ip=self._table.ip[slot], kind=kind, file=str(p.bfile[k]), first_line=int(p.bline[k]),
-            last_line=p.records[int(p.order[q])].line, count=int(p.cum[q, _C["count"]]), score=score,
+            last_line=p.records[int(p.order[q])].line, events=int(p.cum[q, _C["count"]]), score=score,
             reasons=reasons, categories=cats,
             first_time=datetime.fromtimestamp(float(p.bstart[k]), UTC) if timed else None,
             last_time=datetime.fromtimestamp(float(p.ts_s[q]), UTC) if timed else None,

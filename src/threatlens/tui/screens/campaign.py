@@ -88,7 +88,7 @@ class CampaignScreen(Screen[None]):
         severity = a.severity
         head.append(f"\nscore {a.score:.2f}{f'  severity {severity}' if severity else ''}  categories ")
         head.append(fmt.safe(",".join(a.categories)))
-        head.append(f"  {a.count} requests  ")
+        head.append(f"  {a.events} requests  ")
         head.append(fmt.safe(a.file))
         head.append(f" lines {a.first_line}-{a.last_line}")
         self.query_one("#campaign-summary", Static).update(head)

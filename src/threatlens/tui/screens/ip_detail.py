@@ -146,7 +146,7 @@ class IpDetailScreen(Screen[None]):
         self._show_firewall(snap)
         alerts = Text(end="")
         for a in snap.alerts[-8:]:
-            alerts.append(f"{fmt.when(a.last_time)} {a.kind} x{a.count} score {a.score:.2f}\n")
+            alerts.append(f"{fmt.when(a.last_time)} {a.kind} x{a.events} score {a.score:.2f}\n")
             for reason in a.reasons[:2]:
                 alerts.append("  ")
                 alerts.append(fmt.safe(reason))
