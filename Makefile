@@ -12,7 +12,7 @@ $(VENV)/.ok-runtime: pyproject.toml
 	$(PY) -m pip install -q -e .
 	@touch $@
 
-$(VENV)/.ok-train: $(VENV)/.ok-train
+$(VENV)/.ok-train: $(VENV)/.ok-runtime
 	$(PY) -m pip install -q -e '.[train]'
 	@touch $@
 
@@ -45,7 +45,7 @@ scan: $(VENV)/.ok-runtime
 
 ## Rebuild the shipped model from the shared data (DATA=... to use another copy).
 DATA ?= $(CURDIR)/../shared/data
-train: $(VENV)/.ok-runtime
+train: $(VENV)/.ok-train
 	$(VENV)/bin/threatlens train --data $(DATA) --out src/threatlens/models/threatlens-model.skops --seed 42
 
 ## GoAccess from Debian (the peer of bench/scan.py; its rows are skipped, saying why, without it), the 1M-line
