@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import BinaryIO, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Literal, NamedTuple, TypeVar
 
 from threatlens.parsers.record import RawLine
 from threatlens.tail.batches import BatchQueue
@@ -19,7 +19,9 @@ from threatlens.tail.lines import DEFAULT_MAX_LINE_BYTES
 from threatlens.tail.openfile import OpenFile
 from threatlens.tail.position import count_newlines, start_of_last_lines
 from threatlens.tail.stream import StreamReader
-from threatlens.tail.watch import DirWatcher
+
+if TYPE_CHECKING:  # watchdog loads only when a follower starts watching (a plain scan never does)
+    from threatlens.tail.watch import DirWatcher
 
 _log = logging.getLogger("threatlens.tail")
 
@@ -190,6 +192,8 @@ class Follower:
         self._started = True
         if self._paths:
             if not self.poll:
+                from threatlens.tail.watch import DirWatcher
+
                 self._watcher = DirWatcher(self._wake.set, self._notify)
                 self._watcher.start()
             for ps in self._paths:

@@ -1,0 +1,84 @@
+"""CPU µs per line of each stage of ``threatlens scan`` with detection on, one core, in this process.
+
+    python bench/stages.py                 # the first 200k lines of bench/out/combined-1000k.log
+    python bench/stages.py --lines 1000000
+
+Stages, in the order the scan runs them on each batch: read (lines from the file), parse, score (the
+per-request scorer, site context included), behaviour (per-IP detectors), campaigns, crossref (web and
+firewall per IP), aggregates, and the JSONL output (``request_dict`` + ``json.dumps``, what ``--output jsonl``
+writes per line). CPU time (``time.process_time``) so a busy neighbour counts less; still noisy: run twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_logs import write_log
+from threatlens.parsers import LogRecord, detect_format
+from threatlens.scanner import build_pipeline
+from threatlens.serialize import request_dict
+from threatlens.sources import iter_batches
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=200_000, help="lines of the 1M-line log to run (default 200k)")
+    ap.add_argument("--file", type=Path, help="a log to use instead")
+    args = ap.parse_args()
+    path = args.file or write_log(1_000_000, "combined", seed=7, reuse=True)
+    pipeline = build_pipeline(detect=True)
+    detection = pipeline.detection
+    assert detection is not None and pipeline.stats is not None and pipeline.crossref is not None
+    parser = None
+    cpu: dict[str, float] = defaultdict(float)
+    clock = time.process_time
+    n = 0
+    reading = iter(iter_batches(str(path)))
+    while n < args.lines:
+        t = clock()
+        batch = next(reading, None)
+        cpu["read"] += clock() - t
+        if batch is None:
+            break
+        batch = batch[: args.lines - n]
+        n += len(batch)
+        if parser is None:
+            parser = detect_format([r.data for r in batch[:200]]).parser
+        t = clock()
+        results = parser.parse_batch(batch)
+        t2 = clock()
+        cpu["parse"] += t2 - t
+        records = [r for r in results if type(r) is LogRecord]
+        verdicts = detection.scorer.score(records)
+        t3 = clock()
+        cpu["score"] += t3 - t2
+        alerts = detection.behaviour.observe(records, verdicts)
+        t4 = clock()
+        cpu["behaviour"] += t4 - t3
+        alerts += detection.campaigns.observe(records, verdicts)
+        t5 = clock()
+        cpu["campaigns"] += t5 - t4
+        alerts += pipeline.crossref.observe(records, verdicts, alerts)
+        t6 = clock()
+        cpu["crossref"] += t6 - t5
+        pipeline.stats.update(records, verdicts, alerts, [], [])
+        t7 = clock()
+        cpu["aggregates"] += t7 - t6
+        text = "".join([json.dumps(request_dict(r, v, None)) + "\n" for r, v in zip(records, verdicts, strict=True)])
+        cpu["jsonl output"] += clock() - t7
+        del text
+    total = sum(cpu.values())
+    print(f"{path.name}: {n:,} lines, {total:.1f} CPU s, {n / total:,.0f} lines per CPU-second (all stages)")
+    print(f"{'stage':<14}{'µs/line':>9}{'share':>8}")
+    for stage, seconds in cpu.items():
+        print(f"{stage:<14}{seconds / n * 1e6:>9.2f}{seconds / total:>8.0%}")
+
+
+if __name__ == "__main__":
+    main()
