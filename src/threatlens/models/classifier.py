@@ -157,6 +157,10 @@ class _Extra(NamedTuple):
     reason: str
 
 
+#: Marks a user agent or referer not looked at yet (the caches hold ``None`` for "no evidence").
+_UNSEEN = _Extra(-1.0, "", "")
+
+
 def calibrate(p: np.ndarray, raw_threshold: float) -> np.ndarray:
     """Map raw model probabilities so that ``raw_threshold`` becomes 0.5 (monotone, piecewise linear)."""
     t = min(max(raw_threshold, 1e-6), 1 - 1e-6)
@@ -420,14 +424,14 @@ class RequestScorer:
         for r, key in zip(records, keys, strict=True):
             t = targets[key]
             ua = r.user_agent
-            a = agents.get(ua, False)
-            if a is False:
+            a = agents.get(ua, _UNSEEN)
+            if a is _UNSEEN:
                 a = agents[ua] = self._extra(ua, agent=True) if ua else None
                 if len(agents) > self.cache_size:
                     _trim(agents, self.cache_size)
             ref = r.referer
-            f = referers.get(ref, False)
-            if f is False:
+            f = referers.get(ref, _UNSEEN)
+            if f is _UNSEEN:
                 f = referers[ref] = self._extra(ref, agent=False) if ref else None
                 if len(referers) > self.cache_size:
                     _trim(referers, self.cache_size)

@@ -23,6 +23,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
@@ -31,7 +32,8 @@ from threatlens.errors import DataError
 from threatlens.models.normalize import normalise
 from threatlens.models.signatures import payload_evidence
 from threatlens.models.units import PLAIN_PATH, path_text, query_text
-from threatlens.parsers.record import LogRecord
+from threatlens.parsers import LineParser, get_parser
+from threatlens.parsers.record import LogRecord, RawLine
 
 csv.field_size_limit(1 << 24)
 
@@ -315,43 +317,15 @@ def read_secrepo(path: Path) -> Iterator[tuple[int, int, str, str, str]]:
             yield int(label or 0), int(status), parts[0], parts[1], (parts[2] if len(parts) > 2 else "")
 
 
-_COMBINED = re.compile(
-    r'^(?P<ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]*)\] "(?P<request>[^"]*)" (?P<status>\d{3}|-) '
-    r'(?P<bytes>\d+|-)(?: "(?P<referer>[^"]*)" "(?P<agent>[^"]*)")?'
-)
-
-
 def parse_line(line: str, *, file: str = "-", lineno: int = 0) -> LogRecord | None:
-    """Parse one common/combined access-log line (the project parser when available)."""
-    try:  # the project's parser, once it exists, is the reference
-        from threatlens.parsers import get_parser  # type: ignore[attr-defined]
-        from threatlens.parsers.record import RawLine
-
-        parser = _PARSER_CACHE.get("combined")
-        if parser is None:
-            parser = _PARSER_CACHE["combined"] = get_parser("combined")
-        rec = parser.parse_raw(RawLine(file, lineno, 0, line.encode("utf-8", "surrogateescape")))
-        return rec if isinstance(rec, LogRecord) else None
-    except ImportError:
-        pass
-    m = _COMBINED.match(line)
-    if not m:
-        return None
-    request = m.group("request").split(" ")
-    method = request[0] if request and request[0] else None
-    target = request[1] if len(request) > 1 else ""
-    protocol = request[2] if len(request) > 2 else None
-    path, query = split_target(target) if target else (None, None)
-    status = int(m.group("status")) if m.group("status") != "-" else None
-    size = int(m.group("bytes")) if m.group("bytes") not in (None, "-") else 0
-    ref = m.group("referer")
-    ua = m.group("agent")
-    return LogRecord(None, m.group("ip"), None, method, path, query, protocol, status, size,
-                     None if ref in (None, "-") else ref, None if ua in (None, "-") else ua, None, None, None,
-                     None, line.encode("utf-8", "surrogateescape"), file, lineno, 0)
+    """Parse one combined access-log line with the project's own parser (``None`` if it does not parse)."""
+    rec = _combined_parser().parse_raw(RawLine(file, lineno, 0, line.encode("utf-8", "surrogateescape")))
+    return rec if isinstance(rec, LogRecord) else None
 
 
-_PARSER_CACHE: dict[str, object] = {}
+@lru_cache(maxsize=1)
+def _combined_parser() -> LineParser:
+    return get_parser("combined")
 
 
 def read_access_log(path: Path) -> Iterator[LogRecord]:
