@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from json.encoder import encode_basestring as _str  # type: ignore[attr-defined]
 from typing import Any
 
 from threatlens.models.verdict import Alert, Verdict
@@ -69,6 +70,69 @@ def request_dict(record: LogRecord, verdict: Verdict | None = None, country: str
         row["categories"] = list(verdict.categories)
         row["reasons"] = list(verdict.reasons)
     return row
+
+
+#: Bound of the memo tables of :func:`request_json` (timestamps, verdicts); past it a table starts again.
+_MEMO_CAP = 4096
+_times: dict[int, tuple[datetime, str]] = {}  #: by id (equal aware times may print differently), object kept
+_verdicts: dict[Verdict | None, str] = {}
+
+
+def _json(value: Any) -> str:
+    """One field as :func:`json_line` encodes it (line breaks left to the caller), without the encoder's set-up."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is str:
+        return _str(value)  # type: ignore[no-any-return]
+    if kind is int:
+        return int.__repr__(value)
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def request_json(record: LogRecord, verdict: Verdict | None = None, country: str | None = None) -> str:
+    """``json_line(request_dict(record, verdict, country))``, byte for byte, in a third of the time.
+
+    The scan's JSONL output writes one per request; the fields are encoded one by one with the stdlib
+    encoder's own string escaping, and a timestamp or a verdict shared by many lines is encoded once.
+    """
+    stamp = record.time
+    if stamp is None:
+        time = "null"
+    else:
+        known = _times.get(id(stamp))
+        if known is not None and known[0] is stamp:
+            time = known[1]
+        else:
+            if len(_times) >= _MEMO_CAP:
+                _times.clear()
+            time = _str(stamp.isoformat())
+            _times[id(stamp)] = (stamp, time)
+    # equal verdicts encode alike only when their numbers have the same types (0 == 0.0 == False)
+    shared = verdict is None or (type(verdict.score) is float and type(verdict.flagged) is bool
+                                 and type(verdict.possibly_succeeded) is bool)
+    tail = _verdicts.get(verdict) if shared else None
+    if tail is None:
+        if len(_verdicts) >= _MEMO_CAP:
+            _verdicts.clear()
+        if verdict is None:
+            tail = "}"
+        else:
+            tail = (f', "score": {_json(round(verdict.score, 4))}, "flagged": {_json(verdict.flagged)}, '
+                    f'"severity": {_json(verdict.severity or None)}, '
+                    f'"possibly_succeeded": {_json(verdict.possibly_succeeded)}, '
+                    f'"categories": {_json(list(verdict.categories))}, '
+                    f'"reasons": {_json(list(verdict.reasons))}}}')
+        if shared:
+            _verdicts[verdict] = tail
+    line = (f'{{"type": "request", "file": {_json(record.file)}, "line": {_json(record.line)}, '
+            f'"ip": {_json(record.ip)}, "time": {time}, "method": {_json(record.method)}, '
+            f'"path": {_json(record.path)}, "query": {_json(record.query)}, "protocol": {_json(record.protocol)}, '
+            f'"status": {_json(record.status)}, "bytes": {_json(record.bytes)}, '
+            f'"referer": {_json(record.referer)}, "user_agent": {_json(record.user_agent)}, '
+            f'"vhost": {_json(record.vhost)}, "port": {_json(record.server_port)}, "country": {_json(country)}'
+            f'{tail}')
+    return line if line.isascii() else line.translate(_LINE_BREAKS)  # isascii() is O(1)
 
 
 def packet_dict(record: FirewallRecord, country: str | None = None) -> dict[str, Any]:

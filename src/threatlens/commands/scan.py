@@ -19,7 +19,15 @@ from threatlens.options import RunOptions, add_run_options, check_run_options, r
 from threatlens.parsers import FirewallRecord, LogRecord, Unparsed
 from threatlens.pipeline import Pipeline, Processed
 from threatlens.scanner import build_pipeline, scan_paths
-from threatlens.serialize import REQUEST_COLUMNS, alert_dict, json_line, packet_dict, request_dict, unparsed_dict
+from threatlens.serialize import (
+    REQUEST_COLUMNS,
+    alert_dict,
+    json_line,
+    packet_dict,
+    request_dict,
+    request_json,
+    unparsed_dict,
+)
 from threatlens.sources import check_readable
 from threatlens.tail import FollowerError
 
@@ -108,6 +116,8 @@ class Writer:
         """One output line (with its newline) for ``item``."""
         kind = type(item)
         if kind is LogRecord:
+            if self.csv is None:
+                return request_json(item, verdict, self.country(item.ip)) + "\n"  # type: ignore[arg-type]
             row = request_dict(item, verdict, self.country(item.ip))  # type: ignore[arg-type]
         elif kind is FirewallRecord:
             row = packet_dict(item, self.country(item.src))  # type: ignore[union-attr, arg-type]
