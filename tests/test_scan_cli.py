@@ -267,3 +267,12 @@ def test_messages_never_send_control_characters_to_the_terminal(tmp_path: Path) 
     for stream in (ok.stderr, ok.stdout, missing.stderr):
         assert "\x1b" not in stream and "\x07" not in stream
     assert "\\x1b" in ok.stderr and "\\x1b" in missing.stderr
+
+
+def test_firewall_log_alone_summary_counts_packets_alerts_and_ports(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--top", "5", str(SAMPLES / "ufw.log")]) == 0
+    out = capsys.readouterr().out
+    lines = (SAMPLES / "ufw.log").read_bytes().count(b"\n")
+    assert f"firewall packets {lines:,}  alerts " in out and "(not scored)" not in out
+    assert "Firewall: destination ports" in out and "22/tcp" in out and "ssh" in out
+    assert "port_scan_vertical" in out and "Server ports: not in this log" not in out

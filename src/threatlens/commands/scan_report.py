@@ -47,6 +47,8 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
         head.append(f"  alerts {totals.alerts:,}  possibly succeeded {totals.possibly_succeeded:,}")
         if totals.threshold is not None:
             head.append(f"  (threshold {totals.threshold:.2f})")
+    elif totals.packets and pipeline.portscan is not None:  # a firewall log alone: no request to score
+        head.append(f"  alerts {totals.alerts:,}")
     else:
         head.append("  (not scored)")
     head.append(f"  — {elapsed:.1f} s, {rate:,.0f} lines/s", style="dim")
