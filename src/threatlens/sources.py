@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from threatlens.errors import SourceError
+from threatlens.parsers.base import MAX_LINE_BYTES
 from threatlens.parsers.record import RawLine
 from threatlens.tail.lines import LineAssembler
 
@@ -72,8 +73,12 @@ def stream_batches(
 ) -> Iterator[list[RawLine]]:
     """:func:`iter_batches` over an open binary stream whose lines are reported as file ``name``."""
     underlying = getattr(stream, "fileobj", None) or stream
-    lines = LineAssembler(name, max_line_bytes=sys.maxsize)  # a whole input: every line is kept whole
+    # A line longer than the parser takes comes in pieces sharing its number: the first piece, cut
+    # to just over the limit, stands for the line (unparsed, "line too long"); the rest is dropped,
+    # so a line without a newline (or /dev/zero) never fills memory.
+    lines = LineAssembler(name, max_line_bytes=MAX_LINE_BYTES + 1)
     batch: list[RawLine] = []
+    last = 0
     while True:
         try:
             chunk = stream.read(CHUNK_BYTES)
@@ -81,16 +86,20 @@ def stream_batches(
             raise SourceError(f"{name}: read error after line {lines.line}: {exc}") from None
         if not chunk:
             break
-        batch.extend(lines.feed(chunk))
+        for raw in lines.feed(chunk):
+            if raw.line != last:
+                batch.append(raw if len(raw.data) <= MAX_LINE_BYTES + 1 else raw._replace(
+                    data=raw.data[:MAX_LINE_BYTES + 1]))
+                last = raw.line
         while len(batch) >= batch_lines:
             yield batch[:batch_lines]
             del batch[:batch_lines]
         if on_progress is not None:
             with contextlib.suppress(OSError, ValueError):
                 on_progress(underlying.tell())
-    last = lines.flush()
-    if last is not None:
-        batch.append(last)
+    end = lines.flush()
+    if end is not None and end.line != last:
+        batch.append(end._replace(data=end.data[:MAX_LINE_BYTES + 1]))
     if batch:
         yield batch
 

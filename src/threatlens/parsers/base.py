@@ -24,7 +24,7 @@ def precheck(data: bytes, max_bytes: int) -> str | None:
     if not data or data.isspace():
         return "empty line"
     if len(data) > max_bytes:
-        return f"line too long ({len(data):,} bytes > {max_bytes:,})"
+        return f"line too long (over {max_bytes:,} bytes)"
     return None
 
 
