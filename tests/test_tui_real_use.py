@@ -80,3 +80,30 @@ async def test_file_names_never_reach_the_terminal_as_escapes(tmp_path: Path) ->
         await pilot.pause()
         shown = screen_text(app)
         assert "\x1b" not in shown and "x\\x1b]0;PWN\\x07[b]bold\\u{e0041}.log line" in shown
+
+
+def _readme_keys() -> list[tuple[str, str, str]]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = readme.split("| where | key | what it does |", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    out = []
+    for row in rows:
+        where, key, what = (cell.strip() for cell in row.strip().strip("|").split(" | "))
+        out.append((where, key.strip("`"), what))
+    return out
+
+
+@run_async
+async def test_readme_key_table_is_the_help_screen(tmp_path: Path) -> None:
+    from threatlens.tui.screens import HelpScreen
+    from threatlens.tui.screens.help import KEYS
+
+    assert _readme_keys() == list(KEYS)
+    app = _app(_log(tmp_path), tmp_path)
+    async with app.run_test(size=(140, 60)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        shown = [" ".join(line.split()) for line in str(app.screen.query_one("#help-text").render()).splitlines()]
+        for where, key, what in KEYS:
+            assert " ".join(f"{key} {what}".split()) in shown, (key, what)
+            assert where in shown
+        assert "ThreatLens keys" in screen_text(app)

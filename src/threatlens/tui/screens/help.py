@@ -19,6 +19,9 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("everywhere", "Ctrl+C", "quit at once (the terminal is restored)"),
     ("dashboard", "Tab / Shift+Tab", "move between panels"),
     ("dashboard", "Up/Down, j/k", "move within a panel"),
+    ("dashboard", "PageUp/PageDown", "move a page within a panel"),
+    ("dashboard", "Ctrl+Home/Ctrl+End", "first / last row of a panel"),
+    ("dashboard", "Left/Right, Home/End", "scroll a wide panel sideways (to its first / last column)"),
     ("dashboard", "Enter", "on an IP or alert: its IP screen; on a campaign: its IPs; on a country: filter"),
     ("dashboard", "/", "filter every panel: ip:1.2.3.0/24 path:/wp- country:CN cat:sqli status:4xx score>=0.8"),
     ("dashboard", "Esc", "clear the filter"),
@@ -53,11 +56,12 @@ class HelpScreen(ModalScreen[None]):
         """Lay out the widgets."""
         text = Text(end="")
         current = ""
+        width = max(len(key) for _screen, key, _what in KEYS) + 2
         for screen, key, what in KEYS:
             if screen != current:
                 text.append(f"{'' if not current else chr(10)}{screen}\n", style="bold underline")
                 current = screen
-            text.append(f"  {key:<16}", style="bold")
+            text.append(f"  {key:<{width}}", style="bold")
             text.append(f"{what}\n")
         text.append("\nScores: HIGH >= 0.90, FLAG >= threshold, warn >= threshold/2 (colour repeats the word).")
         with VerticalScroll(id="help-box"):
