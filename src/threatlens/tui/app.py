@@ -204,6 +204,8 @@ class ThreatLensApp(App[None]):
         """Redraw the dashboard from a snapshot (skipped while paused or covered by another screen)."""
         if self.paused and not force:
             return
+        if not self.screen_stack:  # shutting down: a timer fired after the last screen left
+            return
         if self.screen is not self.dashboard and not force:
             return
         if not self.dashboard.is_mounted:
