@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from threatlens.stats.results import count_text
 from threatlens.textsafe import visible
 
 
@@ -94,14 +95,14 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
 
     table = _table("Top client IPs", "ip", "cc", "requests", "flagged", "max score", "4xx", "5xx", "categories")
     for row in stats.top_ips(top):
-        table.add_row(_t(row.ip), _t(row.country or ""), f"{row.requests:,}", f"{row.flagged:,}",
+        table.add_row(_t(row.ip), _t(row.country or ""), count_text(row.requests, row.error), f"{row.flagged:,}",
                       Text(f"{row.max_score:.2f}", style=_score_style(row.max_score)), f"{row.status_4xx:,}",
                       f"{row.status_5xx:,}", _t(",".join(row.categories)))
     console.print(table)
 
     table = _table("Top paths", "path", "requests")
     for row in stats.top_paths(top):
-        table.add_row(_t(row.key, 90), f"{row.requests:,}")
+        table.add_row(_t(row.key, 90), count_text(row.requests, row.error))
     console.print(table)
 
     statuses = stats.top_statuses(20)
@@ -130,7 +131,7 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
     if stats.ports_available:
         table = _table("Server ports", "port", "requests", "flagged")
         for row in stats.top_ports(top):
-            table.add_row(str(row.port), f"{row.requests:,}", f"{row.flagged:,}")
+            table.add_row(str(row.port), count_text(row.requests, row.error), f"{row.flagged:,}")
         console.print(table)
     elif totals.parsed:
         console.print(Text("Server ports: not in this log. " + stats.ports_hint, style="dim"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -149,3 +150,14 @@ class IPDetail:
     status_mix: dict[int | None, int]
     paths: list[tuple[str, int]]
     user_agents: list[tuple[str, int]]
+
+
+def count_text(count: int, error: int, number: Callable[[int], str] = "{:,}".format) -> str:
+    """A table count as it is known: ``1,234`` when exact, ``3-250`` when only ``count - error`` is sure.
+
+    Space-Saving counts of keys that entered the table late carry an ``error``: the true count is
+    between ``count - error`` and ``count``. A sysadmin must not read the estimate as a fact.
+    """
+    if not error:
+        return number(count)
+    return f"{number(max(0, count - error))}-{number(count)}"

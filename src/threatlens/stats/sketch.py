@@ -226,13 +226,18 @@ class TopK(Generic[K]):
         return int(self.counts[s]), int(self.errors[s])
 
     def top_slots(self, n: int) -> list[tuple[K, int]]:
-        """``[(key, slot), ...]`` of the ``n`` largest counts, largest first."""
+        """``[(key, slot), ...]`` of the ``n`` largest guaranteed counts (``count - error``), largest first.
+
+        Ranked by what is certain, then by the estimate: a key seen once that inherited a large
+        ``error`` never comes before a key with more requests for sure.
+        """
         n = min(n, len(self._slot))
         if n <= 0:
             return []
         counts = self.counts
-        part = np.argpartition(counts, len(counts) - n)[len(counts) - n :]
-        order = part[np.lexsort((part, -counts[part]))]  # ties: the older slot first
+        sure = counts - self.errors
+        part = np.argpartition(sure, len(sure) - n)[len(sure) - n :]
+        order = part[np.lexsort((part, -counts[part], -sure[part]))]  # ties: the larger estimate, then the older slot
         return list(zip(self._keys[order].tolist(), order.tolist(), strict=True))
 
     def top(self, n: int) -> list[tuple[K, int, int]]:

@@ -76,6 +76,8 @@ class IpCells(NamedTuple):
     categories: str
     alerts: int
     allowlisted: bool
+    #: How much of ``requests`` may be an over-estimate (Space-Saving): ``requests - requests_error`` is sure.
+    requests_error: int = 0
 
 
 class CountryCells(NamedTuple):
@@ -380,7 +382,7 @@ class LiveStats:
                 max_score = r.max_score if scored else None
                 allowed = bool(allow) and allow.matches_ip(r.ip)
                 ips.append(TableRow(r.ip, IpCells(r.ip, r.requests, r.flagged, max_score, r.country, r.last_seen,
-                                                  ",".join(r.categories[:3]), r.alerts, allowed),
+                                                  ",".join(r.categories[:3]), r.alerts, allowed, r.error),
                                     score_band(max_score, thr) if scored else "none"))
             ports = [TableRow(str(p.port), PortCells(p.port, p.requests, p.flagged)) for p in view.top_ports(top)]
             countries = [

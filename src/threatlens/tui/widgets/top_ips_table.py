@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.message import Message
 
+from threatlens.stats.results import count_text
 from threatlens.tui import format as fmt
 from threatlens.tui.live import IpCells, TableRow
 from threatlens.tui.widgets.keyed_table import KeyedTable
@@ -49,7 +50,7 @@ class TopIpsTable(KeyedTable):
                                          cat_text, end="")
             out.append((row.key, (
                 fmt.safe(c.ip, style=style),
-                fmt.count(c.requests),
+                count_text(c.requests, c.requests_error, fmt.count),
                 str(c.flagged),
                 Text(fmt.score_text(c.max_score, row.band), style=style, end=""),
                 fmt.country(c.country),
