@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -43,7 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
     except ThreatLensError as exc:  # anything else is a bug: let its traceback through
         from threatlens.textsafe import visible
 
@@ -52,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        # e.g. `threatlens scan big.log | head`: stop quietly.
-        sys.stderr.close()
+        # e.g. `threatlens scan big.log | head`: stop quietly, whatever the output format. What is
+        # still buffered for the closed pipe goes nowhere (the interpreter's last flush would fail).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -21,6 +21,8 @@ BATCH_LINES = 2000
 def open_source(path: str) -> tuple[BinaryIO, int | None]:
     """Open ``path`` (``-`` is standard input) and return the binary stream and its size if known."""
     if path == "-":
+        if sys.stdin is None:
+            raise SourceError("standard input (-) is closed")
         return sys.stdin.buffer, None
     try:
         if os.path.isdir(path):

@@ -14,14 +14,23 @@ from rich.text import Text
 from threatlens.textsafe import visible
 
 
+class _Console(Console):
+    """A rich console that lets a closed pipe end the scan as the other outputs do (status 0, quietly)."""
+
+    def on_broken_pipe(self) -> None:
+        """Rich's own reaction is ``SystemExit(1)``: ``scan -o table | head -1`` would fail."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 class ScanUi:
     """Messages and progress on stderr (only on a terminal), summary on stdout."""
 
     def __init__(self, *, enabled: bool = True) -> None:
         self.err = Console(stderr=True, highlight=False, markup=False, emoji=False)
-        self.out = Console(highlight=False, markup=False, emoji=False)
+        self.out = _Console(highlight=False, markup=False, emoji=False)
         if not self.out.is_terminal:  # a file or a pipe: room for the request and reasons columns
-            self.out = Console(highlight=False, markup=False, emoji=False, width=160)
+            self.out = _Console(highlight=False, markup=False, emoji=False, width=160)
         self.show_progress = enabled and self.err.is_terminal
         self.lines = 0
         self.started = time.perf_counter()

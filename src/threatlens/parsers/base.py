@@ -25,6 +25,8 @@ def precheck(data: bytes, max_bytes: int) -> str | None:
         return "empty line"
     if len(data) > max_bytes:
         return f"line too long (over {max_bytes:,} bytes)"
+    if b"\x00" in data:  # no access log writes a NUL: binary data, or a line of two glued by one
+        return describe_garbage(data)
     return None
 
 

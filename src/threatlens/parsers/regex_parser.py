@@ -275,7 +275,7 @@ class RegexParser(LineParser):
     def parse_raw(self, raw: RawLine) -> LogRecord | Unparsed:
         """Parse one line into a ``LogRecord``, or an ``Unparsed`` with the reason; never raises."""
         file, line, offset, data = raw
-        if not data or len(data) > self.max_bytes or data.isspace():
+        if not data or len(data) > self.max_bytes or data.isspace() or b"\x00" in data:
             return Unparsed(data, precheck(data, self.max_bytes) or "empty line", file, line, offset)
         try:
             text = data.decode("utf-8")

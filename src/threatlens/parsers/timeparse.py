@@ -19,7 +19,8 @@ def tz_from_offset(text: str) -> timezone:
             tz = UTC
         else:
             digits = text[1:].replace(":", "")
-            if len(digits) != 4 or not digits.isdigit() or text[0] not in "+-":
+            if (len(digits) != 4 or not digits.isascii() or not digits.isdigit() or text[0] not in "+-"
+                    or int(digits[2:]) > 59 or int(digits[:2]) > 23):
                 raise ValueError(f"bad UTC offset {text!r}")
             delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
             tz = timezone(-delta if text[0] == "-" else delta)
