@@ -78,6 +78,7 @@ def test_demo_ends_when_its_tmux_session_is_killed(tmp_path: Path, tmux) -> None
     # The budget is 1 s; the margin is for a loaded machine (2 shared cores).
     _gone_within(proc, 3.0)
     assert not list(tmp_path.glob("threatlens-demo-*"))
+    assert (tmp_path / "threatlens-exports-demo").is_dir()  # exports go there, never into the repository
 
 
 @pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])

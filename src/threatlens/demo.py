@@ -5,7 +5,8 @@ generates the same kind of traffic when the package was installed without the re
 temporary directory, appends a realistic mix of browsing, crawlers and attacks to the access log and
 the internet's knocks plus a port scan every minute and a half to the firewall log from background
 threads, and opens ``threatlens-tui --from-start`` on both. The temporary directory is removed on
-exit; exports go to the current directory.
+exit. Exports and block lists go to ``$TMPDIR/threatlens-exports-demo`` (kept, never into the
+repository); allowlist entries go to a temporary config that goes with the demo. Both are said at exit.
 """
 
 from __future__ import annotations
@@ -120,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from threatlens.tui.hangup import TerminalGuard
 
     workdir = Path(tempfile.mkdtemp(prefix="threatlens-demo-"))
+    exports = Path(tempfile.gettempdir()) / "threatlens-exports-demo"
+    exports.mkdir(mode=0o700, exist_ok=True)
     appenders: list[Appender] = []
 
     def cleanup() -> None:
@@ -138,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for appender in appenders:
                 appender.start()
             extra = {"detection": None} if args.no_detect else {}
-            app = make_app([log, firewall], from_start=True, export_dir=Path.cwd(),
+            app = make_app([log, firewall], from_start=True, export_dir=exports,
                            config_path=workdir / "config.toml", **extra)
             guard.app = app
             if not guard.reason:
@@ -148,7 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             appender.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     with contextlib.suppress(OSError):  # the terminal may be gone
-        print(f"demo finished; {sum(a.written for a in appenders)} live lines were appended", file=sys.stderr)
+        print(f"demo finished; {sum(a.written for a in appenders)} live lines were appended. Exports and block "
+              f"lists you wrote are in {exports}; allowlist entries were kept in the demo's temporary config, "
+              "now removed.", file=sys.stderr)
     return guard.finish()
 
 
