@@ -349,6 +349,60 @@ def normalize_ips(ips: Iterable[str]) -> list[ipaddress.IPv4Address | ipaddress.
     return sorted(out, key=lambda a: (a.version, int(a)))
 
 
+#: Addresses left out of block lists unless ``include_private``: blocking them behind a reverse
+#: proxy or on a LAN blocks the proxy or the network itself.
+_LOCAL = ("loopback", "private", "link-local")
+#: Private networks (RFC 1918, carrier-grade NAT, IPv6 unique local). ``ipaddress``'s ``is_private``
+#: also covers the documentation and benchmark ranges, which are not the local side of anything.
+_PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+                                                    "fc00::/7"))
+
+
+def unblockable(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why ``addr`` should not go into a block list (``None``: it may).
+
+    ``unspecified``, ``multicast``, ``broadcast`` and ``reserved`` are never a client; ``loopback``,
+    ``private`` and ``link-local`` are the local side (see ``include_private``).
+    """
+    if addr.is_unspecified:
+        return "unspecified"
+    if addr.is_multicast:
+        return "multicast"
+    if isinstance(addr, ipaddress.IPv4Address) and addr == ipaddress.IPv4Address("255.255.255.255"):
+        return "broadcast"
+    if addr.is_loopback:
+        return "loopback"
+    if addr.is_link_local:
+        return "link-local"
+    if any(addr in net for net in _PRIVATE if net.version == addr.version):
+        return "private"
+    if addr.is_reserved:
+        return "reserved"
+    return None
+
+
+def blockable(ips: Iterable[str], *, include_private: bool = False) -> tuple[list[str], dict[str, int]]:
+    """``(addresses to block, {reason: how many were left out})``; addresses normalised and sorted."""
+    keep: list[str] = []
+    left: dict[str, int] = {}
+    for addr in normalize_ips(ips):
+        why = unblockable(addr)
+        if why is None or (include_private and why in _LOCAL):
+            keep.append(str(addr))
+        else:
+            left[why] = left.get(why, 0) + 1
+    return keep, left
+
+
+def left_out_notice(left: Mapping[str, int]) -> str:
+    """One line for the user about addresses a block list left out (``""`` when none were)."""
+    if not left:
+        return ""
+    parts = ", ".join(f"{n} {why}" for why, n in sorted(left.items()))
+    hint = " (scan --include-private keeps loopback, private and link-local)" if set(left) & set(_LOCAL) else ""
+    return f"left out of the block list: {parts}{hint}"
+
+
 def _clean_comment(comment: str) -> list[str]:
     lines = [_CONTROL_RE.sub(" ", part).rstrip() for part in comment.splitlines()]
     return [f"# {line}" for line in lines if line.strip()]
@@ -452,10 +506,15 @@ def write_blocklist(
     fmt: str,
     *,
     overwrite: bool = False,
+    include_private: bool = False,
     **options: str,
 ) -> int:
-    """Render and atomically write a block list; return the number of distinct addresses."""
-    addrs = [str(a) for a in normalize_ips(ips)]
+    """Render and atomically write a block list; return the number of distinct addresses written.
+
+    Addresses that are never a client, and unless ``include_private`` the local ones, are left out
+    (``blockable``; ``left_out_notice`` says which).
+    """
+    addrs, _left = blockable(ips, include_private=include_private)
     text = render_blocklist(addrs, fmt, **options)
 
     def fill(fh: IO[bytes]) -> int:

@@ -73,6 +73,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     exp.add_argument("--blocklist-format", default="plain", metavar="FMT",
                      help="plain, nftables, ipset, nginx, apache, fail2ban or crowdsec (default plain)")
     exp.add_argument("--force", action="store_true", help="overwrite existing export files")
+    exp.add_argument("--include-private", action="store_true",
+                     help="keep loopback, private and link-local addresses in the block list (left out by default)")
     p.set_defaults(func=run)
 
 
@@ -313,8 +315,12 @@ class _Exports:
                 n = self.stream.commit()
                 ui.info(f"exported {n} flagged lines to {args.export_flagged}{so_far}")
             if args.blocklist:
+                private = args.include_private
                 n = export.write_blocklist(args.blocklist, sorted(self.ips), args.blocklist_format,
-                                           overwrite=args.force)
+                                           overwrite=args.force, include_private=private)
+                left = export.left_out_notice(export.blockable(self.ips, include_private=private)[1])
+                if left:
+                    ui.info(left)
                 ui.info(f"wrote {n} IPs ({args.blocklist_format}) to {args.blocklist}{so_far}")
         except (OSError, ExportError) as exc:
             raise ExportError(f"export failed: {exc}") from None

@@ -398,10 +398,11 @@ class ThreatLensApp(App[None]):
         """Write the block list."""
         if request is None:
             return
-        from threatlens.export import write_blocklist
+        from threatlens.export import blockable, left_out_notice, write_blocklist
 
         ips = sorted(set(self.live.flagged_ips()) | self.blocked)
         good = [ip for ip in ips if _is_ip(ip)]
+        left = left_out_notice(blockable(good)[1])
         n = self._write(request, "block list",
                         lambda: write_blocklist(request.path, good, request.fmt, overwrite=overwrite),
                         self.do_blocklist)
@@ -409,6 +410,7 @@ class ThreatLensApp(App[None]):
             return
         skipped = len(ips) - len(good)
         extra = f" ({skipped} invalid addresses skipped)" if skipped else ""
+        extra += f"; {left}" if left else ""
         self.notify(f"wrote {n} IPs ({request.fmt}) to {request.path}{extra}", markup=False, timeout=8)
 
     def block_ip(self, ip: str) -> None:
