@@ -78,3 +78,19 @@ def test_scan_follow_honours_backfill_from_the_config(tmp_path: Path) -> None:
     rows = _wait_for_lines(out, 2)
     assert proc.returncode == 0 and b"Traceback" not in err
     assert [r["line"] for r in rows] == [4, 5]
+
+
+def test_min_severity_resolves_alike_for_scan_the_monitor_and_serve(tmp_path: Path) -> None:
+    from threatlens.cli import build_parser
+
+    conf = tmp_path / "config.toml"
+    conf.write_text('min_severity = "nuisance"\n')
+    config = Config.load(conf)
+    scan = resolve_options(config, scan_parser().parse_args(["scan", "--config", str(conf), "a.log"]))
+    monitor = options_from_args(monitor_parser().parse_args(["--config", str(conf), "a.log"]), config)
+    serve = options_from_args(build_parser().parse_args(["serve", "--config", str(conf), "a.log"]), config)
+    assert scan.min_severity == monitor.min_severity == serve.min_severity == "nuisance"
+    typed = options_from_args(monitor_parser().parse_args(["--min-severity", "suspicious", "a.log"]), config)
+    assert typed.min_severity == "suspicious"
+    assert resolve_options(Config.load(tmp_path / "none.toml"),
+                           scan_parser().parse_args(["scan", "a.log"])).min_severity == "attack"

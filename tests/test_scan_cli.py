@@ -234,8 +234,10 @@ def test_headless_exports_match_flagged_lines(tmp_path: Path, capsys: pytest.Cap
     assert main(["scan", "-o", "jsonl", "--export-flagged", str(evidence), "--blocklist", str(blocklist),
                  "--blocklist-format", "nginx", str(log)]) == 0
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    flagged = [r for r in rows if r["type"] == "request" and r["flagged"]]
-    alerted = {r["ip"] for r in rows if r["type"] == "alert"}
+    # exports and block lists hold the attack tier by default (--min-severity; tests/test_scan_severity.py)
+    flagged = [r for r in rows if r["type"] == "request" and r["flagged"] and r["severity"] == "attack"]
+    alerted = {ip for r in rows if r["type"] == "alert" and r["severity"] == "attack"
+               for ip in r.get("members", [r["ip"]])}
     lines = log.read_bytes().splitlines()
     assert flagged and evidence.read_bytes().splitlines() == [lines[r["line"] - 1] for r in flagged]
     denied = {x.removeprefix("deny ").removesuffix(";") for x in blocklist.read_text().splitlines()

@@ -325,3 +325,19 @@ def test_record_and_verdict_positions_come_from_the_field_lists() -> None:
     ver = Verdict(0.7, True, ("sqli",), ("matched",), True)
     assert agg._get_score(ver) == 0.7 and agg._get_flagged(ver) is True
     assert ver[agg._CATEGORIES] == ("sqli",) and ver[agg._SUCCEEDED] is True and ver[agg._SCORE] == 0.7
+
+
+def test_an_ips_tier_is_its_most_serious_flagged_request_or_alert() -> None:
+    st = make()
+    bot, odd, attacker = "198.51.100.1", "198.51.100.2", "198.51.100.3"
+    recs = [rec(0, ip=bot), rec(1, ip=odd), rec(2, ip=attacker), rec(3, ip=attacker), rec(4, ip=US)]
+    verdicts = [Verdict(0.6, True, ("bad_bot",), severity="nuisance"),
+                Verdict(0.7, True, ("other",)),  # flagged with no tier (a lower threshold): from its categories
+                Verdict(0.7, True, ("other",), severity="suspicious"),
+                Verdict(0.95, True, ("sqli",), severity="attack"), OK]
+    st.update(recs, verdicts)
+    tiers = {r.ip: r.severity for r in st.top_ips(10)}
+    assert tiers == {bot: "nuisance", odd: "suspicious", attacker: "attack", US: ""}
+    st.update([], None, [Alert(bot, "scanning", "access.log", 1, 1, 6, 0.9, severity="attack")])
+    assert st.ip_row(bot).severity == "attack"  # type: ignore[union-attr]
+    assert {r.ip: r.severity for r in st.top_flagged_ips(10)}[odd] == "suspicious"

@@ -45,11 +45,12 @@ async def test_campaign_is_one_feed_row_and_enter_lists_its_ips(tmp_path: Path) 
         await pilot.pause()
         feed = app.dashboard.query_one(AlertsFeed)
         rows = {key.value: [_plain(c) for c in feed.get_row(key)] for key in feed.rows}
-        campaigns = {k: r for k, r in rows.items() if r[4].startswith("campaign:")}
+        campaigns = {k: r for k, r in rows.items() if r[5].startswith("campaign:")}
         assert len(campaigns) == 1  # alerted at 5 and again at 10 IPs: still one row, showing the latest
         key, cells = next(iter(campaigns.items()))
-        assert cells[4].startswith("campaign: 10 IPs, same probes (GET …/")
-        assert cells[2] == PROBERS[0] and "scanner" in cells[6]
+        assert cells[4] == "attack"  # a probe campaign is an attack, in words
+        assert cells[5].startswith("campaign: 10 IPs, same probes (GET …/")
+        assert cells[2] == PROBERS[0] and "scanner" in cells[7]
         feed.focus()
         feed.move_cursor(row=feed.get_row_index(key))
         await pilot.press("enter")

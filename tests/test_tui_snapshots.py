@@ -1,4 +1,5 @@
-"""Snapshot tests (pytest-textual-snapshot) of the dashboard, IP screen, help and export dialog.
+"""Snapshot tests (pytest-textual-snapshot) of the dashboard (tiers shown and nuisance hidden), IP screen, help,
+export and block-list dialogs.
 
 Clock and data are fixed: a log written by the test, a rule-based detection, no geo database, and a
 clock frozen at ``FIXED_NOW``. Regenerate with ``pytest tests/test_tui_snapshots.py --snapshot-update``.
@@ -24,6 +25,8 @@ def snap_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     time.tzset()
     lines = normal_lines(60) + attack_lines(9, start=60) + normal_lines(30, start=80)
     lines.append(line("192.168.1.20", "/wp-login.php", status=404, method="POST"))
+    lines.append(line("192.0.2.88", "/", status=405, method="PROPFIND"))  # a suspicious request
+    lines.append(line("192.0.2.77", "/", agent="Mozilla/5.0 (compatible; 80legs/1.0)"))  # a nuisance bot
     lines.append("this is not an access log line")
     write_log(tmp_path / "access.log", lines)
 
@@ -89,3 +92,15 @@ def test_help(snap_compare, snap_app, size) -> None:
 def test_export_dialog(snap_compare, snap_app, size) -> None:
     build, n = snap_app
     assert snap_compare(build(), terminal_size=size, run_before=_then(n, "e"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_blocklist_dialog(snap_compare, snap_app, size) -> None:
+    build, n = snap_app
+    assert snap_compare(build(), terminal_size=size, run_before=_then(n, "b"))
+
+
+def test_dashboard_nuisance_hidden(snap_compare, snap_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")  # the tiers read as words without colour
+    build, n = snap_app
+    assert snap_compare(build(), terminal_size=(120, 34), run_before=_then(n, "n"))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from threatlens.models.detection import Detection
-from threatlens.models.verdict import Alert, Verdict
+from threatlens.models.verdict import Alert, Verdict, alert_severity, severity_of
 from threatlens.parsers.record import LogRecord
 
 FIXED_NOW = 1_763_769_600.0  # 2025-11-22 00:00:00 UTC
@@ -70,8 +70,9 @@ _RULE_SCORE = 0.95
 class RuleScorer:
     """A small deterministic stand-in for the request classifier in these tests.
 
-    Scores a request whose decoded target contains a known attack fragment 0.95, a 404 0.3,
-    anything else 0.01.
+    Scores a request whose decoded target contains a known attack fragment 0.95, a ``PROPFIND``
+    0.7 (``other``: a suspicious request), an ``80legs`` user agent 0.6 (``bad_bot``: nuisance), a 404
+    0.3, anything else 0.01. Flagged verdicts carry the production tier of their categories.
     """
 
     info = {"model_file": "rules (test)"}
@@ -90,12 +91,18 @@ class RuleScorer:
                 score = _RULE_SCORE
                 cats = tuple(dict.fromkeys(c for _, c in hits))
                 reasons = tuple(f"matched {frag!r}" for frag, _ in hits)
+            elif r.method == "PROPFIND":
+                score, cats, reasons = 0.7, ("other",), ("unusual method",)
+            elif "80legs" in (r.user_agent or ""):
+                score, cats, reasons = 0.6, ("bad_bot",), ("80legs user agent",)
             elif r.status == 404:
                 score, cats, reasons = 0.3, ("other",), ("not found",)
             else:
                 score, cats, reasons = 0.01, (), ()
-            verdicts.append(Verdict(score, score >= self.threshold, cats, reasons,
-                                    bool(hits) and r.status is not None and 200 <= r.status < 300))
+            flagged = score >= self.threshold
+            verdicts.append(Verdict(score, flagged, cats, reasons,
+                                    bool(hits) and r.status is not None and 200 <= r.status < 300,
+                                    severity_of(cats, flagged)))
         return verdicts
 
 
@@ -114,7 +121,8 @@ class RuleBehaviour:
                 if n >= 4 and r.ip not in self._alerted:
                     self._alerted.add(r.ip)
                     alerts.append(Alert(r.ip, "scanning", r.file, r.line, r.line, n, 0.9,
-                                        ("4 attack requests",), v.categories, r.time, r.time))
+                                        ("4 attack requests",), v.categories, r.time, r.time,
+                                        severity=alert_severity("scanning", v.categories)))
         return alerts
 
 

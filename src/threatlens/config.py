@@ -9,6 +9,7 @@
     export_dir = "~/threatlens-exports"
     poll = false                 # true, or a polling interval in seconds
     backfill = 500               # start with the last N lines
+    min_severity = "attack"      # attack, suspicious or nuisance: what flagged output and block lists include
     allowlist = ["203.0.113.7", "10.0.0.0/8", "path:/healthz", "path:/static/*", "agent:*UptimeRobot*"]
 
 Read and rewritten with :mod:`tomlkit`. A missing file gives the defaults; a malformed one raises
@@ -32,6 +33,7 @@ import tomlkit.exceptions
 from threatlens.errors import AllowlistError, ConfigError
 from threatlens.export import atomic_write
 from threatlens.models.allowlist import Allowlist
+from threatlens.models.verdict import SEVERITIES
 
 __all__ = [
     "OPTION_KEYS",
@@ -43,7 +45,8 @@ __all__ = [
 ]
 
 #: Keys that hold command-line defaults; each equals the argparse ``dest`` of its option.
-OPTION_KEYS: tuple[str, ...] = ("log_format", "threshold", "model", "geoip_db", "export_dir", "poll", "backfill")
+OPTION_KEYS: tuple[str, ...] = ("log_format", "threshold", "model", "geoip_db", "export_dir", "poll", "backfill",
+                                "min_severity")
 _KNOWN_KEYS = (*OPTION_KEYS, "allowlist")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -97,6 +100,7 @@ class Config:
     export_dir: str | None = None
     poll: bool | float | None = None
     backfill: int | None = None
+    min_severity: str | None = None
     allowlist: tuple[str, ...] = ()
     exists: bool = field(default=False, compare=False)
 
@@ -152,6 +156,11 @@ class Config:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise fail("backfill", "backfill must be a whole number of lines (>= 0)")
             values["backfill"] = value
+        if "min_severity" in table:
+            value = table["min_severity"]
+            if value not in SEVERITIES:
+                raise fail("min_severity", f"min_severity must be one of {', '.join(SEVERITIES)}")
+            values["min_severity"] = value
         if "allowlist" in table:
             entries = table["allowlist"]
             if not isinstance(entries, list):

@@ -16,6 +16,7 @@ from typing import Any
 
 from threatlens.config import Config
 from threatlens.errors import UsageError
+from threatlens.models.verdict import SEVERITIES
 
 __all__ = ["RunOptions", "add_run_options", "check_run_options", "resolve_options", "typed_options"]
 
@@ -38,6 +39,8 @@ class RunOptions:
     export_dir: Path = field(default_factory=Path.cwd)
     config_path: Path | None = None
     allowlist: list[str] = field(default_factory=list)
+    #: the least serious tier that ``--only-flagged`` output, flagged exports and block lists include
+    min_severity: str = "attack"
 
 
 def add_run_options(parser: argparse.ArgumentParser, *, follow_note: str = "") -> dict[str, Any]:
@@ -62,6 +65,9 @@ def add_run_options(parser: argparse.ArgumentParser, *, follow_note: str = "") -
                      help="a behaviour baseline made by 'threatlens train --baseline'")
     det.add_argument("--no-detect", action="store_true", default=None, help="parse and count only (no scoring)")
     det.add_argument("--geoip-db", default=None, metavar="PATH", help="a MaxMind-format .mmdb country database")
+    det.add_argument("--min-severity", default=None, choices=SEVERITIES, metavar="TIER",
+                     help="least serious tier (attack, suspicious or nuisance) that flagged output, exports and "
+                     "block lists include (default attack)")
     fol = parser.add_argument_group("following")
     fol.add_argument("--from-start", action="store_true", default=None,
                      help=f"{follow_note}read the existing content first (default: only new lines)")
@@ -77,7 +83,7 @@ def add_run_options(parser: argparse.ArgumentParser, *, follow_note: str = "") -
 def typed_options(args: argparse.Namespace) -> set[str]:
     """Names of the shared options the user typed (``dest`` names)."""
     names = ("log_format", "nginx_conf", "threshold", "model", "baseline", "no_detect", "geoip_db", "from_start",
-             "backfill", "poll", "export_dir")
+             "backfill", "poll", "export_dir", "min_severity")
     return {name for name in names if getattr(args, name, None) is not None}
 
 
@@ -117,4 +123,5 @@ def resolve_options(config: Config, args: argparse.Namespace) -> RunOptions:
         export_dir=Path(export_dir).expanduser(),
         config_path=Path(args.config).expanduser() if getattr(args, "config", None) else config.path,
         allowlist=list(config.allowlist),
+        min_severity=merged.get("min_severity") or "attack",
     )

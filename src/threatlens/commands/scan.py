@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from threatlens.config import Config
 from threatlens.errors import ExportError, SourceError, UsageError
 from threatlens.export import CSV_COLUMNS, alert_block_ips, csv_safe
-from threatlens.models.verdict import Verdict
+from threatlens.models.verdict import Alert, Verdict, at_least
 from threatlens.options import RunOptions, add_run_options, check_run_options, resolve_options
 from threatlens.parsers import FirewallRecord, LogRecord, Unparsed
 from threatlens.pipeline import Pipeline, Processed
@@ -46,6 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         epilog="examples:\n"
         "  threatlens scan /var/log/nginx/access.log\n"
         "  threatlens scan --output jsonl --only-flagged access.log.*.gz > flagged.jsonl\n"
+        "  threatlens scan --only-flagged --min-severity nuisance -o jsonl access.log  # bots and floods too\n"
         "  zcat access.log.2.gz | threatlens scan -\n"
         "  threatlens scan /var/log/nginx/access.log /var/log/ufw.log\n"
         "  journalctl -k -o short-iso | threatlens scan -\n"
@@ -63,13 +64,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                      "per input line plus alert objects; csv: one row per input line (requests and unparsed "
                      "lines; alerts only in table and jsonl)")
     out.add_argument("--only-flagged", action="store_true",
-                     help="print only flagged requests and alerts (jsonl/csv), counts still cover every line")
+                     help="print only flagged requests and alerts at --min-severity or above (jsonl/csv), "
+                     "counts still cover every line")
     out.add_argument("--top", type=int, default=10, metavar="N", help="rows in each summary table (default 10)")
     exp = p.add_argument_group("export")
-    exp.add_argument("--export-flagged", metavar="FILE", help="write the flagged requests to FILE")
+    exp.add_argument("--export-flagged", metavar="FILE",
+                     help="write the flagged requests at --min-severity or above to FILE")
     exp.add_argument("--export-format", choices=("raw", "jsonl", "csv"), default="raw",
                      help="raw: the original lines byte for byte (default); jsonl; csv")
-    exp.add_argument("--blocklist", metavar="FILE", help="write the flagged and alerted IPs to FILE")
+    exp.add_argument("--blocklist", metavar="FILE",
+                     help="write the IPs with a flagged request or an alert at --min-severity or above to FILE")
     exp.add_argument("--blocklist-format", default="plain", metavar="FMT",
                      help="plain, nftables, ipset, nginx, apache, fail2ban or crowdsec (default plain)")
     exp.add_argument("--force", action="store_true", help="overwrite existing export files")
@@ -78,12 +82,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.set_defaults(func=run)
 
 
-class Writer:
-    """Writes each processed batch in the chosen output format, in input order."""
+def kept(verdict: Verdict | None, min_severity: str) -> bool:
+    """Whether a request goes into flagged output: flagged, and of tier ``min_severity`` or above."""
+    return verdict is not None and verdict.flagged and at_least(verdict.severity, min_severity)
 
-    def __init__(self, output: str, only_flagged: bool, stream: TextIO, country: Callable[[str | None], Any]) -> None:
+
+def kept_alert(alert: Alert, min_severity: str) -> bool:
+    """Whether an alert goes into flagged output and block lists (tier ``min_severity`` or above)."""
+    return at_least(alert.severity, min_severity)
+
+
+class Writer:
+    """Writes each processed batch in the chosen output format, in input order.
+
+    With ``only_flagged``, only requests and alerts of tier ``min_severity`` or above are written.
+    """
+
+    def __init__(self, output: str, only_flagged: bool, stream: TextIO, country: Callable[[str | None], Any],
+                 min_severity: str = "attack") -> None:
         self.output = output
         self.only_flagged = only_flagged
+        self.min_severity = min_severity
         self.stream = stream
         self.country = country
         self.csv: Any = None
@@ -100,7 +119,7 @@ class Writer:
         verdicts = batch.verdict_by_result()
         for item, verdict in zip(batch.results, verdicts, strict=True):
             if type(item) is LogRecord:
-                if self.only_flagged and not (verdict is not None and verdict.flagged):
+                if self.only_flagged and not kept(verdict, self.min_severity):
                     continue
             elif self.only_flagged:
                 continue
@@ -110,7 +129,10 @@ class Writer:
                 text = self._format(_output_failed(item, exc), None)
             lines.append(text)
         if self.csv is None:
-            lines.extend(json_line(alert_dict(a, self.country(a.ip))) + "\n" for a in batch.alerts)
+            alerts = batch.alerts
+            if self.only_flagged:
+                alerts = [a for a in alerts if kept_alert(a, self.min_severity)]
+            lines.extend(json_line(alert_dict(a, self.country(a.ip))) + "\n" for a in alerts)
         if lines:
             self.stream.write("".join(lines))
 
@@ -156,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     tolerant(sys.stdout)
     tolerant(sys.stderr)
     ui = ScanUi(enabled=args.output == "table" or not sys.stdout.isatty())
-    exports = _Exports(args)  # checks the targets and opens the export's temporary file
+    exports = _Exports(args, opts.min_severity)  # checks the targets and opens the export's temporary file
     try:
         return _run(args, opts, ui, exports)
     except BaseException:
@@ -175,7 +197,7 @@ def _run(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports)
     def country(ip: str | None) -> str | None:
         return geo.country(ip) if ip else None
 
-    writer = Writer(args.output, args.only_flagged, sys.stdout, country)
+    writer = Writer(args.output, args.only_flagged, sys.stdout, country, opts.min_severity)
     exports.country = country
     ui.restart_clock()  # throughput in the summary counts from the first line, after start-up
     status = 0
@@ -267,12 +289,16 @@ def _emit(done: Processed, writer: Writer, exports: _Exports) -> None:
 
 
 class _Exports:
-    """Streams flagged lines to ``--export-flagged`` as they come; collects IPs for ``--blocklist``."""
+    """Streams flagged lines to ``--export-flagged`` as they come; collects IPs for ``--blocklist``.
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    Both keep requests and alerts of tier ``min_severity`` or above.
+    """
+
+    def __init__(self, args: argparse.Namespace, min_severity: str) -> None:
         from threatlens.export import BLOCKLIST_FORMATS, ExportStream, writable_target
 
         self.args = args
+        self.min_severity = min_severity
         self.ips: set[str] = set()
         self.country: Callable[[str | None], str | None] = lambda _ip: None  # set once geo is loaded
         self.wanted = bool(args.export_flagged or args.blocklist)
@@ -296,12 +322,13 @@ class _Exports:
         stream = self.stream
         raw = self.args.export_format == "raw"
         for record, verdict in zip(done.records, done.verdicts, strict=True):
-            if verdict.flagged:
+            if kept(verdict, self.min_severity):
                 self.ips.add(record.ip or "")
                 if stream is not None:
                     stream.add(record.raw if raw else request_dict(record, verdict, self.country(record.ip)))
         for alert in done.alerts:
-            self.ips.update(alert_block_ips(alert))
+            if kept_alert(alert, self.min_severity):
+                self.ips.update(alert_block_ips(alert))
         self.ips.discard("")
 
     def finish(self, ui: Any, *, interrupted: bool = False) -> None:

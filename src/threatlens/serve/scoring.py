@@ -73,7 +73,7 @@ class ScoreService:
         pipeline = Pipeline(log_format=fmt, nginx_conf=opts.nginx_conf if log_format is None else None,
                             detection=self._fresh_detection(live))
         out = io.StringIO()
-        writer = Writer("jsonl", only_flagged, out, self.country)
+        writer = Writer("jsonl", only_flagged, out, self.country, opts.min_severity)
         for batch in stream_batches(io.BytesIO(body), STDIN_NAME):
             writer.write(pipeline.process(batch))
         writer.write(pipeline.process([], final=True))

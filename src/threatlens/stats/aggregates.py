@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from threatlens.models.verdict import Alert, Verdict
+from threatlens.models.verdict import SEVERITY_RANK, Alert, Verdict, severity_of
 from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import RECORD_INDEX, LogRecord, Unparsed
 from threatlens.stats.countries import country_label
@@ -82,6 +82,8 @@ _IP = RECORD_INDEX["ip"]
 _SCORE = _VERDICT_INDEX["score"]
 _CATEGORIES = _VERDICT_INDEX["categories"]
 _SUCCEEDED = _VERDICT_INDEX["possibly_succeeded"]
+_SEVERITY = _VERDICT_INDEX["severity"]
+_TIER_OF_RANK = {rank: tier for tier, rank in SEVERITY_RANK.items()}
 _get_time = itemgetter(RECORD_INDEX["time"])
 _get_ip = itemgetter(_IP)
 _get_path = itemgetter(RECORD_INDEX["path"])
@@ -167,6 +169,7 @@ class Stats:
                 "alerts": (np.int64, ()),
                 "ps": (np.int64, ()),
                 "cats": (object, ()),  # {category: count} of flagged requests and alerts, or None
+                "sev": (np.int8, ()),  # SEVERITY_RANK of the most serious flagged request or alert
             },
             slack=2 * capacity,
         )
@@ -184,6 +187,7 @@ class Stats:
                 "alerts": (np.int64, ()),
                 "ps": (np.int64, ()),
                 "cats": (object, ()),
+                "sev": (np.int8, ()),
             },
         )
         self._paths: TopK[str] = TopK(capacity)
@@ -439,10 +443,14 @@ class Stats:
         ring = self.flagged_ring
         ips_cats = self._ips.col["cats"]
         ips_ps = self._ips.col["ps"]
+        ips_sev = self._ips.col["sev"]
         fips: list[str | None] = []
+        ranks: list[int] = []
         for i, slot in zip(idx.tolist(), srec[idx].tolist(), strict=True):
             rec = records[i]
             ver = verdicts[i]
+            rank = _rank(ver)
+            ranks.append(rank)
             cc = codes[cci[slot]] if slot else self.geo.country(rec[_IP])
             ring.append_raw((plain_recs[i], plain_vers[i], cc) if plain_recs else (rec[:], ver[:], cc))
             fips.append(rec[_IP])
@@ -451,12 +459,15 @@ class Stats:
                     _count_into(ips_cats, slot, ver[_CATEGORIES])
                 if ver[_SUCCEEDED]:
                     ips_ps[slot] += 1
+                if rank > ips_sev[slot]:
+                    ips_sev[slot] = rank
             if ver[_SUCCEEDED]:
                 self.possibly_succeeded += 1
         # the flagged-IPs table: the same scatter-adds, over the flagged requests only
         have_ip = np.fromiter((ip is not None for ip in fips), dtype=np.bool_, count=len(fips))
         if not have_ip.any():
             return
+        idx_ranks = [r for r, ok in zip(ranks, have_ip.tolist(), strict=True) if ok]
         idx = idx[have_ip]
         fkeys = [ip for ip in fips if ip is not None]
         sus = self._suspects
@@ -476,6 +487,7 @@ class Stats:
         np.add.at(cols["n4"], fs[(fst >= 400) & (fst < 500)], 1)
         np.add.at(cols["n5"], fs[(fst >= 500) & (fst < 600)], 1)
         _first_last(cols, times[idx], fs)
+        np.maximum.at(cols["sev"], fs, np.array(idx_ranks, dtype=np.int8))
         for i, slot in zip(idx.tolist(), fs.tolist(), strict=True):
             ver = verdicts[i]
             if ver[_CATEGORIES]:
@@ -497,6 +509,7 @@ class Stats:
                 slot = table.slot(alert.ip)
                 if slot:
                     table.col["alerts"][slot] += 1
+                    table.col["sev"][slot] = max(int(table.col["sev"][slot]), SEVERITY_RANK.get(alert.severity, 0))
                     if alert.categories:
                         _count_into(table.col["cats"], slot, alert.categories)
             dq = by_ip.get(alert.ip)
@@ -582,6 +595,7 @@ class Stats:
             categories=_ranked(col["cats"][slot]),
             alerts=int(col["alerts"][slot]),
             possibly_succeeded=int(col["ps"][slot]),
+            severity=_TIER_OF_RANK[int(col["sev"][slot])],
         )
 
     def _suspect_flagged(self, slot: int) -> int:
@@ -606,6 +620,7 @@ class Stats:
             categories=_ranked(col["cats"][slot]),
             alerts=int(col["alerts"][slot]),
             possibly_succeeded=int(col["ps"][slot]),
+            severity=_TIER_OF_RANK[int(col["sev"][slot])],
         )
 
     def top_ips(self, n: int = 10) -> list[IPRow]:
@@ -622,6 +637,7 @@ class Stats:
             flagged=max(r.flagged, self._suspect_flagged(sslot)),
             max_score=max(r.max_score, float(col["max"][sslot])),
             categories=r.categories or _ranked(col["cats"][sslot]),
+            severity=_TIER_OF_RANK[max(SEVERITY_RANK[r.severity], int(col["sev"][sslot]))],
         )
 
     def top_flagged_ips(self, n: int = 10) -> list[IPRow]:
@@ -836,6 +852,14 @@ def _decode_pair(pair: tuple[Any, Any]) -> tuple[LogRecord, Verdict | None]:
 
 def _decode_flagged(item: tuple[Any, Any, str | None]) -> FlaggedRequest:
     return FlaggedRequest(_make_record(item[0]), _make_verdict(item[1]), item[2])
+
+
+def _rank(ver: Any) -> int:
+    """The tier rank of a flagged verdict (a plain tuple or a ``Verdict``): its ``severity``, else its categories'.
+
+    A request flagged here under a lower threshold than the model's arrives with severity ``""``.
+    """
+    return SEVERITY_RANK.get(ver[_SEVERITY] or severity_of(ver[_CATEGORIES]), 0)
 
 
 def _count_into(col: np.ndarray, slot: int, names: Iterable[str]) -> None:

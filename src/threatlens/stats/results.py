@@ -99,6 +99,7 @@ class IPRow(NamedTuple):
     ``requests`` is an upper bound, ``requests - error`` a lower bound. The other counters (and
     first seen) count from when the IP entered the table: exact when ``error == 0``. Times are
     log times of the first and latest ingested requests. ``categories`` is most frequent first.
+    ``severity`` is the most serious tier among its flagged requests and alerts (``""``: none).
     """
 
     ip: str
@@ -115,6 +116,7 @@ class IPRow(NamedTuple):
     categories: tuple[str, ...]
     alerts: int
     possibly_succeeded: int
+    severity: str = ""
 
 
 class FlaggedRequest(NamedTuple):

@@ -272,6 +272,17 @@ class ThreatLensApp(App[None]):
             det.threshold = value
         return value
 
+    def toggle_nuisance(self) -> None:
+        """Hide nuisance-tier rows (bad bots, floods) from the top IPs, the feed and the IP screen, or show them."""
+        hide = not self.live.hide_nuisance
+        self.live.set_hide_nuisance(hide)
+        self.header_info.nuisance_hidden = hide
+        self.notify("nuisance tier hidden (n shows it)" if hide else "nuisance tier shown", timeout=2)
+        self.refresh_dashboard(force=True)
+        screen = self.screen
+        if hasattr(screen, "reload"):
+            screen.reload()
+
     def set_filter(self, text: str) -> None:
         """Apply a filter string (already validated) to every panel."""
         flt = RecordFilter.parse(text) if text.strip() else None
@@ -387,12 +398,18 @@ class ThreatLensApp(App[None]):
             self.notify(f"{what} failed: {exc}", severity="error", markup=False, timeout=10)
         return None
 
+    def blocklist_ips(self, min_severity: str) -> list[str]:
+        """The block list: IPs flagged or alerted at ``min_severity`` or above, plus those added with ``b``."""
+        return sorted(set(self.live.flagged_ips(min_severity)) | self.blocked)
+
     def ask_blocklist(self) -> None:
-        """Open the block-list dialog (flagged IPs plus those added with ``b`` on the IP screen)."""
+        """Open the block-list dialog; its tier choice starts at ``--min-severity`` (default ``attack``)."""
+        from threatlens.models.verdict import SEVERITIES
         from threatlens.tui.screens.blocklist_dialog import BlocklistDialog
 
-        ips = sorted(set(self.live.flagged_ips()) | self.blocked)
-        self.push_screen(BlocklistDialog(self.options.export_dir, self.now(), len(ips)), self.do_blocklist)
+        counts = {tier: len(self.blocklist_ips(tier)) for tier in SEVERITIES}
+        self.push_screen(BlocklistDialog(self.options.export_dir, self.now(), counts, self.options.min_severity),
+                         self.do_blocklist)
 
     def do_blocklist(self, request: Any, overwrite: bool = False) -> None:
         """Write the block list."""
@@ -400,7 +417,7 @@ class ThreatLensApp(App[None]):
             return
         from threatlens.export import blockable, left_out_notice, write_blocklist
 
-        ips = sorted(set(self.live.flagged_ips()) | self.blocked)
+        ips = self.blocklist_ips(request.min_severity)
         good = [ip for ip in ips if _is_ip(ip)]
         left = left_out_notice(blockable(good)[1])
         n = self._write(request, "block list",

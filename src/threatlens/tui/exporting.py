@@ -39,10 +39,11 @@ class ExportRequest:
 
 @dataclass(frozen=True)
 class BlocklistRequest:
-    """The block-list dialog's result."""
+    """The block-list dialog's result: ``min_severity`` is the least serious tier whose IPs go in."""
 
     fmt: str
     path: Path
+    min_severity: str = "attack"
 
 
 def run_export(live: LiveStats, req: ExportRequest, *, overwrite: bool = False) -> tuple[int, str]:

@@ -10,10 +10,12 @@ from rich.text import Text
 from threatlens.stats.countries import country_label
 from threatlens.textsafe import visible
 
-__all__ = ["BAND_LABELS", "count", "country", "safe", "score_text", "when"]
+__all__ = ["BAND_LABELS", "TIER_LABELS", "count", "country", "safe", "score_text", "tier", "when"]
 
 #: The meaning of a score band in words, so it survives monochrome and NO_COLOR terminals.
 BAND_LABELS = {"high": "HIGH", "flagged": "FLAG", "elevated": "warn", "low": "", "none": ""}
+#: Severity tiers as the tables print them (at most 8 columns wide); ``""`` (not flagged) prints nothing.
+TIER_LABELS = {"attack": "attack", "suspicious": "suspic.", "nuisance": "nuisance", "": ""}
 
 
 def safe(value: object, style: str | Style = "") -> Text:
@@ -39,6 +41,11 @@ def score_text(score: float | None, band: str) -> str:
         return "-"
     label = BAND_LABELS.get(band, "")
     return f"{score:.2f} {label}".rstrip()
+
+
+def tier(severity: str) -> str:
+    """A severity tier in a table cell: ``attack``, ``suspic.``, ``nuisance`` or empty."""
+    return TIER_LABELS.get(severity, severity[:8])
 
 
 def when(t: datetime | None, with_date: bool = False) -> str:

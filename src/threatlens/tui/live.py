@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from threatlens.export import alert_block_ips
-from threatlens.models.verdict import Alert, Verdict
+from threatlens.models.verdict import Alert, Verdict, at_least, severity_of
 from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import LogRecord, Unparsed
 from threatlens.stats.aggregates import Stats
@@ -30,7 +30,8 @@ from threatlens.stats.firewall import FirewallIpSummary
 from threatlens.stats.rates import per_minute
 from threatlens.stats.results import IPRow
 
-__all__ = ["AlertRow", "DashboardData", "IpSnapshot", "LiveStats", "RequestRow", "TableRow", "score_band"]
+__all__ = ["AlertRow", "DashboardData", "IpSnapshot", "LiveStats", "RequestRow", "TableRow", "request_tier",
+           "score_band"]
 
 #: The lowest threshold the keys can set.
 MIN_THRESHOLD = 0.05
@@ -50,6 +51,17 @@ def score_band(score: float | None, threshold: float) -> str:
     if score >= threshold / 2:
         return "elevated"
     return "low"
+
+
+def request_tier(verdict: Verdict | None, threshold: float) -> str:
+    """The severity tier of a request at the monitor's threshold (``""`` below it).
+
+    A request the model scored below its own threshold carries no tier; once ``T`` lowers the
+    monitor's threshold under its score, its tier follows its categories (as the model's would).
+    """
+    if verdict is None or verdict.score < threshold:
+        return ""
+    return verdict.severity or severity_of(verdict.categories)
 
 
 class _CountryFunction:
@@ -78,6 +90,7 @@ class IpCells(NamedTuple):
     allowlisted: bool
     #: How much of ``requests`` may be an over-estimate (Space-Saving): ``requests - requests_error`` is sure.
     requests_error: int = 0
+    severity: str = ""  #: the most serious tier of its flagged requests and alerts
 
 
 class CountryCells(NamedTuple):
@@ -145,6 +158,7 @@ class AlertRow:
     possibly_succeeded: bool
     band: str
     alert: Alert | None = None  #: the behaviour alert behind the row (``None`` for a flagged request)
+    severity: str = ""  #: ``attack``, ``suspicious`` or ``nuisance``
 
 
 @dataclass(frozen=True)
@@ -173,6 +187,8 @@ class DashboardData:
     packets: int = 0
     #: destination ports from firewall records (shown instead of server ports once there are packets)
     firewall_ports: list[TableRow[FirewallPortCells]] = field(default_factory=list)
+    #: nuisance-tier rows are left out of the top IPs, the feed and the IP screen (key ``n``)
+    nuisance_hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,6 +199,7 @@ class RequestRow:
     record: LogRecord
     verdict: Verdict | None
     band: str
+    severity: str = ""
 
 
 @dataclass(frozen=True)
@@ -207,6 +224,8 @@ class IpSnapshot:
     allowlisted: bool
     threshold: float
     firewall: FirewallIpSummary | None = None
+    severity: str = ""  #: the most serious tier of its flagged requests and alerts
+    nuisance_hidden: bool = False  #: nuisance-tier requests and alerts were left out of ``rows`` and ``alerts``
 
 
 def _status_classes(statuses: Iterable[tuple[Any, int]], parsed: int) -> list[tuple[str, int]]:
@@ -256,6 +275,7 @@ class LiveStats:
         self.filtered: Stats | None = None
         self.filter: RecordFilter | None = None
         self.allowlist: Any = None
+        self.hide_nuisance = False
         self.generation = 0
 
     @property
@@ -345,6 +365,12 @@ class LiveStats:
             if paused:
                 gc.enable()
 
+    def set_hide_nuisance(self, hide: bool) -> None:
+        """Leave nuisance-tier rows out of the top IPs, the feed and the IP screen (or show them again)."""
+        with self.lock:
+            self.hide_nuisance = hide
+            self.generation += 1
+
     def set_allowlist(self, allowlist: Any) -> None:
         """The allowlist to mark on screen (detection applies it: allowlisted requests arrive unflagged)."""
         with self.lock:
@@ -377,12 +403,17 @@ class LiveStats:
             now = self.clock()
             scored = main.scored > 0
             allow = self.allowlist
+            hide = self.hide_nuisance
             ips = []
-            for r in self._top_ip_rows(view, top, sort):
+            rows = self._top_ip_rows(view, 2 * top if hide else top, sort)
+            if hide:
+                rows = [r for r in rows if r.severity != "nuisance"][:top]
+            for r in rows:
                 max_score = r.max_score if scored else None
                 allowed = bool(allow) and allow.matches_ip(r.ip)
                 ips.append(TableRow(r.ip, IpCells(r.ip, r.requests, r.flagged, max_score, r.country, r.last_seen,
-                                                  ",".join(r.categories[:3]), r.alerts, allowed, r.error),
+                                                  ",".join(r.categories[:3]), r.alerts, allowed, r.error,
+                                                  r.severity),
                                     score_band(max_score, thr) if scored else "none"))
             ports = [TableRow(str(p.port), PortCells(p.port, p.requests, p.flagged)) for p in view.top_ports(top)]
             countries = [
@@ -409,21 +440,24 @@ class LiveStats:
                 top_ips=ips,
                 top_ports=ports,
                 top_countries=countries,
-                feed=self._feed(view, feed, thr),
+                feed=self._feed(view, feed, thr, hide),
                 status=_status_classes(((s.key, s.requests) for s in view.top_statuses(128)), view.parsed),
                 matching=view.parsed if self.filtered is not None else None,
                 threshold=thr,
                 ports_seen=main.ports_available,
                 packets=main.firewall.packets,
                 firewall_ports=firewall_ports,
+                nuisance_hidden=hide,
             )
 
     @staticmethod
-    def _feed(view: Stats, n: int, thr: float) -> list[AlertRow]:
-        """Newest alerts and flagged requests, merged newest first."""
+    def _feed(view: Stats, n: int, thr: float, hide_nuisance: bool = False) -> list[AlertRow]:
+        """Newest alerts and flagged requests, merged newest first (without nuisance ones if hidden)."""
         rows: list[AlertRow] = []
         keys: set[str] = set()
         for alert, cc in view.alerts(n):  # newest first: a campaign's or burst's newest alert is its row
+            if hide_nuisance and alert.severity == "nuisance":
+                continue
             if alert.kind == "campaign" and len(alert.reasons) >= 2:
                 key = f"c{alert.file}:{alert.first_line}:{alert.reasons[0]}"
                 what = f"campaign: {alert.reasons[1]}, {alert.reasons[0]}"
@@ -434,11 +468,15 @@ class LiveStats:
                 continue
             keys.add(key)
             rows.append(AlertRow(key, alert.last_time, alert.ip, cc, alert.score, alert.categories, what, False,
-                                 score_band(alert.score, thr), alert))
+                                 score_band(alert.score, thr), alert, alert.severity))
         for rec, ver, cc in view.flagged(n):
+            tier = request_tier(ver, thr)
+            if hide_nuisance and tier == "nuisance":
+                continue
             what = f"{rec.method or '-'} {rec.target} {rec.status if rec.status is not None else '-'}"
             rows.append(AlertRow(f"r{rec.file}:{rec.line}:{rec.offset}", rec.time, rec.ip or "-", cc, ver.score,
-                                 ver.categories, what, ver.possibly_succeeded, score_band(ver.score, thr)))
+                                 ver.categories, what, ver.possibly_succeeded, score_band(ver.score, thr),
+                                 severity=tier))
         rows.sort(key=lambda r: (r.time is not None, r.time.timestamp() if r.time else 0.0), reverse=True)
         return rows[:n]
 
@@ -450,13 +488,18 @@ class LiveStats:
             firewall = self.stats.firewall.ip_summary(ip)
             scored = self.stats.scored > 0
             allow = self.allowlist
+            hide = self.hide_nuisance
         row = detail.row
         rows = [
             RequestRow(f"{rec.file}:{rec.line}:{rec.offset}", rec, ver,
-                       score_band(ver.score, thr) if ver is not None else "none")
+                       score_band(ver.score, thr) if ver is not None else "none", request_tier(ver, thr))
             for rec, ver in detail.requests
         ]
         held = len(rows)
+        alerts = list(reversed(detail.alerts))
+        if hide:
+            rows = [r for r in rows if r.severity != "nuisance"]
+            alerts = [a for a in alerts if a.severity != "nuisance"]
         status = sorted(detail.status_mix.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
         return IpSnapshot(
             ip=ip,
@@ -471,12 +514,14 @@ class LiveStats:
             status=[("-" if code is None else str(code), n) for code, n in status],
             distinct_paths=len({rec.path for rec, _v in detail.requests}),
             user_agents=detail.user_agents,
-            alerts=list(reversed(detail.alerts)),
+            alerts=alerts,
             rows=rows,
             retained_dropped=max(0, row.requests - row.error - held) if row is not None else 0,
             allowlisted=bool(allow) and allow.matches_ip(ip),
             threshold=thr,
             firewall=firewall,
+            severity=row.severity if row is not None else "",
+            nuisance_hidden=hide,
         )
 
     def member_rows(self, ips: Sequence[str]) -> list[TableRow[MemberCells]]:
@@ -529,8 +574,10 @@ class LiveStats:
             view = self.filtered if self.filtered is not None else self.stats
             return [(e.alert, e.country) for e in reversed(view.alerts())]
 
-    def flagged_ips(self) -> list[str]:
-        """IPs with a retained request at or above the threshold or a retained alert, for block lists.
+    def flagged_ips(self, min_severity: str = "attack") -> list[str]:
+        """Block-list IPs: a retained request at or above the threshold, or a retained alert, of tier ``min_severity``.
+
+        The tier or a more serious one counts, as with ``threatlens scan --blocklist --min-severity``.
 
         A campaign contributes its members only when it is an attack (see ``alert_block_ips``).
         """
@@ -539,8 +586,9 @@ class LiveStats:
             allow = self.allowlist
             pairs = self.stats.retained(min_score=thr)
             alerts = self.stats.alerts()
-        ips = {r.ip for r, _v in pairs if r.ip}
+        ips = {r.ip for r, v in pairs if r.ip and at_least(request_tier(v, thr), min_severity)}
         for e in alerts:
-            ips.update(alert_block_ips(e.alert))
+            if at_least(e.alert.severity, min_severity):
+                ips.update(alert_block_ips(e.alert))
         return sorted(ip for ip in ips if not (allow and allow.matches_ip(ip)))
 

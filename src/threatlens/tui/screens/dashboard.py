@@ -46,6 +46,7 @@ class DashboardScreen(Screen[None]):
         Binding("u", "undo_allowlist", "Undo allow", show=False),
         Binding("e", "export", "Export"),
         Binding("b", "blocklist", "Blocklist"),
+        Binding("n", "nuisance", "Nuisance"),
         Binding("j", "cursor(1)", "Down", show=False),
         Binding("k", "cursor(-1)", "Up", show=False),
     ]
@@ -141,6 +142,9 @@ class DashboardScreen(Screen[None]):
 
     def action_sort(self) -> None:
         self.tl.toggle_sort()
+
+    def action_nuisance(self) -> None:
+        self.tl.toggle_nuisance()
 
     def action_pause(self) -> None:
         self.tl.toggle_pause()

@@ -26,17 +26,19 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("dashboard", "/", "filter every panel: ip:1.2.3.0/24 path:/wp- country:CN cat:sqli status:4xx score>=0.8"),
     ("dashboard", "Esc", "clear the filter"),
     ("dashboard", "s", "order the top IPs by requests or by flagged requests and alerts"),
+    ("dashboard", "n", "hide / show nuisance-tier rows (bad bots, floods) in every panel and the IP screen"),
     ("dashboard", "p", "pause the screen (ingestion goes on; unpause catches up)"),
     ("dashboard", "t / T", "raise / lower the alert threshold by 0.05 (counts re-evaluate)"),
     ("dashboard", "a", "allowlist the selected IP or alert (edit to a CIDR or path:/pattern*), saved in config"),
     ("dashboard", "u", "undo the last allowlist entry"),
     ("dashboard", "e", "export: flagged requests, alerts, the filter's lines, or an IP (raw, JSON lines, CSV)"),
-    ("dashboard", "b", "write a block list of flagged IPs (plain, nftables, ipset, nginx, apache, fail2ban, crowdsec)"),
+    ("dashboard", "b", "write a block list of flagged IPs (attack tier by default; plain, nftables, ipset, nginx...)"),
     ("dashboard", "q", "quit"),
     ("IP screen", "Enter", "on a request: the full raw line and every reason"),
     ("IP screen", "e", "export this IP's lines"),
     ("IP screen", "b", "add this IP to the block list"),
     ("IP screen", "a", "allowlist this IP"),
+    ("IP screen", "n", "hide / show nuisance-tier requests and alerts (as on the dashboard)"),
     ("IP screen", "Esc / q", "back to the dashboard"),
     ("campaign screen", "Enter / Esc", "open the selected member IP's screen / back"),
     ("dialogs", "Tab, Enter, Esc", "move, confirm, cancel"),
@@ -64,6 +66,7 @@ class HelpScreen(ModalScreen[None]):
             text.append(f"  {key:<{width}}", style="bold")
             text.append(f"{what}\n")
         text.append("\nScores: HIGH >= 0.90, FLAG >= threshold, warn >= threshold/2 (colour repeats the word).")
+        text.append("\nTier: attack (payloads, probes, brute force), suspic. (weak evidence), nuisance (bots, floods).")
         with VerticalScroll(id="help-box"):
             yield Static(text, id="help-text", markup=False)
 

@@ -32,6 +32,7 @@ class IpRequestsTable(KeyedTable):
         ("method", "Method", 6),
         ("status", "Status", 6),
         ("score", "Score", 9),
+        ("tier", "Tier", 8),
         ("target", "Path?query", 40),
         ("bytes", "Bytes", 6),
         ("cats", "Categories", 16),
@@ -50,6 +51,7 @@ class IpRequestsTable(KeyedTable):
                 fmt.safe(r.method),
                 str(r.status) if r.status is not None else "-",
                 Text(fmt.score_text(v.score if v else None, row.band), style=style, end=""),
+                Text(fmt.tier(row.severity), style=self.tier_style(row.severity), end=""),
                 fmt.safe(r.target),
                 fmt.count(r.bytes or 0),
                 fmt.safe(",".join(v.categories) if v else ""),
@@ -67,6 +69,7 @@ class IpDetailScreen(Screen[None]):
         Binding("e", "export", "Export IP"),
         Binding("b", "block", "Block IP"),
         Binding("a", "allowlist", "Allow IP"),
+        Binding("n", "nuisance", "Nuisance", show=False),
         Binding("j", "cursor(1)", "Down", show=False),
         Binding("k", "cursor(-1)", "Up", show=False),
     ]
@@ -124,10 +127,13 @@ class IpDetailScreen(Screen[None]):
             head.append("  ALLOWLISTED")
         approx = "≤" if snap.approximate else ""
         head.append(f"\nrequests {approx}{snap.requests}  flagged {snap.flagged}  max score "
-                    f"{fmt.score_text(snap.max_score, 'none')}  distinct paths {snap.distinct_paths}")
+                    f"{fmt.score_text(snap.max_score, 'none')}  tier {snap.severity or 'none'}  "
+                    f"distinct paths {snap.distinct_paths}")
         head.append(f"\nfirst seen {fmt.when(snap.first_seen, True)}  last seen {fmt.when(snap.last_seen, True)}")
         if snap.retained_dropped:
             head.append(f"  ({snap.retained_dropped} older requests not retained)")
+        if snap.nuisance_hidden:
+            head.append("  nuisance tier hidden (n shows it)")
         self.query_one("#ip-summary", Static).update(head)
         per_min = snap.per_minute or [0]
         self.query_one("#ip-rate", Sparkline).data = per_min
@@ -146,7 +152,7 @@ class IpDetailScreen(Screen[None]):
         self._show_firewall(snap)
         alerts = Text(end="")
         for a in snap.alerts[-8:]:
-            alerts.append(f"{fmt.when(a.last_time)} {a.kind} x{a.events} score {a.score:.2f}\n")
+            alerts.append(f"{fmt.when(a.last_time)} {a.kind} {a.severity} x{a.events} score {a.score:.2f}\n")
             for reason in a.reasons[:2]:
                 alerts.append("  ")
                 alerts.append(fmt.safe(reason))
@@ -200,6 +206,9 @@ class IpDetailScreen(Screen[None]):
 
     def action_allowlist(self) -> None:
         self.tl.ask_allowlist(self.ip)
+
+    def action_nuisance(self) -> None:
+        self.tl.toggle_nuisance()
 
     def action_cursor(self, delta: int) -> None:
         table = self.query_one(IpRequestsTable)

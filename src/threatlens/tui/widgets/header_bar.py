@@ -26,6 +26,7 @@ class HeaderInfo:
     progress: str = ""
     filter: str = ""
     paused: bool = False
+    nuisance_hidden: bool = False
 
 
 class HeaderBar(Static):
@@ -72,6 +73,9 @@ class HeaderBar(Static):
             line2.append("  ")
             line2.append(fmt.safe(info.progress, hint))
         line3 = Text(no_wrap=True, overflow="ellipsis", end="")
+        if info.nuisance_hidden:
+            line3.append("nuisance tier hidden", label)
+            line3.append(" (n shows it)  ")
         if info.filter:
             line3.append("filter ", label)
             line3.append(fmt.safe(info.filter))

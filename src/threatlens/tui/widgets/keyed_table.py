@@ -26,6 +26,9 @@ class KeyedTable(DataTable[Any]):
         *(f"band--{b}" for b in BANDS),
         "cell--succeeded",
         "cell--allowlisted",
+        "tier--attack",
+        "tier--suspicious",
+        "tier--nuisance",
     }
     COLUMNS: ClassVar[tuple[tuple[str, str, int | None], ...]] = ()
     #: A cursor on the first row stays on the first row (a newest-first feed keeps showing the newest);
@@ -43,6 +46,12 @@ class KeyedTable(DataTable[Any]):
     def band_style(self, band: str) -> Style:
         """The rich style of a score band (from the stylesheet)."""
         return self.get_component_rich_style(f"band--{band}", partial=True)
+
+    def tier_style(self, severity: str) -> Style:
+        """The rich style of a severity tier (the word is always printed too)."""
+        if severity not in ("attack", "suspicious", "nuisance"):
+            return Style()
+        return self.get_component_rich_style(f"tier--{severity}", partial=True)
 
     def sync(self, rows: Sequence[tuple[str, Sequence[Text | str | int]]]) -> None:
         """Make the table show ``rows`` (``(key, cells)``) in this order, touching only what changed."""

@@ -1,4 +1,4 @@
-"""``TopIpsTable``: the busiest client IPs with flags, top score, country, last seen and categories."""
+"""``TopIpsTable``: the busiest client IPs with flags, top score, severity tier, country, last seen, categories."""
 
 from __future__ import annotations
 
@@ -21,10 +21,11 @@ class TopIpsTable(KeyedTable):
 
     BORDER_TITLE = "Top IPs by requests (s)"
     COLUMNS = (
-        ("ip", "IP", 20),
+        ("ip", "IP", 15),  # a whole IPv4 address; narrow enough for the tier column to show at 80x24
         ("req", "Req", 6),
         ("flag", "Flag", 5),
         ("score", "Max score", 10),
+        ("tier", "Tier", 8),
         ("cc", "CC", 4),
         ("seen", "Last seen", 8),
         ("cats", "Categories", None),
@@ -53,6 +54,7 @@ class TopIpsTable(KeyedTable):
                 count_text(c.requests, c.requests_error, fmt.count),
                 str(c.flagged),
                 Text(fmt.score_text(c.max_score, row.band), style=style, end=""),
+                Text(fmt.tier(c.severity), style=self.tier_style(c.severity), end=""),
                 fmt.country(c.country),
                 fmt.when(c.last_seen),
                 cat_text,
