@@ -171,7 +171,7 @@ def test_property_one_result_per_line_no_exception_bounded_time(lines: list[byte
         assert result.raw == raw.data and result.line == raw.line and result.offset == raw.offset
         if isinstance(result, Unparsed):
             assert result.reason
-    assert elapsed < 0.05 * len(raws)
+    assert elapsed < 1.0 * len(raws)  # a generous bound: only a super-linear regex blow-up could break it
 
 
 def test_long_hostile_lines_parse_in_bounded_time() -> None:
@@ -181,4 +181,4 @@ def test_long_hostile_lines_parse_in_bounded_time() -> None:
         start = time.perf_counter()
         result = parser.parse_raw(RawLine("f", 1, 0, line))
         assert isinstance(result, (FirewallRecord, Unparsed))
-        assert time.perf_counter() - start < 0.05
+        assert time.perf_counter() - start < 2.0  # 60 KB lines: linear time is milliseconds, a blow-up minutes

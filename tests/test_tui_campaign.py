@@ -54,13 +54,14 @@ async def test_campaign_is_one_feed_row_and_enter_lists_its_ips(tmp_path: Path) 
         feed.focus()
         feed.move_cursor(row=feed.get_row_index(key))
         await pilot.press("enter")
-        assert isinstance(app.screen, CampaignScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, CampaignScreen), timeout=20)
         members = app.screen.query_one(CampaignMembersTable)
         assert [k.value for k in members.rows] == PROBERS[:10]
         text = screen_text(app)
         assert "10 member IPs" in text and "[bold]zgrab-ish[/bold]" in text and "within 24 h" in text
         assert "severity attack" in text
         await pilot.press("j", "enter")
-        assert isinstance(app.screen, IpDetailScreen) and app.screen.ip == PROBERS[1]
+        await wait_for(pilot, lambda: isinstance(app.screen, IpDetailScreen), timeout=20)
+        assert app.screen.ip == PROBERS[1]
         await pilot.press("escape", "escape")
-        assert isinstance(app.screen, DashboardScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), timeout=20)
