@@ -671,7 +671,7 @@ def load_labeled(path: str | Path) -> list[LabeledRecord]:
     Recognised: HttpParams and Kaggle CSVs, secrepo URL lists, fwaf ``badqueries.txt`` (all attacks),
     CSIC 2010 (``normal``/``anomalous`` by file name), gotestwaf and CRS YAML folders or files,
     fuzzdb ``.txt`` lists (attacks), and ``label<TAB>log line`` files (label 0/1 or benign/attack).
-    Raises ``ValueError`` naming the file when the format is not recognised.
+    Raises :class:`~threatlens.errors.DataError` naming the file when the format is not recognised.
     """
     p = Path(path)
     name = p.name.lower()

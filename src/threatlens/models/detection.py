@@ -45,7 +45,8 @@ class Detection:
 
         ``baseline=None`` uses the default baseline file if it exists (see
         :func:`threatlens.models.baseline.default_baseline_path`); an explicit path must exist.
-        Raises ``ValueError`` for a missing or untrusted model or baseline, or a bad allowlist entry.
+        Raises :class:`~threatlens.errors.ModelError` for a missing or untrusted model or baseline, and
+        :class:`~threatlens.errors.AllowlistError` for a bad allowlist entry.
         """
         from threatlens.models.baseline import Baseline, default_baseline_path
         from threatlens.models.classifier import RequestScorer

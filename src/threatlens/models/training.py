@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from threatlens import __version__
 from threatlens.errors import DataError
 from threatlens.models.classifier import FORMAT, INFO_FILE, RequestScorer, calibrate, shipped_model_path
-from threatlens.models.dataset import build_signature_lists, read_access_log, training_units
+from threatlens.models.dataset import build_signature_lists, training_units
 from threatlens.models.features import N_HASH, NGRAMS, unit_matrix
 from threatlens.models.metrics import detection_metrics, threshold_for_fpr
 from threatlens.models.weights import save_weights
@@ -174,7 +174,3 @@ def real_traffic_figures(scorer: RequestScorer, records: list[Any]) -> dict[str,
         "examples": [f"{ip} {lines[0]}"[:200] for ip, lines in sorted(flagged_ips.items())[:40]],
     }
 
-
-def elastic_figures(scorer: RequestScorer, data_dir: Path) -> dict[str, Any]:
-    """The real-traffic figure over the whole elastic log."""
-    return real_traffic_figures(scorer, list(read_access_log(data_dir / "logs/elastic_apache_logs/apache_logs")))
