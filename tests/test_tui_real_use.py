@@ -107,3 +107,36 @@ async def test_readme_key_table_is_the_help_screen(tmp_path: Path) -> None:
             assert " ".join(f"{key} {what}".split()) in shown, (key, what)
             assert where in shown
         assert "ThreatLens keys" in screen_text(app)
+
+
+@run_async
+async def test_no_to_overwrite_goes_back_to_the_dialog_and_enter_on_a_choice_confirms(tmp_path: Path) -> None:
+    from threatlens.tui.screens import ConfirmScreen, ExportDialog
+    from threatlens.tui.widgets import TopCountriesTable
+
+    app = _app(_log(tmp_path), tmp_path)
+    target = tmp_path / "flagged.jsonl"
+    target.write_text("keep me\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= 36)
+        app.dashboard.query_one(TopCountriesTable).focus()
+        await pilot.press("e")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        dialog.query_one("#fmt-jsonl").value = True
+        await pilot.pause()
+        dialog.query_one("#export-path", Input).value = str(target)
+        dialog.query_one("#export-format").focus()
+        await pilot.press("enter")  # on the radio list: confirms (README: Enter confirms)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        again = app.screen
+        assert isinstance(again, ExportDialog)  # back to the dialog, same choices and path
+        assert again.query_one("#export-path", Input).value == str(target) and again._fmt == "jsonl"
+        other = tmp_path / "other.jsonl"
+        again.query_one("#export-path", Input).value = str(other)
+        await pilot.press("enter")
+        await wait_for(pilot, other.exists)
+        assert target.read_text() == "keep me\n"
+        assert other.read_text().count("\n") == 6

@@ -369,6 +369,13 @@ class ThreatLensApp(App[None]):
 
         self.push_screen(ExportDialog(self.options.export_dir, self.now(), ip=ip, what=what), self.do_export)
 
+    def _reopen_export(self, request: Any) -> None:
+        """Back to the export dialog with the same choices and path (after "No" to overwriting)."""
+        from threatlens.tui.screens.export_dialog import ExportDialog
+
+        self.push_screen(ExportDialog(self.options.export_dir, self.now(), ip=request.ip, what=request.what,
+                                      fmt=request.fmt, path=request.path), self.do_export)
+
     def do_export(self, request: Any, overwrite: bool = False) -> None:
         """Write what the dialog asked for (``threatlens.export`` writes atomically)."""
         if request is None:
@@ -376,13 +383,14 @@ class ThreatLensApp(App[None]):
         from threatlens.tui.exporting import run_export
 
         result = self._write(request, "export", lambda: run_export(self.live, request, overwrite=overwrite),
-                             self.do_export)
+                             self.do_export, self._reopen_export)
         if result is not None:
             n, note = result
             self.notify(f"exported {n} {note} to {request.path}", markup=False, timeout=8)
 
-    def _write(self, request: Any, what: str, write: Callable[[], Any], retry: Callable[..., None]) -> Any:
-        """Run ``write``; an existing file asks before ``retry(request, overwrite=True)``; errors notify."""
+    def _write(self, request: Any, what: str, write: Callable[[], Any], retry: Callable[..., None],
+               reopen: Callable[[Any], None]) -> Any:
+        """Run ``write``; an existing file asks first: yes ``retry(request, overwrite=True)``, no ``reopen``."""
         if self.options.confine_writes and not _inside(request.path, self.options.export_dir):
             self.notify(f"{what} refused: this monitor writes only under {self.options.export_dir}",
                         severity="error", markup=False, timeout=10)
@@ -393,7 +401,7 @@ class ThreatLensApp(App[None]):
             from threatlens.tui.screens.confirm import ConfirmScreen
 
             self.push_screen(ConfirmScreen(f"{request.path} exists. Overwrite it?"),
-                             lambda yes: retry(request, overwrite=True) if yes else None)
+                             lambda yes: retry(request, overwrite=True) if yes else reopen(request))
         except (OSError, ThreatLensError) as exc:
             self.notify(f"{what} failed: {exc}", severity="error", markup=False, timeout=10)
         return None
@@ -411,6 +419,15 @@ class ThreatLensApp(App[None]):
         self.push_screen(BlocklistDialog(self.options.export_dir, self.now(), counts, self.options.min_severity),
                          self.do_blocklist)
 
+    def _reopen_blocklist(self, request: Any) -> None:
+        """Back to the block-list dialog with the same format and path (after "No" to overwriting)."""
+        from threatlens.models.verdict import SEVERITIES
+        from threatlens.tui.screens.blocklist_dialog import BlocklistDialog
+
+        counts = {tier: len(self.blocklist_ips(tier)) for tier in SEVERITIES}
+        self.push_screen(BlocklistDialog(self.options.export_dir, self.now(), counts, request.min_severity,
+                                         fmt=request.fmt, path=request.path), self.do_blocklist)
+
     def do_blocklist(self, request: Any, overwrite: bool = False) -> None:
         """Write the block list."""
         if request is None:
@@ -422,7 +439,7 @@ class ThreatLensApp(App[None]):
         left = left_out_notice(blockable(good)[1])
         n = self._write(request, "block list",
                         lambda: write_blocklist(request.path, good, request.fmt, overwrite=overwrite),
-                        self.do_blocklist)
+                        self.do_blocklist, self._reopen_blocklist)
         if n is None:
             return
         skipped = len(ips) - len(good)

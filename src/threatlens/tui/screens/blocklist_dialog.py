@@ -40,13 +40,14 @@ class BlocklistDialog(FileDialog[BlocklistRequest]):
     PATH_ID = "blocklist-path"
     OK_ID = "blocklist-ok"
 
-    def __init__(self, export_dir: Path, when: datetime, counts: dict[str, int], min_severity: str = "attack") -> None:
+    def __init__(self, export_dir: Path, when: datetime, counts: dict[str, int], min_severity: str = "attack",
+                 fmt: str = "plain", path: Path | None = None) -> None:
         """``counts``: how many IPs the list holds for each least serious tier (``SEVERITIES``)."""
-        super().__init__()
+        super().__init__(path)
         self.export_dir = export_dir
         self.when = when
         self.counts = counts
-        self._fmt = "plain"
+        self._fmt = fmt
         self._tier = min_severity if min_severity in SEVERITIES else "attack"
 
     def _title(self) -> str:
@@ -65,7 +66,7 @@ class BlocklistDialog(FileDialog[BlocklistRequest]):
                     for key in SEVERITIES:
                         label = f"{TIER_LABELS[key]} ({self.counts.get(key, 0)})"
                         yield ChoiceButton(label, value=key == self._tier, name=key, id=f"tier-{key}")
-            yield Input(str(self._default_path()), id=self.PATH_ID)
+            yield Input(str(self._start_path()), id=self.PATH_ID)
             with Horizontal(classes="buttons"):
                 yield Button("Write", id=self.OK_ID, variant="primary")
                 yield Button("Cancel", id="blocklist-cancel")

@@ -24,13 +24,14 @@ class ExportDialog(FileDialog[ExportRequest]):
     OK_ID = "export-ok"
     FIRST_FOCUS = "#export-what"
 
-    def __init__(self, export_dir: Path, when: datetime, ip: str | None = None, what: str = "flagged") -> None:
-        super().__init__()
+    def __init__(self, export_dir: Path, when: datetime, ip: str | None = None, what: str = "flagged",
+                 fmt: str = "raw", path: Path | None = None) -> None:
+        super().__init__(path)
         self.export_dir = export_dir
         self.when = when
         self.ip = ip
         self._what = what if what != "ip" or ip else "flagged"
-        self._fmt = "raw"
+        self._fmt = fmt
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
@@ -45,7 +46,7 @@ class ExportDialog(FileDialog[ExportRequest]):
                 with RadioSet(id="export-format"):
                     for key, label in FORMAT_LABELS.items():
                         yield ChoiceButton(label, value=key == self._fmt, name=key, id=f"fmt-{key}")
-            yield Input(str(self._default_path()), id=self.PATH_ID)
+            yield Input(str(self._start_path()), id=self.PATH_ID)
             yield Static("Written atomically; an existing file is never replaced without asking.",
                          classes="hint", markup=False)
             with Horizontal(classes="buttons"):

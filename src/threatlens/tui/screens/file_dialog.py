@@ -18,18 +18,27 @@ class FileDialog(ModalScreen[ResultT | None], Generic[ResultT]):
     """A modal with radio choices and a path that follows them until the user edits it.
 
     Subclasses compose the widgets (one ``Input`` with id ``PATH_ID``, a button with id ``OK_ID``)
-    and give ``_default_path`` and ``_result``; Enter or the OK button dismisses with the result,
-    Escape or Cancel with ``None``.
+    and give ``_default_path`` and ``_result``; Enter (anywhere but on the Cancel button) or the OK
+    button dismisses with the result, Escape or Cancel with ``None``. Space picks a choice.
+    ``path`` reopens the dialog on a path of the user's own (after "No" to overwriting it).
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "confirm", "Confirm", priority=True),  # before a radio list takes Enter as "select"
+    ]
     PATH_ID: ClassVar[str] = "path"
     OK_ID: ClassVar[str] = "ok"
     FIRST_FOCUS: ClassVar[str] = "RadioSet"
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         super().__init__()
-        self._edited = False
+        self._initial = path
+        self._edited = path is not None
+
+    def _start_path(self) -> Path:
+        """The path shown first: the one given, else the suggestion."""
+        return self._initial if self._initial is not None else self._default_path()
 
     def _default_path(self) -> Path:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -74,6 +83,14 @@ class FileDialog(ModalScreen[ResultT | None], Generic[ResultT]):
             self.notify("give a file name", severity="error")
             return
         self.dismiss(self._result(Path(text).expanduser()))
+
+    def action_confirm(self) -> None:
+        """Enter: a focused button does what it says; anywhere else Enter confirms."""
+        focused = self.focused
+        if isinstance(focused, Button):
+            focused.press()
+        else:
+            self._finish()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

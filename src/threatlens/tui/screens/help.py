@@ -41,7 +41,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("IP screen", "n", "hide / show nuisance-tier requests and alerts (as on the dashboard)"),
     ("IP screen", "Esc / q", "back to the dashboard"),
     ("campaign screen", "Enter / Esc", "open the selected member IP's screen / back"),
-    ("dialogs", "Tab, Enter, Esc", "move, confirm, cancel"),
+    ("dialogs", "Tab, Space, Enter, Esc", "move, pick a choice, confirm (No to overwrite goes back), cancel"),
 )
 
 
