@@ -228,6 +228,19 @@ def test_non_loopback_listen_without_token_refuses_to_start(tmp_path: Path, caps
     assert "standard input" in capsys.readouterr().err
 
 
+def test_serve_help_and_version_name_serve_and_refuse_stdin(capsys: pytest.CaptureFixture[str]) -> None:
+    from threatlens import __version__
+
+    outs = []
+    for argv in (["serve", "--help"], ["serve", "--version"]):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 0
+        outs.append(" ".join(capsys.readouterr().out.split()))
+    assert "standard input is not supported" in outs[0] and "or - for standard input" not in outs[0]
+    assert outs[1] == f"threatlens serve {__version__}"
+
+
 # -- live views while the log grows -----------------------------------------------------------------------
 
 

@@ -51,7 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "  threatlens scan /var/log/nginx/access.log /var/log/ufw.log\n"
         "  journalctl -k -o short-iso | threatlens scan -\n"
         "  threatlens scan --follow /var/log/nginx/access.log\n"
-        "exit status: 0 done, 2 bad arguments or unreadable input, 130 interrupted",
+        "exit status: 0 done (also Ctrl-C with --follow), 1 a bug (please report its traceback), 2 bad arguments\n"
+        "  or unreadable input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="log file, .gz archive, or - for stdin")
     groups = add_run_options(p, follow_note="with --follow: ")

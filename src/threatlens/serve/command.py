@@ -28,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "  curl -s -H 'Content-Type: text/plain' --data-binary @access.log http://127.0.0.1:8321/api/v1/score\n"
         "exit status: 0 stopped by SIGINT/SIGTERM, 2 bad arguments or unreadable input",
     )
+    _own_help(p)
     srv = p.add_argument_group("serving")
     srv.add_argument("--listen", default="127.0.0.1:8321", metavar="HOST:PORT",
                      help="address to listen on (default 127.0.0.1:8321; [::1]:PORT for IPv6; port 0 picks one); "
@@ -43,6 +44,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     srv.add_argument("--no-browser", action="store_true",
                      help="serve the API and metrics only; / answers 404 and no monitor processes start")
     p.set_defaults(func=run)
+
+
+def _own_help(p: argparse.ArgumentParser) -> None:
+    """Correct what the monitor's options say where serve differs: it has no standard input, its own name."""
+    from threatlens import __version__
+
+    for action in p._actions:
+        if action.dest == "paths":
+            action.help = "access or firewall log(s) to follow (standard input is not supported)"
+        elif isinstance(action, argparse._VersionAction):
+            action.version = f"threatlens serve {__version__}"
 
 
 def run(args: argparse.Namespace) -> int:
