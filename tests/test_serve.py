@@ -24,7 +24,7 @@ pytest.importorskip("textual_serve", reason="threatlens serve needs the serve ex
 from prometheus_client.parser import text_string_to_metric_families
 
 from browser_support import chromium_path, open_page
-from serve_support import Served, call, request, serve_env, start_server
+from serve_support import Served, call, request, serve_env, start_server, wait_until
 from threatlens.cli import main
 from threatlens.serve.metrics import METRICS
 from tui_support import attack_lines, write_log
@@ -66,6 +66,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     base = tmp_path_factory.mktemp("serve")
     log = base / "access.log"
     log.write_bytes(b"")
+    (base / "ufw.log").write_bytes(b"")
     token_file = base / "token"
     token_file.write_text(TOKEN + "\n")
     exports = base / "exports"
@@ -77,7 +78,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         env=env, check=True, timeout=180)))
     scanning.start()
     served = start_server(["--token-file", str(token_file), "--max-sessions", "1", "--max-body", str(MAX_BODY),
-                           "--max-line", str(MAX_LINE), "--export-dir", str(exports), str(log)], env, TOKEN)
+                           "--max-line", str(MAX_LINE), "--export-dir", str(exports), str(log),
+                           str(base / "ufw.log")], env, TOKEN)
     scanning.join()
     yield Site(served, log, env, exports, scan[0])
     assert served.stop() == 0, "".join(served.stderr)
@@ -311,8 +313,11 @@ def test_metrics_parse_and_agree_with_the_summary(site: Site) -> None:
         return sum(s.value for s in families[name].samples if s.name.endswith("_total") or s.name == name)
 
     assert value("threatlens_lines_read") == summary["lines"]
+    assert value("threatlens_lines_parsed") == summary["parsed"]
+    assert value("threatlens_firewall_packets") == summary["packets"]
+    assert summary["lines"] == summary["parsed"] + summary["packets"] + summary["unparsed"]
     assert value("threatlens_alerts") == summary["alerts"]
-    assert value("threatlens_files_followed") == 1
+    assert value("threatlens_files_followed") == 2
     info = families["threatlens_model_info"].samples[0]
     assert info.labels["model_version"] == summary["model"]
 
@@ -357,3 +362,22 @@ def test_browser_shows_the_dashboard_with_an_attacker_from_the_growing_log(site:
     asyncio.run(run())
     seen_by_api = call("GET", site.url + f"api/v1/ips/{attacker}", headers=site.auth).json()
     assert seen_by_api["requests"] == 40 and seen_by_api["flagged"] > 0
+
+
+def test_firewall_packets_reach_the_summary_and_the_ip_view(site: Site) -> None:
+    src = "203.0.113.77"
+    ufw = site.log.with_name("ufw.log")
+    lines = [f"2026-03-14T06:00:{i:02d}+00:00 web1 kernel: [UFW BLOCK] IN=eth0 OUT= SRC={src} DST=198.51.100.10 "
+             f"LEN=44 TTL=50 PROTO=TCP SPT=40000 DPT={port} WINDOW=1024 RES=0x00 SYN URGP=0"
+             for i, port in enumerate((22, 23, 445, 3389, 8080))]
+    with ufw.open("a") as fh:
+        fh.write("\n".join(lines) + "\n")
+    view = wait_until(lambda: (r := call("GET", site.url + f"api/v1/ips/{src}", headers=site.auth)).status == 200
+                      and r.json()["firewall"] and r.json()["firewall"]["packets"] == len(lines) and r.json(), 60)
+    assert {p["port"] for p in view["firewall"]["ports"]} == {22, 23, 445, 3389, 8080}
+    assert view["firewall"]["blocked"] == len(lines) and view["requests"] == 0
+    summary = _summary(site)
+    assert summary["packets"] >= len(lines) and {p["port"] for p in summary["firewall_ports"]} >= {"22", "3389"}
+    assert summary["lines"] == summary["parsed"] + summary["packets"] + summary["unparsed"]
+    bad = call("GET", site.url + "api/v1/ips/not-an-ip", headers=site.auth)
+    assert bad.status == 400 and bad.json()["error"] == "not an IP address"

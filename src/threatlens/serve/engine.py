@@ -33,7 +33,8 @@ class Counters:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.parsed = 0
+        self.parsed = 0  # access-log lines parsed into requests
+        self.packets = 0  # firewall lines parsed into packets
         self.unparsed = 0
         self.flagged: Counter[str] = Counter()  # by severity
         self.categories: Counter[str] = Counter()  # flagged requests by category
@@ -42,11 +43,12 @@ class Counters:
 
     def add(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict] | None, alerts: Sequence[Alert],
             unparsed: Sequence[Unparsed], packets: Sequence[Any] = ()) -> None:
-        """Count one processed batch (firewall ``packets`` count as parsed lines)."""
+        """Count one processed batch (requests, firewall packets and unparsed lines apart)."""
         flagged = [v for v in verdicts if v.flagged] if verdicts else []
         now = time.monotonic()
         with self.lock:
-            self.parsed += len(records) + len(packets)
+            self.parsed += len(records)
+            self.packets += len(packets)
             self.unparsed += len(unparsed)
             for v in flagged:
                 self.flagged[v.severity or "unrated"] += 1

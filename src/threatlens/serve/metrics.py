@@ -13,8 +13,9 @@ from threatlens.serve.engine import Engine
 
 #: (name, type, help) of every metric, for the README and the tests.
 METRICS = (
-    ("threatlens_lines_read_total", "counter", "Log lines read and processed (parsed plus unparsed)"),
+    ("threatlens_lines_read_total", "counter", "Log lines read and processed (requests, packets and unparsed)"),
     ("threatlens_lines_parsed_total", "counter", "Log lines parsed into requests"),
+    ("threatlens_firewall_packets_total", "counter", "Firewall log lines parsed into packets"),
     ("threatlens_lines_unparsed_total", "counter", "Log lines that could not be parsed"),
     ("threatlens_flagged_requests_total", "counter", "Requests flagged by the model, by severity"),
     ("threatlens_flagged_categories_total", "counter", "Flagged requests by attack category"),
@@ -41,7 +42,7 @@ class EngineCollector(Collector):
         rate = c.lines_per_second()
         files, lag, pending = engine.follow_lag()
         with c.lock:
-            parsed, unparsed = c.parsed, c.unparsed
+            parsed, packets, unparsed = c.parsed, c.packets, c.unparsed
             flagged = dict(c.flagged)
             categories = dict(c.categories)
             alerts = dict(c.alerts)
@@ -54,8 +55,9 @@ class EngineCollector(Collector):
         def gauge(name: str, value: float) -> GaugeMetricFamily:
             return GaugeMetricFamily(name, helps[name], value=value)
 
-        yield counter("threatlens_lines_read_total", parsed + unparsed)
+        yield counter("threatlens_lines_read_total", parsed + packets + unparsed)
         yield counter("threatlens_lines_parsed_total", parsed)
+        yield counter("threatlens_firewall_packets_total", packets)
         yield counter("threatlens_lines_unparsed_total", unparsed)
         m = counter("threatlens_flagged_requests_total", labels=("severity",))
         for severity, n in sorted(flagged.items()):

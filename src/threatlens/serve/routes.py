@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,7 +124,8 @@ class Api:
         engine = self.engine
         data = await asyncio.to_thread(engine.live.dashboard, top, 0)
         return _json({
-            "lines": data.lines, "parsed": data.parsed, "unparsed": data.unparsed, "flagged": data.flagged,
+            "lines": data.lines, "parsed": data.parsed, "packets": data.packets, "unparsed": data.unparsed,
+            "flagged": data.flagged,
             "alerts": data.alerts, "possibly_succeeded": data.possibly, "requests_per_second": data.rate_now,
             "threshold": data.threshold, "model": engine.model_name(), "files": engine.options.paths,
             "log_formats": engine.pipeline.format_names, "following": engine.running,
@@ -132,6 +134,7 @@ class Api:
             "top_ips": [r.cells._asdict() for r in data.top_ips],
             "top_countries": [r.cells._asdict() for r in data.top_countries],
             "top_ports": [r.cells._asdict() for r in data.top_ports],
+            "firewall_ports": [r.cells._asdict() for r in data.firewall_ports],
         })
 
     async def alerts(self, request: web.Request) -> web.Response:
@@ -160,11 +163,14 @@ class Api:
         for value in (offset, limit):
             if isinstance(value, web.Response):
                 return value
-        if len(ip) > 255:
-            return json_error(400, "not a client address")
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            return json_error(400, "not an IP address")
         snap = await asyncio.to_thread(self.engine.live.ip_snapshot, ip)
-        if not snap.requests and not snap.alerts:
-            return json_error(404, "no requests from this client")
+        fw = snap.firewall
+        if not snap.requests and not snap.alerts and (fw is None or not fw.packets):
+            return json_error(404, "nothing logged from this client")
         page = snap.rows[offset:offset + limit]  # type: ignore[misc]
         return _json({
             "ip": snap.ip, "country": snap.country, "requests": snap.requests, "approximate": snap.approximate,
@@ -177,6 +183,11 @@ class Api:
             "retained": len(snap.rows), "retained_dropped": snap.retained_dropped,
             "offset": offset, "limit": limit,
             "recent_requests": [request_dict(r.record, r.verdict, snap.country) for r in page],
+            "firewall": None if fw is None else {
+                "packets": fw.packets, "blocked": fw.blocked, "allowed": fw.allowed, "first_seen": fw.first_seen,
+                "last_seen": fw.last_seen, "distinct_ports": fw.distinct_ports,
+                "ports": [{"port": port, "service": service, "packets": n} for port, service, n in fw.ports],
+                "packets_per_minute": fw.per_minute},
         })
 
 
