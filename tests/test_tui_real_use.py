@@ -140,3 +140,20 @@ async def test_no_to_overwrite_goes_back_to_the_dialog_and_enter_on_a_choice_con
         await wait_for(pilot, other.exists)
         assert target.read_text() == "keep me\n"
         assert other.read_text().count("\n") == 6
+
+
+@run_async
+async def test_keys_typed_right_after_slash_land_in_the_filter_prompt(tmp_path: Path) -> None:
+    """A burst of keys (tmux send-keys -l '/cat:xss') reaches the app before the prompt's input has focus."""
+    app = _app(_log(tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= 36)
+        threshold = app.live.threshold
+        for key, char in [("slash", "/"), *((c, c) for c in "cat"), ("colon", ":"), *((c, c) for c in "xss")]:
+            app.post_message(events.Key(key, char))  # all queued at once, as a fast paste or terminal would
+        await wait_for(pilot, lambda: isinstance(app.screen, FilterPrompt)
+                       and app.screen.query_one(Input).value == "cat:xss")
+        assert app.live.threshold == threshold  # "t" went to the prompt, not to the threshold key
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        assert app.header_info.filter == "cat:xss"

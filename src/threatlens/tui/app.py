@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -115,6 +115,18 @@ class ThreatLensApp(App[None]):
         self.ingest()
         self.set_interval(1 / max(0.5, min(4.0, self.options.refresh_hz)), self.refresh_dashboard)
         self.refresh_dashboard(force=True)
+
+    def on_key(self, event: events.Key) -> None:
+        """Hand the filter prompt the keys typed in the same instant as ``/`` (issue #11 item 2).
+
+        They reach the app after the prompt opened but before its input took focus; they were lost.
+        """
+        from threatlens.tui.screens.filter_prompt import FilterPrompt
+
+        screen = self.screen
+        if isinstance(screen, FilterPrompt) and event.is_printable and event.character:
+            event.stop()
+            screen.type_ahead(event.character)
 
     def on_unmount(self) -> None:
         if self.ingestor is not None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -29,6 +31,8 @@ class FilterPrompt(ModalScreen[str | None]):
     def __init__(self, current: str = "") -> None:
         super().__init__()
         self.current = current
+        #: characters typed before the input existed or had focus (typed in the same instant as ``/``)
+        self._typeahead: list[str] = []
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
@@ -43,6 +47,29 @@ class FilterPrompt(ModalScreen[str | None]):
         if self.app.is_headless:  # steady frames for snapshot tests
             for field in self.query(Input):
                 field.cursor_blink = False
+        self._flush_typeahead()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keep keys that reach the screen instead of the input (it was not mounted or focused yet)."""
+        if event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            self.type_ahead(event.character)
+
+    def type_ahead(self, text: str) -> None:
+        """Add text typed before the input could take it (the app passes on keys typed right after ``/``)."""
+        self._typeahead.append(text)
+        self._flush_typeahead()
+
+    def _flush_typeahead(self) -> None:
+        try:
+            field = self.query_one("#filter-input", Input)
+        except NoMatches:
+            return
+        if self._typeahead:
+            text, self._typeahead = "".join(self._typeahead), []
+            field.insert_text_at_cursor(text[:max(0, MAX_FILTER - len(field.value))])
+        field.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
