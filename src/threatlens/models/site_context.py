@@ -84,10 +84,6 @@ class SiteContext:
 
     # -- questions (about what came before) --------------------------------------------------------
 
-    def paths_get(self, path: str | None) -> list[float] | None:
-        """The raw statistics row of ``path`` (2xx count first), or ``None``."""
-        return self._paths.get(path) if path is not None else None
-
     def serves(self, path: str | None) -> bool:
         """True once the site answered ``path`` with a 2xx."""
         st = self._paths.get(path) if path is not None else None

@@ -19,6 +19,9 @@ import numpy as np
 
 from threatlens.errors import ModelError
 
+#: Largest uncompressed entry read (the coefficients of the shipped model take 2 MB): a crafted archive that
+#: inflates to gigabytes is refused before anything is read.
+MAX_ENTRY_BYTES = 64 << 20
 #: Entries of a weights file and the dtype kind each must have (f float, i integer, U text).
 _ENTRIES = {"format": "i", "coef": "f", "intercept": "f", "raw_threshold": "f", "threshold": "f",
             "version": "U", "skops_sha256": "U"}
@@ -71,6 +74,10 @@ def load_weights(path: Path, *, skops_file: Path | None = None) -> dict[str, Any
     if skops_file is not None and not path.is_file():
         return None
     try:
+        with zipfile.ZipFile(path) as archive:
+            big = [i.filename for i in archive.infolist() if i.file_size > MAX_ENTRY_BYTES]
+        if big:
+            raise ModelError(f"{path}: entry {big[0]!r} is larger than {MAX_ENTRY_BYTES >> 20} MB; refused")
         with np.load(path, allow_pickle=False) as npz:
             if set(npz.files) != set(_ENTRIES):
                 raise ModelError(f"{path}: not a ThreatLens weights file (entries {', '.join(sorted(npz.files))})")

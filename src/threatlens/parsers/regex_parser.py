@@ -242,12 +242,13 @@ class RegexParser(LineParser):
         for n, (group, slot, conv) in enumerate(self._secondary):
             env[f"S{n}"] = conv
             if slot == -1:  # a path?query field: fills path and query if the request did not
-                for s in (4, 5):
+                path, query = _SLOTS["path"], _SLOTS["query"]
+                for s in (path, query):
                     if slots[s] == "None":
                         body.append(f"    v{s} = None")
                         slots[s] = f"v{s}"
-                body.append(f"    if v4 is None:\n        t = S{n}(g[{group}])\n"
-                            f"        if t is not None:\n            v4, v5 = SPLIT_TARGET(t)")
+                body.append(f"    if v{path} is None:\n        t = S{n}(g[{group}])\n"
+                            f"        if t is not None:\n            v{path}, v{query} = SPLIT_TARGET(t)")
             elif slots[slot] == "None":
                 body.append(f"    v{slot} = S{n}(g[{group}])")
                 slots[slot] = f"v{slot}"
