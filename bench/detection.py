@@ -61,6 +61,15 @@ def load_log(path: Path) -> list[LogRecord]:
     return out
 
 
+def elastic_log() -> tuple[list[LogRecord], set[str], set[str], set[str]]:
+    """The elastic log's records, its client IPs, the hand-labelled probe IPs and the rest (benign)."""
+    rows = [r.split("\t", 1) for r in PROBES.read_text().splitlines() if r.strip() and not r.startswith("#")]
+    probes = {ip for ip, _ in rows}
+    records = load_log(SHARED / "logs" / "elastic_apache_logs" / "apache_logs")
+    ips = {r.ip for r in records if r.ip}
+    return records, ips, probes, ips - probes
+
+
 def caught_ips(records: Sequence[LogRecord], make: Callable[[], Detection], batch: int = 2000) -> set[str]:
     """IPs with a flagged request or an alert."""
     det = make()
@@ -100,12 +109,7 @@ def figures(makers: dict[str, Callable[[], Detection]]) -> None:
         print(f"  {n}: {got}/{tot} attacking IPs caught ({got / tot:.2f}); "
               f"scenarios fully caught {scen_full[n]}/{n_scen}")
 
-    elastic = SHARED / "logs" / "elastic_apache_logs" / "apache_logs"
-    rows = [r.split("\t", 1) for r in PROBES.read_text().splitlines() if r.strip() and not r.startswith("#")]
-    probes = {ip for ip, _ in rows}
-    records = load_log(elastic)
-    ips = {r.ip for r in records if r.ip}
-    benign = ips - probes
+    records, ips, probes, benign = elastic_log()
     print(f"== elastic log: {len(records)} lines, {len(ips)} IPs, {len(probes)} hand-labelled probe IPs")
     for n in names:
         caught = caught_ips(records, makers[n])

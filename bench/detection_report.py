@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from detection import PROBES, SHARED, load_log
+from detection import SHARED, elastic_log, load_log
 from threatlens.models.detection import Detection
 from threatlens.parsers import LogRecord, RawLine, get_parser
 from threatlens.samplegen import Traffic, generate
@@ -59,12 +59,7 @@ def main() -> None:
     if not SHARED.is_dir():
         sys.exit(f"../shared/data absent at {SHARED}: nothing to report")
 
-    elastic = SHARED / "logs" / "elastic_apache_logs" / "apache_logs"
-    rows = [r.split("\t", 1) for r in PROBES.read_text().splitlines() if r.strip() and not r.startswith("#")]
-    probes = {ip for ip, _ in rows}
-    records = load_log(elastic)
-    ips = {r.ip for r in records if r.ip}
-    benign = ips - probes
+    records, ips, probes, benign = elastic_log()
     sev, why = run(records, args.batch)
     alerted = {ip for ip in sev}
     attack = {ip for ip, s in sev.items() if "attack" in s}
