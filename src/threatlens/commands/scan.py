@@ -203,6 +203,7 @@ def _run(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports)
     ui.restart_clock()  # throughput in the summary counts from the first line, after start-up
     status = 0
     previous = signal.signal(signal.SIGTERM, _terminate)  # systemd's stop: finish the exports, then exit
+    previous_int = signal.signal(signal.SIGINT, _interrupt)
     try:
         if args.follow:
             _follow(args.paths, opts, pipeline, writer, exports, ui)
@@ -222,6 +223,7 @@ def _run(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports)
         status = 128 + signal.SIGTERM
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
     exports.finish(ui, interrupted=status != 0)
     if args.output == "table":
         ui.summary(stats, pipeline, top=args.top)
@@ -232,8 +234,26 @@ class _Terminated(BaseException):
     """SIGTERM arrived (a BaseException, so the per-line error handling never takes it for a bad line)."""
 
 
+class _Hold:
+    """Whether output is being written, and the stop that arrived meanwhile (raised when it is done)."""
+
+    depth = 0
+    pending: BaseException | None = None
+
+
+def _stop(exc: BaseException) -> None:
+    if _Hold.depth:  # the kernel gave the signal to another thread: Python still runs us in the main one
+        _Hold.pending = _Hold.pending or exc
+        return
+    raise exc
+
+
 def _terminate(_signum: int, _frame: Any) -> None:
-    raise _Terminated
+    _stop(_Terminated())
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    _stop(KeyboardInterrupt())
 
 
 @contextlib.contextmanager
@@ -242,12 +262,20 @@ def _uninterrupted() -> Iterator[None]:
 
     A signal that interrupts a blocked write to a pipe makes Python's buffered writer drop the
     rest of its buffer: output would end inside a line. Blocked, the signal waits for the write.
+    The mask holds only this thread: a signal the kernel hands to a follower thread still runs its
+    Python handler here, which then only notes it, so stdout and the exports always get the same
+    batches.
     """
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    _Hold.depth += 1
     try:
         yield
     finally:
+        _Hold.depth -= 1
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        pending, _Hold.pending = _Hold.pending, None
+        if pending is not None and not _Hold.depth:
+            raise pending
 
 
 def tolerant(stream: TextIO) -> TextIO:
