@@ -180,3 +180,22 @@ def test_config_allowlist_is_the_detection_allowlist(tmp_path: Path) -> None:
     assert allow.matches_ip("10.200.1.1")
     assert not allow.matches_ip("11.0.0.1")
     assert allow.entries == ["203.0.113.7", "10.0.0.0/8", "path:/static/*", "agent:*uptimerobot*"]
+
+
+def test_deeply_nested_arrays_are_a_config_error_not_a_traceback(tmp_path: Path) -> None:
+    """1,000 nested arrays: a ConfigError naming the file, also where the parser runs out of stack first."""
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("allowlist = " + "[" * 1000 + "]" * 1000 + "\n")
+    with pytest.raises(ConfigError, match="nested"):
+        Config.load(cfg)
+    cfg.write_text("allowlist = " + "[" * 90 + "]" * 90 + "\n")
+    probe = ("import sys; from threatlens.config import Config, ConfigError\n"
+             "sys.setrecursionlimit(len(__import__('inspect').stack()) + 120)\n"
+             f"try: Config.load({str(cfg)!r})\n"
+             "except ConfigError as exc: print('ConfigError', exc)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-500:]
+    assert out.stdout.startswith("ConfigError") and "nested too deeply" in out.stdout

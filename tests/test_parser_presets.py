@@ -168,3 +168,18 @@ def test_auto_detect_failure_names_formats_and_first_line() -> None:
 def test_unknown_preset_is_a_clear_error() -> None:
     with pytest.raises(FormatError, match="unknown log format 'apachee'"):
         get_parser("apachee")
+
+
+def test_client_zone_ids_are_dropped_for_ipv6_and_refused_after_ipv4() -> None:
+    """``1.2.3.4%x`` is not an address (IPv4 has no zones): unparsed, never silently ``1.2.3.4``."""
+    from threatlens.parsers import RawLine, Unparsed, get_parser
+
+    parser = get_parser("combined")
+    tail = ' - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8"'
+    ok = {"fe80::1%eth0": "fe80::1", "[fe80::1%eth0]": "fe80::1", "::ffff:192.0.2.1": "192.0.2.1"}
+    for client, want in ok.items():
+        assert parser.parse_raw(RawLine("t", 1, 0, (client + tail).encode())).ip == want
+    for client in ("1.2.3.4%x", "1.2.3.4%", "fe80::1%", "::ffff:192.0.2.1%"):
+        result = parser.parse_raw(RawLine("t", 1, 0, (client + tail).encode()))
+        assert isinstance(result, Unparsed), client
+        assert "not an IP address" in result.reason

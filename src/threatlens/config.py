@@ -124,6 +124,8 @@ class Config:
         except tomlkit.exceptions.ParseError as exc:
             msg = str(exc).removesuffix(f" at line {exc.line} col {exc.col}")
             raise ConfigError(target, exc.line, f"invalid TOML: {msg}") from None
+        except RecursionError:  # a TOML parser without a depth limit, on arrays or tables nested 1,000 deep
+            raise ConfigError(target, None, "invalid TOML: arrays or tables nested too deeply") from None
         return cls._from_table(target, text, table)
 
     @classmethod

@@ -7,6 +7,11 @@ Entries, one per string:
 * ``path:/health*``: request paths matching a shell-style glob (``*``, ``?``, ``[...]``);
 * ``agent:*UptimeRobot*``: user agents matching a glob (case-insensitive).
 
+Addresses on both sides are compared in one form (:func:`threatlens.parsers.fields.parse_address`):
+``::ffff:1.2.3.4`` is ``1.2.3.4`` and an IPv6 zone index is dropped (``fe80::1%eth0`` is
+``fe80::1``, on any interface). Networks are kept as merged, sorted integer ranges per
+address family, so a lookup is one binary search however many there are.
+
 Anything else is refused with an ``AllowlistError`` that names the entry.
 """
 
@@ -14,14 +19,55 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from fnmatch import translate
 
 from threatlens.errors import AllowlistError
+from threatlens.parsers.fields import parse_address
 from threatlens.parsers.record import LogRecord
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _CACHE_MAX = 100_000
+_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+
+
+class _Ranges:
+    """Disjoint, sorted ``[first, last]`` integer ranges of one address family."""
+
+    __slots__ = ("firsts", "lasts")
+
+    def __init__(self, networks: Iterable[_Network]) -> None:
+        merged: list[list[int]] = []
+        for first, last in sorted((int(n.network_address), int(n.broadcast_address)) for n in networks):
+            if merged and first <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], last)
+            else:
+                merged.append([first, last])
+        self.firsts = [r[0] for r in merged]
+        self.lasts = [r[1] for r in merged]
+
+    def __contains__(self, value: int) -> bool:
+        i = bisect_right(self.firsts, value) - 1
+        return i >= 0 and value <= self.lasts[i]
+
+
+def parse_network(text: str) -> _Network:
+    """``ADDRESS/PREFIX`` with the address read as :func:`parse_address` does (host bits cleared).
+
+    ``::ffff:1.2.3.0/120`` is ``1.2.3.0/24``; a zone index before the ``/`` is dropped.
+    Raises ``ValueError``.
+    """
+    host, _, prefix = text.partition("/")
+    if not prefix.isascii() or not prefix.isdigit():
+        raise ValueError(f"not a network: {text!r}")
+    bits = int(prefix)
+    candidate = host.partition("%")[0] if ":" in host else host
+    net = ipaddress.ip_network(f"{candidate}/{bits}", strict=False)
+    if isinstance(net, ipaddress.IPv6Network) and bits >= 96 and net.subnet_of(_MAPPED):
+        return ipaddress.IPv4Network((int(net.network_address) & 0xFFFFFFFF, bits - 96))
+    parse_address(host)  # the same refusals as a single address (``1.2.3.0%x/24``)
+    return net
 
 
 class Allowlist:
@@ -34,6 +80,7 @@ class Allowlist:
         self._paths: list[tuple[str, re.Pattern[str]]] = []
         self._agents: list[tuple[str, re.Pattern[str]]] = []
         self._ip_cache: dict[str, bool] = {}
+        self._ranges: dict[int, _Ranges] | None = None
 
     @classmethod
     def parse(cls, entries: Iterable[str]) -> Allowlist:
@@ -71,6 +118,7 @@ class Allowlist:
             self._agents.append((key, re.compile(translate(value), re.IGNORECASE)))
         self._entries[key] = None
         self._ip_cache.clear()
+        self._ranges = None
 
     def remove(self, entry: str) -> None:
         """Remove one entry (as given to ``add``); raise ``KeyError`` if it is not present."""
@@ -87,6 +135,7 @@ class Allowlist:
         else:
             self._agents = [a for a in self._agents if a[0] != key]
         self._ip_cache.clear()
+        self._ranges = None
 
     def matches(self, record: LogRecord) -> bool:
         """True when the record's client, path or agent is allowlisted."""
@@ -110,11 +159,14 @@ class Allowlist:
         hit = self._ip_cache.get(ip)
         if hit is None:
             try:
-                addr = ipaddress.ip_address(ip.strip("[]"))
+                addr = parse_address(ip)
             except ValueError:
                 hit = False
             else:
-                hit = str(addr) in self._ips or any(addr in net for net in self._networks)
+                ranges = self._ranges
+                if ranges is None:
+                    ranges = self._ranges = {v: _Ranges(n for n in self._networks if n.version == v) for v in (4, 6)}
+                hit = str(addr) in self._ips or int(addr) in ranges[addr.version]
             if len(self._ip_cache) >= _CACHE_MAX:
                 self._ip_cache.clear()
             self._ip_cache[ip] = hit
@@ -131,13 +183,13 @@ class Allowlist:
                 return text, prefix[:-1], pattern
         if "/" in text:
             try:
-                net = ipaddress.ip_network(text, strict=False)
+                net = parse_network(text)
             except ValueError:
                 raise AllowlistError(f"allowlist entry {entry!r} is not an address, network, "
                                  "path:GLOB or agent:GLOB") from None
             return str(net), "net", str(net)
         try:
-            addr = ipaddress.ip_address(text)
+            addr = parse_address(text)
         except ValueError:
             raise AllowlistError(f"allowlist entry {entry!r} is not an address, network, "
                              "path:GLOB or agent:GLOB") from None

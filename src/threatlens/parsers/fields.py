@@ -59,8 +59,30 @@ def to_seconds(scale: float):
     return convert
 
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_ZONE = re.compile(r"[0-9A-Za-z_.-]{1,64}")
+
+
+def parse_address(text: str) -> Address:
+    """One address in the form every part of ThreatLens compares: raises ``ValueError`` if it is not one.
+
+    ``[...]`` brackets are removed; an IPv6 zone index (``fe80::1%eth0``) is dropped, since the
+    same link-local address on two interfaces is one client as far as a log can tell; a ``%``
+    after an IPv4 address is refused (IPv4 has no zones, so ``1.2.3.4%x`` is not an address);
+    an IPv4-mapped IPv6 address (``::ffff:1.2.3.4``) becomes the IPv4 address.
+    """
+    candidate = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    host, pct, zone = candidate.partition("%")
+    if pct and (":" not in host or not _ZONE.fullmatch(zone)):
+        raise ValueError(f"not an IP address: {text[:60]!r}")
+    addr = ipaddress.ip_address(host)
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
 class IpValidator:
-    """Validates and normalises client addresses (IPv4, IPv6, IPv4-mapped IPv6), cached."""
+    """Validates and normalises client addresses with :func:`parse_address`, cached."""
 
     __slots__ = ("cache",)
 
@@ -74,16 +96,10 @@ class IpValidator:
         cache = self.cache
         value = cache.get(text)
         if value is None:
-            candidate = text
-            if candidate.startswith("[") and candidate.endswith("]"):
-                candidate = candidate[1:-1]
             try:
-                addr = ipaddress.ip_address(candidate.split("%", 1)[0])
+                value = str(parse_address(text))
             except ValueError:
                 raise FieldError(f"client address is not an IP address: {text[:60]!r}") from None
-            if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-                addr = addr.ipv4_mapped
-            value = str(addr)
             if len(cache) >= _CACHE_MAX:
                 cache.clear()
             cache[text] = value
