@@ -61,4 +61,4 @@ def country(code: str | None, long: bool = False) -> str:
         return country_label(code)
     if code is None:
         return "-"
-    return {"private": "priv", "reserved": "rsvd"}.get(code, code)
+    return {"private": "priv", "reserved": "rsvd", "unknown": "-"}.get(code, code)

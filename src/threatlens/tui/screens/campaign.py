@@ -9,12 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from threatlens.models.verdict import Alert
 from threatlens.tui import format as fmt
 from threatlens.tui.live import MemberCells, TableRow
 from threatlens.tui.widgets.keyed_table import KeyedTable
+from threatlens.tui.widgets.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
     from threatlens.tui.app import ThreatLensApp
@@ -75,7 +76,7 @@ class CampaignScreen(Screen[None]):
         """Lay out the widgets."""
         yield Static(id="campaign-summary")
         yield CampaignMembersTable(id="campaign-members", classes="panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         """Fill the summary and the member list."""

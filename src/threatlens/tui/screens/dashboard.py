@@ -8,7 +8,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from threatlens.tui.live import DashboardData
 from threatlens.tui.widgets import (
@@ -21,6 +20,7 @@ from threatlens.tui.widgets import (
     TopIpsTable,
     TopPortsTable,
 )
+from threatlens.tui.widgets.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
     from threatlens.tui.app import ThreatLensApp
@@ -51,6 +51,10 @@ class DashboardScreen(Screen[None]):
         Binding("k", "cursor(-1)", "Up", show=False),
     ]
 
+    #: Keys the footer leaves out first when the terminal is narrow (all are in the help screen, ?).
+    FOOTER_DROP: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("nuisance",), ("threshold(1)", "threshold(-1)"), ("sort",), ("pause",), ("allowlist",))
+
     @property
     def tl(self) -> ThreatLensApp:
         """The app, typed."""
@@ -69,7 +73,7 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="charts"):
                 yield RatePanel(id="rates", classes="panel")
                 yield StatusMix(id="status", classes="panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(TopIpsTable).focus()

@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Sparkline, Static
+from textual.widgets import Label, Sparkline, Static
 
 from threatlens.tui import format as fmt
 from threatlens.tui.live import IpSnapshot
 from threatlens.tui.widgets.keyed_table import KeyedTable
+from threatlens.tui.widgets.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
     from threatlens.tui.app import ThreatLensApp
@@ -33,11 +34,14 @@ class IpRequestsTable(KeyedTable):
         ("status", "Status", 6),
         ("score", "Score", 9),
         ("tier", "Tier", 8),
-        ("target", "Path?query", 40),
+        ("target", "Path?query", None),
         ("bytes", "Bytes", 6),
-        ("cats", "Categories", 16),
+        ("cats", "Categories", 14),
         ("reasons", "Reasons", None),
     )
+    #: Score, tier, what was asked and why stay; the rest folds away on a narrow screen (Enter shows it all).
+    FOLD = ("bytes", "cats", "n", "method", "status", "time")
+    FLEX = {"target": (20, 1), "reasons": (28, 2)}
 
     def show(self, snap: IpSnapshot) -> None:
         """Display the snapshot's rows."""
@@ -99,7 +103,7 @@ class IpDetailScreen(Screen[None]):
             yield Static(id="ip-firewall", classes="panel")
             yield Static(id="ip-alerts", classes="panel")
         yield IpRequestsTable(id="ip-requests", classes="panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#ip-activity").border_title = "Activity"

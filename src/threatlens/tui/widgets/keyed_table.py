@@ -1,4 +1,8 @@
-"""``KeyedTable``: a ``DataTable`` updated by keyed diff (no clearing, cursor stays on its row)."""
+"""``KeyedTable``: a ``DataTable`` updated by keyed diff whose columns fit the panel.
+
+No clearing on update (the cursor stays on its row); low-value columns fold away when the panel is narrow,
+flexible ones share what is left.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,29 @@ from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 
-__all__ = ["KeyedTable"]
+__all__ = ["SIDEWAYS_HINT", "KeyedTable"]
 
 BANDS = ("high", "flagged", "elevated", "low", "none")
+#: Border subtitle of a table wider than its panel (Left/Right and Home/End scroll it).
+SIDEWAYS_HINT = "←/→ Home/End: more columns"
+#: The smallest width a flexible column (``None`` in ``COLUMNS``) is given unless ``FLEX`` says otherwise.
+FLEX_MIN = 12
+
+Cell = Text | str | int
 
 
 class KeyedTable(DataTable[Any]):
     """A table whose rows are identified by a key; ``sync`` applies the difference only.
 
-    Column 0 always holds the row's key text (used to restore the order). Score-band colours come
-    from the component classes ``band--high`` etc., styled in ``threatlens.tcss``.
+    ``COLUMNS`` lists ``(key, label, width)``; a width of ``None`` makes the column flexible: flexible
+    columns share the width the others leave (at least their ``FLEX`` minimum, ``FLEX_MIN`` by default;
+    text longer than a column ends in ``…``). When the panel cannot hold every column, the columns
+    named in ``FOLD`` are left out, first named first, until the rest fits; if it still does not, the
+    table scrolls sideways and its border says so. Score-band colours come from the component classes
+    ``band--high`` etc., styled in ``threatlens.tcss``.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -31,6 +46,10 @@ class KeyedTable(DataTable[Any]):
         "tier--nuisance",
     }
     COLUMNS: ClassVar[tuple[tuple[str, str, int | None], ...]] = ()
+    #: Columns left out when the panel is too narrow, the least needed first.
+    FOLD: ClassVar[tuple[str, ...]] = ()
+    #: Flexible columns: key -> (minimum width, share of the spare width).
+    FLEX: ClassVar[dict[str, tuple[int, int]]] = {}
     #: A cursor on the first row stays on the first row (a newest-first feed keeps showing the newest);
     #: otherwise the cursor follows its row's key as rows are added above it.
     FOLLOW_TOP: ClassVar[bool] = False
@@ -38,10 +57,82 @@ class KeyedTable(DataTable[Any]):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
         self._order: list[str] = []
+        self._rows: list[tuple[str, Sequence[Cell]]] = []
+        self._layout: tuple[tuple[str, int], ...] = ()
+        self._note = ""
 
     def on_mount(self) -> None:
-        for key, label, width in self.COLUMNS:
-            self.add_column(label, key=key, width=width)
+        self.fit_columns()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.fit_columns()
+
+    # -- columns -------------------------------------------------------------------------------
+
+    def column_layout(self, width: int) -> tuple[tuple[str, int], ...]:
+        """The columns shown in ``width`` cells, with their widths (padding excluded)."""
+        pad = 2 * self.cell_padding
+        cols = list(self.COLUMNS)
+
+        def least(cs: list[tuple[str, str, int | None]]) -> int:
+            return sum(pad + (w if w is not None else self._flex(k)[0]) for k, _label, w in cs)
+
+        for key in self.FOLD:
+            if least(cols) <= width:
+                break
+            if len(cols) > 1:
+                cols = [c for c in cols if c[0] != key]
+        spare = max(0, width - least(cols))
+        flexible = [k for k, _label, w in cols if w is None]
+        shares = sum(self._flex(k)[1] for k in flexible) or 1
+        extra = {k: spare * self._flex(k)[1] // shares for k in flexible}
+        if flexible:  # the rounding remainder goes to the last flexible column
+            extra[flexible[-1]] += spare - sum(extra.values())
+        return tuple((k, w if w is not None else self._flex(k)[0] + extra[k]) for k, _label, w in cols)
+
+    def _flex(self, key: str) -> tuple[int, int]:
+        return self.FLEX.get(key, (FLEX_MIN, 1))
+
+    def fit_columns(self, force: bool = False) -> None:
+        """Choose the columns for the current width (after a resize, or ``force`` after ``COLUMNS`` changed)."""
+        if not self.is_mounted:
+            return
+        width = self.size.width - self.styles.scrollbar_size_vertical  # room kept for the scrollbar
+        if width <= 0:
+            return
+        layout = self.column_layout(width)
+        if layout == self._layout and not force:
+            return
+        keep = self.selected_key()
+        self._layout = layout
+        labels = {k: label for k, label, _w in self.COLUMNS}
+        self.clear(columns=True)
+        self._order = []
+        for key, w in layout:
+            self.add_column(labels[key], key=key, width=w)
+        self._apply(self._rows, keep)
+        used = sum(2 * self.cell_padding + w for _k, w in layout)
+        self._sideways = used > width
+        self._show_subtitle()
+
+    def set_columns(self, columns: tuple[tuple[str, str, int | None], ...]) -> None:
+        """Show other columns from now on (the rows go; the next ``sync`` brings rows for these columns)."""
+        self.COLUMNS = columns  # type: ignore[misc]
+        self._rows = []
+        self.fit_columns(force=True)
+
+    def set_note(self, note: str) -> None:
+        """Text for the border subtitle (the sideways-scroll hint is added to it when the table is too wide)."""
+        self._note = note
+        self._show_subtitle()
+
+    def _show_subtitle(self) -> None:
+        parts = [self._note] if self._note else []
+        if getattr(self, "_sideways", False):
+            parts.append(SIDEWAYS_HINT)
+        self.border_subtitle = "  ".join(parts)
+
+    # -- rows ----------------------------------------------------------------------------------
 
     def band_style(self, band: str) -> Style:
         """The rich style of a score band (from the stylesheet)."""
@@ -53,36 +144,45 @@ class KeyedTable(DataTable[Any]):
             return Style()
         return self.get_component_rich_style(f"tier--{severity}", partial=True)
 
-    def sync(self, rows: Sequence[tuple[str, Sequence[Text | str | int]]]) -> None:
-        """Make the table show ``rows`` (``(key, cells)``) in this order, touching only what changed."""
-        keep_key = None
+    def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        """Make the table show ``rows`` (``(key, cells)``, cells in ``COLUMNS`` order) in this order.
+
+        Only what changed is touched; cells of folded columns are kept for when the panel widens.
+        """
+        self._rows = list(rows)
+        if self._layout:
+            self._apply(self._rows, None)
+
+    def _apply(self, rows: Sequence[tuple[str, Sequence[Cell]]], keep_key: str | None) -> None:
         follow_top = self.FOLLOW_TOP and self.cursor_row == 0
-        if self.row_count and 0 <= self.cursor_row < self.row_count and not follow_top:
-            keep_key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        if keep_key is None and not follow_top:
+            keep_key = self.selected_key()
+        index = {k: i for i, (k, _label, _w) in enumerate(self.COLUMNS)}
+        shown = [(k, index[k]) for k, _w in self._layout]
+        flexible = {k for k, _label, w in self.COLUMNS if w is None}
         wanted = {key for key, _ in rows}
         existing = {rk.value for rk in self.rows}
         for stale in existing - wanted:
             self.remove_row(stale)
-        column_keys = [c for c, _, _ in self.COLUMNS]
         for key, cells in rows:
+            visible = [_cell(cells[i] if i < len(cells) else "", k in flexible) for k, i in shown]
             if key in existing:
-                current = self.get_row(key)
-                for col, old, new in zip(column_keys, current, cells, strict=False):
-                    if old != new:
+                for (col, _i), old, new in zip(shown, self.get_row(key), visible, strict=False):
+                    if not _same(old, new):
                         self.update_cell(key, col, new)
             else:
-                self.add_row(*cells, key=key)
+                self.add_row(*visible, key=key)
         order = [key for key, _ in rows]
-        if order != self._order and len(order) > 1:
-            rank = {key: i for i, (key, _) in enumerate(rows)}
-            first = column_keys[0]
-            plain_rank = {_plain(cells[0]): rank[key] for key, cells in rows}
-            self.sort(first, key=lambda v: plain_rank.get(_plain(v), len(rank)))
+        if order != self._order and len(order) > 1 and shown:
+            # Order by the key: each row's first visible cell is its own Text object, found by identity.
+            first = shown[0][0]
+            rank = {id(self.get_cell(key, first)): i for i, key in enumerate(order)}
+            self.sort(first, key=lambda cell: rank.get(id(cell), len(order)))
         self._order = order
         if keep_key is not None and keep_key in wanted:
-            index = self.get_row_index(keep_key)
-            if index != self.cursor_row:
-                self.move_cursor(row=index, animate=False, scroll=False)
+            row = self.get_row_index(keep_key)
+            if row != self.cursor_row:
+                self.move_cursor(row=row, animate=False, scroll=False)
         elif follow_top and self.row_count:
             self.move_cursor(row=0, animate=False, scroll=False)
             self.scroll_to(y=0, animate=False)
@@ -94,5 +194,19 @@ class KeyedTable(DataTable[Any]):
         return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
 
 
-def _plain(value: object) -> str:
-    return value.plain if isinstance(value, Text) else str(value)
+def _cell(value: Cell, flexible: bool) -> Text:
+    """A cell as a ``Text`` (never markup) on one line; text too long for a flexible column ends in ``…``."""
+    if not isinstance(value, Text):
+        return Text(str(value), no_wrap=True, overflow="ellipsis" if flexible else None, end="")
+    if value.no_wrap and (value.overflow == "ellipsis" or not flexible):
+        return value
+    text = value.copy()
+    text.no_wrap = True
+    if flexible:
+        text.overflow = "ellipsis"
+    return text
+
+
+def _same(old: object, new: Text) -> bool:
+    """Whether a cell would look the same (``Text ==`` compares the characters and spans, not the style)."""
+    return isinstance(old, Text) and old.plain == new.plain and old.spans == new.spans and old.style == new.style

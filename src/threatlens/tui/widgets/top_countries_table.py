@@ -20,12 +20,14 @@ class TopCountriesTable(KeyedTable):
 
     BORDER_TITLE = "Countries"
     COLUMNS = (
-        ("cc", "CC", 7),
-        ("name", "Country", 14),
+        ("cc", "CC", 4),
+        ("name", "Country", None),
         ("req", "Req", 6),
-        ("flag", "Flag", 5),
-        ("ips", "IPs", 5),
+        ("flag", "Flag", 4),
+        ("ips", "IPs", 4),
     )
+    FOLD = ("ips", "name", "flag")
+    FLEX = {"name": (8, 1)}
 
     @dataclass
     class CountrySelected(Message):
@@ -36,7 +38,8 @@ class TopCountriesTable(KeyedTable):
     def show(self, rows: Sequence[TableRow[CountryCells]]) -> None:
         """Display the rows of a dashboard snapshot."""
         self.sync([
-            (r.key, (r.key, country_name(c.country), fmt.count(c.requests), str(c.flagged), fmt.count(c.distinct_ips)))
+            (r.key, (fmt.country(r.key), country_name(c.country), fmt.count(c.requests), fmt.count(c.flagged),
+                       fmt.count(c.distinct_ips)))
             for r in rows
             for c in (r.cells,)
         ])

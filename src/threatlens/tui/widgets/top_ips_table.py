@@ -21,15 +21,18 @@ class TopIpsTable(KeyedTable):
 
     BORDER_TITLE = "Top IPs by requests (s)"
     COLUMNS = (
-        ("ip", "IP", 15),  # a whole IPv4 address; narrow enough for the tier column to show at 80x24
+        ("ip", "IP", 15),  # a whole IPv4 address
         ("req", "Req", 6),
-        ("flag", "Flag", 5),
-        ("score", "Max score", 10),
+        ("flag", "Flag", 4),
+        ("score", "Max score", 9),
         ("tier", "Tier", 8),
         ("cc", "CC", 4),
         ("seen", "Last seen", 8),
-        ("cats", "Categories", None),
+        ("cats", "Alerts, categories", None),
     )
+    #: What decides (IP, score in words, tier, what it did) stays; the rest folds away on a narrow panel.
+    FOLD = ("seen", "cc", "flag", "req")
+    FLEX = {"cats": (16, 1)}
 
     @dataclass
     class IpSelected(Message):
@@ -52,7 +55,7 @@ class TopIpsTable(KeyedTable):
             out.append((row.key, (
                 fmt.safe(c.ip, style=style),
                 count_text(c.requests, c.requests_error, fmt.count),
-                str(c.flagged),
+                fmt.count(c.flagged),
                 Text(fmt.score_text(c.max_score, row.band), style=style, end=""),
                 Text(fmt.tier(c.severity), style=self.tier_style(c.severity), end=""),
                 fmt.country(c.country),

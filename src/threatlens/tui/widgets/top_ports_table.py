@@ -13,8 +13,8 @@ __all__ = ["TopPortsTable"]
 NO_PORTS_HINT = "no port in this log format: add %p (Apache) or $server_port (nginx)"
 
 
-FIREWALL_COLUMNS = (("port", "Port", 9), ("svc", "Service", 10), ("hits", "Hits", 6), ("srcs", "Srcs", 5),
-                    ("blk", "Blocked", 7))
+FIREWALL_COLUMNS = (("port", "Port", 9), ("svc", "Service", None), ("hits", "Hits", 6), ("srcs", "Srcs", 5),
+                    ("blk", "Blk", 5))
 
 
 class TopPortsTable(KeyedTable):
@@ -22,23 +22,22 @@ class TopPortsTable(KeyedTable):
 
     BORDER_TITLE = "Ports"
     COLUMNS = (("port", "Port", 6), ("req", "Req", 6), ("flag", "Flag", 5))
+    FOLD = ("blk", "srcs", "flag")
+    FLEX = {"svc": (8, 1)}
 
     def show(self, rows: Sequence[TableRow[PortCells]], ports_seen: bool,
              firewall: Sequence[TableRow[FirewallPortCells]] = ()) -> None:
         """Display the rows of a dashboard snapshot (``firewall``: the firewall log's ports)."""
         if firewall:
             if self.COLUMNS is not FIREWALL_COLUMNS:  # the first packets: switch the columns once
-                self.clear(columns=True)
-                self.COLUMNS = FIREWALL_COLUMNS
-                for key, label, width in FIREWALL_COLUMNS:
-                    self.add_column(label, key=key, width=width)
+                self.set_columns(FIREWALL_COLUMNS)
             self.border_title = "Ports (firewall)"
             self.set_class(False, "-no-ports")
-            self.border_subtitle = ""
+            self.set_note("")
             self.sync([(r.key, (c.port, c.service, fmt.count(c.packets),
                                 f"{'' if c.sources_exact else '~'}{fmt.count(c.sources)}", fmt.count(c.blocked)))
                        for r in firewall for c in (r.cells,)])
             return
         self.set_class(not ports_seen, "-no-ports")
-        self.border_subtitle = "" if ports_seen else NO_PORTS_HINT
+        self.set_note("" if ports_seen else NO_PORTS_HINT)
         self.sync([(r.key, (str(r.cells.port), fmt.count(r.cells.requests), str(r.cells.flagged))) for r in rows])

@@ -1,0 +1,91 @@
+"""The monitor at the sizes the README promises (80x24, 120x34): the columns that decide stay readable, the rest
+folds away, ``? Help`` is always in the footer, and a table wider than its panel says how to scroll it."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from threatlens.tui.app import make_app
+from threatlens.tui.screens.ip_detail import IpRequestsTable
+from threatlens.tui.widgets import TopIpsTable
+from threatlens.tui.widgets.keyed_table import SIDEWAYS_HINT, KeyedTable
+from tui_support import ATTACKER, FIXED_NOW, RuleDetection, attack_lines, normal_lines, run_async, screen_text, \
+    wait_for, write_log
+
+SIZES = [(80, 24), (120, 34)]
+
+
+@contextlib.asynccontextmanager
+async def _monitor(tmp_path: Path, size: tuple[int, int]):
+    lines = normal_lines(40) + attack_lines(9, start=40)
+    log = write_log(tmp_path / "access.log", lines)
+    app = make_app([log], from_start=True, detection=RuleDetection(), geo=None, clock=lambda: FIXED_NOW,
+                   export_dir=tmp_path / "exports")
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= len(lines), timeout=30)
+        app.refresh_dashboard(force=True)
+        await pilot.pause()
+        yield app, pilot
+
+
+def _widths(table: KeyedTable) -> dict[str, int]:
+    return {str(c.key.value): c.width for c in table.ordered_columns}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@run_async
+async def test_top_ips_keep_what_decides_and_fold_the_rest(tmp_path: Path, size: tuple[int, int]) -> None:
+    async with _monitor(tmp_path, size) as (app, pilot):
+        table = app.dashboard.query_one(TopIpsTable)
+        widths = _widths(table)
+        assert {"ip", "score", "tier", "cats"} <= set(widths), widths
+        assert widths["ip"] >= 15 and widths["cats"] >= 16, widths
+        used = sum(w + 2 * table.cell_padding for w in widths.values())
+        assert used <= table.size.width, "no sideways scrolling needed"
+        assert table.border_subtitle == ""
+        if size[0] >= 120:
+            assert "req" in widths and "flag" in widths  # room for the counts too
+        row = next(r for r in screen_text(app).splitlines() if ATTACKER in r)
+        assert "HIGH" in row and "attack" in row and "sqli" in row, row
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@run_async
+async def test_ip_screen_shows_path_and_reasons(tmp_path: Path, size: tuple[int, int]) -> None:
+    async with _monitor(tmp_path, size) as (app, pilot):
+        app.open_ip(ATTACKER)
+        await wait_for(pilot, lambda: app.screen.query(IpRequestsTable))
+        await pilot.pause()
+        widths = _widths(app.screen.query_one(IpRequestsTable))
+        assert {"score", "tier", "target", "reasons"} <= set(widths), widths
+        assert widths["reasons"] >= 28 and widths["target"] >= 20, widths
+        text = screen_text(app)
+        assert "matched 'union select'" in text
+        assert "? Help" in text.splitlines()[-1]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@run_async
+async def test_footer_always_shows_help_and_never_cuts_a_key(tmp_path: Path, size: tuple[int, int]) -> None:
+    async with _monitor(tmp_path, size) as (app, pilot):
+        footer = screen_text(app).splitlines()[-1]
+        assert footer.rstrip().endswith("? Help"), footer
+        for key in ("q Quit", "/ Filter", "e Export", "b Blocklist"):
+            assert key in footer, footer
+        words = footer.split()
+        assert "Blo" not in words and "Thr" not in words
+
+
+@run_async
+async def test_a_table_wider_than_its_panel_says_it_scrolls_sideways(tmp_path: Path) -> None:
+    async with _monitor(tmp_path, (60, 24)) as (app, pilot):
+        table = app.dashboard.query_one(TopIpsTable)
+        assert sum(c.width + 2 for c in table.ordered_columns) > table.size.width
+        assert table.border_subtitle == SIDEWAYS_HINT
+        assert SIDEWAYS_HINT in screen_text(app)
+        await pilot.resize_terminal(120, 34)
+        await pilot.pause()
+        assert table.border_subtitle == ""
