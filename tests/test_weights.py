@@ -109,3 +109,78 @@ def test_scan_of_a_small_file_imports_no_heavy_library(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert '"flagged": true' in out.stdout
     assert "HEAVY \n" in out.stderr, out.stderr
+
+
+def _npz_with_coef_header(path: Path, header: str, skops: Path) -> None:
+    """A weights file whose ``coef.npy`` header is replaced by ``header`` (padded as NumPy pads it)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    np.savez(buf, format=np.int64(1), coef=np.zeros(N_HASH + 60), intercept=np.zeros(1),
+             raw_threshold=np.float64(0.5), threshold=np.float64(0.5), version=np.str_("x"),
+             skops_sha256=np.str_(file_sha256(skops)))
+    with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(path, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "coef.npy":
+                size = int.from_bytes(data[8:10], "little")
+                new = header.ljust(size - 1).encode() + b"\n"
+                data = data[:8] + len(new).to_bytes(2, "little") + new + data[10 + size:]
+            zout.writestr(info, data)
+
+
+@pytest.mark.parametrize("header", [
+    "{'descr': '<f8', 'fortran_order': False, 'shape': (",  # cut inside the dict: NumPy's tokenizer fails
+    "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999,), }",  # 745 GiB declared
+    "garbage",
+])
+def test_malformed_npy_header_is_one_model_error(tmp_path: Path, header: str) -> None:
+    skops = tmp_path / "m.skops"
+    shutil.copyfile(shipped_model_path(), skops)
+    _npz_with_coef_header(weights_path(skops), header, skops)
+    with pytest.raises(ModelError, match=r"coef\.npy"):
+        load_model_file(weights_path(skops))
+    with pytest.raises(ModelError):
+        load_model_file(skops)
+
+
+@pytest.mark.parametrize("payload", ["x", 5, {"coef_": [1.0]}, [1.0, 2.0]])
+def test_wrong_payload_type_is_one_model_error(tmp_path: Path, payload: object) -> None:
+    import skops.io as sio
+
+    bad = tmp_path / "bad.skops"
+    sio.dump({"format": 1, "payload": payload, "raw_threshold": 0.5}, bad)
+    with pytest.raises(ModelError, match="not a ThreatLens model"):
+        RequestScorer.load(bad)
+    if payload != "x":
+        return  # the command line once: it imports scikit-learn to read the skops file (seconds)
+    out = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--model", str(bad), str(SAMPLE)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "not a ThreatLens model" in out.stderr
+
+
+@pytest.mark.parametrize("suffix,entry", [(".skops", "schema.json"), (".npz", "coef.npy")])
+def test_zip_bomb_is_refused_from_its_directory_before_inflating(tmp_path: Path, suffix: str, entry: str) -> None:
+    """A 100 MB entry of zeros (100 KB compressed) is refused from the sizes in the zip directory: the
+    loading process never grows by anything near the entry's size."""
+    import zipfile
+
+    bomb = tmp_path / f"bomb{suffix}"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive, archive.open(entry, "w", force_zip64=True) as fh:
+        block = b"\0" * (1 << 20)
+        for _ in range(100):
+            fh.write(block)
+    assert bomb.stat().st_size < 1 << 20
+    code = ("import resource, sys\n"
+            "from threatlens.errors import ModelError\n"
+            "from threatlens.models.classifier import load_model_file\n"
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            f"try: load_model_file({str(bomb)!r})\n"
+            "except ModelError as exc: print(exc)\n"
+            "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    message, grew_mb = out.stdout.strip().splitlines()
+    assert "larger than 64 MB; refused" in message, out.stdout + out.stderr
+    assert int(grew_mb) < 40, f"grew by {grew_mb} MB while refusing"

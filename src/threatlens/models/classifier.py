@@ -202,6 +202,14 @@ def load_model_file(path: str | Path) -> dict[str, Any]:
             obj = load_trusted(p, TRUSTED_TYPES, what="model")
     if not isinstance(obj, dict) or obj.get("format") != FORMAT or "payload" not in obj:
         raise ModelError(f"{p}: not a ThreatLens model (format {FORMAT} expected)")
+    payload = obj["payload"]
+    try:  # what RequestScorer reads, so a wrong type is this one line and not a traceback there
+        np.asarray(payload.coef_, dtype=np.float64).ravel()
+        np.asarray(payload.intercept_, dtype=np.float64).ravel()[0]
+        float(obj["raw_threshold"]), float(obj.get("threshold", 0.5))
+    except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
+        raise ModelError(f"{p}: not a ThreatLens model (its payload is a {type(payload).__name__}; "
+                         f"{exc.__class__.__name__} reading its weights or thresholds)") from None
     return obj
 
 

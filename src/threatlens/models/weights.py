@@ -11,6 +11,7 @@ the skops file beside it, so a retrained or replaced skops file never runs with 
 from __future__ import annotations
 
 import hashlib
+import math
 import zipfile
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -18,10 +19,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from threatlens.errors import ModelError
+from threatlens.models.safe_load import check_archive
 
-#: Largest uncompressed entry read (the coefficients of the shipped model take 2 MB): a crafted archive that
-#: inflates to gigabytes is refused before anything is read.
-MAX_ENTRY_BYTES = 64 << 20
 #: Entries of a weights file and the dtype kind each must have (f float, i integer, U text).
 _ENTRIES = {"format": "i", "coef": "f", "intercept": "f", "raw_threshold": "f", "threshold": "f",
             "version": "U", "skops_sha256": "U"}
@@ -73,11 +72,9 @@ def load_weights(path: Path, *, skops_file: Path | None = None) -> dict[str, Any
     """
     if skops_file is not None and not path.is_file():
         return None
+    infos = check_archive(path, what="weights")
+    _check_headers(path, infos)
     try:
-        with zipfile.ZipFile(path) as archive:
-            big = [i.filename for i in archive.infolist() if i.file_size > MAX_ENTRY_BYTES]
-        if big:
-            raise ModelError(f"{path}: entry {big[0]!r} is larger than {MAX_ENTRY_BYTES >> 20} MB; refused")
         with np.load(path, allow_pickle=False) as npz:
             if set(npz.files) != set(_ENTRIES):
                 raise ModelError(f"{path}: not a ThreatLens weights file (entries {', '.join(sorted(npz.files))})")
@@ -99,3 +96,32 @@ def load_weights(path: Path, *, skops_file: Path | None = None) -> dict[str, Any
         "threshold": float(arrays["threshold"]),
         "version": str(arrays["version"]),
     }
+
+
+def _check_headers(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Read every ``.npy`` header (nothing else) and refuse one that is malformed or declares more data than it holds.
+
+    NumPy allocates the array its header declares before reading the data, so a header that claims
+    10^11 elements must be refused here, and a malformed one must give a ``ModelError``, not whatever
+    NumPy's header tokenizer raises.
+    """
+    fmt = np.lib.format
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in infos:
+                if not info.filename.endswith(".npy"):
+                    continue
+                with archive.open(info) as fh:
+                    try:
+                        version = fmt.read_magic(fh)
+                        read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+                        shape, _fortran, dtype = read(fh)
+                        declared = math.prod(shape) * dtype.itemsize
+                    except Exception as exc:  # NumPy's header parser raises many kinds
+                        raise ModelError(f"{path}: entry {info.filename!r} has a malformed .npy header "
+                                         f"({exc.__class__.__name__})") from None
+                if declared > info.file_size:
+                    raise ModelError(f"{path}: entry {info.filename!r} declares {declared:,} bytes of data "
+                                     f"but holds {info.file_size:,}; refused")
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise ModelError(f"{path}: not a readable weights file ({exc.__class__.__name__})") from None
