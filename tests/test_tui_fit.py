@@ -12,8 +12,17 @@ from threatlens.tui.app import make_app
 from threatlens.tui.screens.ip_detail import IpRequestsTable
 from threatlens.tui.widgets import TopIpsTable
 from threatlens.tui.widgets.keyed_table import SIDEWAYS_HINT, KeyedTable
-from tui_support import ATTACKER, FIXED_NOW, RuleDetection, attack_lines, normal_lines, run_async, screen_text, \
-    wait_for, write_log
+from tui_support import (
+    ATTACKER,
+    FIXED_NOW,
+    RuleDetection,
+    attack_lines,
+    normal_lines,
+    run_async,
+    screen_text,
+    wait_for,
+    write_log,
+)
 
 SIZES = [(80, 24), (120, 34)]
 
@@ -38,7 +47,7 @@ def _widths(table: KeyedTable) -> dict[str, int]:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @run_async
 async def test_top_ips_keep_what_decides_and_fold_the_rest(tmp_path: Path, size: tuple[int, int]) -> None:
-    async with _monitor(tmp_path, size) as (app, pilot):
+    async with _monitor(tmp_path, size) as (app, _pilot):
         table = app.dashboard.query_one(TopIpsTable)
         widths = _widths(table)
         assert {"ip", "score", "tier", "cats"} <= set(widths), widths
@@ -70,7 +79,7 @@ async def test_ip_screen_shows_path_and_reasons(tmp_path: Path, size: tuple[int,
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @run_async
 async def test_footer_always_shows_help_and_never_cuts_a_key(tmp_path: Path, size: tuple[int, int]) -> None:
-    async with _monitor(tmp_path, size) as (app, pilot):
+    async with _monitor(tmp_path, size) as (app, _pilot):
         footer = screen_text(app).splitlines()[-1]
         assert footer.rstrip().endswith("? Help"), footer
         for key in ("q Quit", "/ Filter", "e Export", "b Blocklist"):
