@@ -79,3 +79,17 @@ def test_evaluate_crs_file_and_csv(shared_data: Path) -> None:
     assert rows and all(r.source == "crs/942100" for r in rows)
     rows = load_labeled(shared_data / "labeled/kaggle_sqli_xss/rd1073/XSS_dataset.csv")
     assert {r.label for r in rows} == {0, 1}
+
+
+def test_missing_input_fails_before_loading_the_model_or_the_readers(tmp_path: Path) -> None:
+    """``evaluate /nonexistent`` fails at once: checked before the model and the dataset readers are imported."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom threatlens.cli import main\n"
+            f"status = main(['evaluate', {str(LABELED)!r}, {str(tmp_path / 'nope.tsv')!r}])\n"
+            "loaded = sorted(m for m in ('threatlens.models.classifier', 'threatlens.models.dataset') if m in sys.modules)\n"
+            "print(status, loaded)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "2 []", out.stdout + out.stderr
+    assert "nope.tsv: no such file or folder" in out.stderr and "Traceback" not in out.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -37,13 +38,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def evaluate_files(paths: list[str], model: str | None = None, threshold: float | None = None) -> dict[str, Any]:
     """Score every labelled input and return the figures per input and overall."""
+    for path in paths:  # before the imports and the model (seconds): a typo fails at once
+        if not os.path.exists(path):
+            raise DataError(f"{path}: no such file or folder")
+        if not os.access(path, os.R_OK):
+            raise DataError(f"{path}: permission denied")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise UsageError(f"--threshold {threshold}: must be between 0 and 1")
     from threatlens.models.classifier import RequestScorer
     from threatlens.models.dataset import load_labeled
     from threatlens.models.metrics import detection_metrics
     from threatlens.models.site_context import SiteContext
 
-    if threshold is not None and not 0.0 <= threshold <= 1.0:
-        raise UsageError(f"--threshold {threshold}: must be between 0 and 1")
     scorer = RequestScorer.load(model, threshold=threshold)
     all_labels: list[int] = []
     all_scores: list[float] = []
