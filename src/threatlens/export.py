@@ -472,7 +472,12 @@ def render_blocklist(
         lines += [f"add {name} {ip} -exist" for ip in v4]
         lines += [f"add {name6} {ip} -exist" for ip in v6]
     elif fmt == "nginx":
-        lines = [*head, "# Include in an http, server or location block: include /path/to/this.conf;"]
+        lines = [
+            *head,
+            "# Include in an http, server or location block: include /path/to/this.conf;",
+            "# deny does nothing for a request answered by 'return' (in its location or server block):",
+            "# return runs in the rewrite phase, before the access phase where deny is checked.",
+        ]
         lines += [f"deny {ip};" for ip in all_ips]
     elif fmt == "apache":
         lines = [
