@@ -106,6 +106,8 @@ class Pipeline:
         if nginx_conf is not None or log_format != "auto":
             self._fixed = get_parser(log_format, nginx_conf=nginx_conf)
         self._parsers: dict[str, LineParser] = {}
+        #: file -> name of the format detected for it (also those detected by parallel parsers)
+        self.formats: dict[str, str] = {}
         self._held: dict[str, list[RawLine]] = {}
         #: strict: a file whose format cannot be detected raises ``UnknownFormatError`` (scan stops with
         #: the message); not strict: its lines become unparsed ("unknown log format") and detection is
@@ -122,7 +124,7 @@ class Pipeline:
         """Names of the formats in use, for display."""
         if self._fixed is not None:
             return [self._fixed.name]
-        return sorted({p.name for p in self._parsers.values()})
+        return sorted(set(self.formats.values()))
 
     def _resolve(self, file: str, lines: list[RawLine], final: bool) -> LineParser | None:
         parser = self.parser_for(file)
@@ -136,42 +138,35 @@ class Pipeline:
                 return None
             raise
         self._parsers[file] = found.parser
+        self.formats[file] = found.parser.name
         self.on_message(f"{file}: {found.describe()}")
         return found.parser
 
     def process(self, batch: Sequence[RawLine], *, final: bool = False) -> Processed:
         """Parse, score and aggregate one batch. ``final`` flushes held lines (end of input)."""
-        out = Processed()
-        by_file: dict[str, list[RawLine]] = {}
-        if batch and batch[0].file == batch[-1].file and len({raw.file for raw in batch}) == 1:
-            by_file[batch[0].file] = list(batch)  # the usual case: one file per batch
-        else:
-            for raw in batch:
-                by_file.setdefault(raw.file, []).append(raw)
-        if final:
-            for file in list(self._held):
-                by_file.setdefault(file, [])
-        for file, lines in by_file.items():
-            held = self._held.pop(file, None)
-            if held:
-                lines = held + lines
-            if not lines:
-                continue
-            try:
-                parser = self._resolve(file, lines, final)
-            except UnknownFormatError as exc:
-                if self.strict:
-                    raise
-                if file not in self._unknown:  # say it once per file, not once per batch
-                    self._unknown.add(file)
-                    self.on_message(str(exc))
-                reason = "unknown log format (see --log-format)"
-                out.results.extend(Unparsed(r.data, reason, r.file, r.line, r.offset) for r in lines)
-                continue
-            if parser is None:
-                self._held[file] = lines
-                continue
-            out.results.extend(_parse(parser, lines))
+        return self.complete(self.parse(batch, final=final))
+
+    def parse(self, batch: Sequence[RawLine], *, final: bool = False) -> list[LogRecord | FirewallRecord | Unparsed]:
+        """The parsing half of :meth:`process`: the batch's results in input order (held lines included)."""
+        results: list[LogRecord | FirewallRecord | Unparsed] = []
+        for file, lines in self._by_file(batch, final).items():
+            parser = self._parser_or_hold(file, lines, final, results)
+            if parser is not None:
+                results.extend(_parse(parser, lines))
+        return results
+
+    def skip(self, batch: Sequence[RawLine]) -> None:
+        """Keep the format detection and held lines exactly as :meth:`parse` would, without parsing.
+
+        For a process that parses only some of the batches (``threatlens.parallel``): the lines of
+        a batch whose parser is found here are someone else's to parse; its detection still counts.
+        """
+        for file, lines in self._by_file(batch, False).items():
+            self._parser_or_hold(file, lines, False, [])
+
+    def complete(self, results: list[LogRecord | FirewallRecord | Unparsed]) -> Processed:
+        """The second half of :meth:`process`: score, watch and aggregate parsed ``results``."""
+        out = Processed(results=results)
         self._split(out)
         if self.detection is not None and out.records:
             self._score(out)
@@ -184,6 +179,51 @@ class Pipeline:
         if self.stats is not None:
             self._aggregate(out)
         return out
+
+    def held(self) -> dict[str, list[RawLine]]:
+        """The lines held for format detection, per file (a copy)."""
+        return {file: list(lines) for file, lines in self._held.items()}
+
+    def hold(self, file: str, lines: Sequence[RawLine]) -> None:
+        """Set the lines of ``file`` held for format detection (as reported by a process that parses for this one)."""
+        self._held.pop(file, None)
+        if lines:
+            self._held[file] = list(lines)
+
+    def _by_file(self, batch: Sequence[RawLine], final: bool) -> dict[str, list[RawLine]]:
+        by_file: dict[str, list[RawLine]] = {}
+        if batch and batch[0].file == batch[-1].file and len({raw.file for raw in batch}) == 1:
+            by_file[batch[0].file] = list(batch)  # the usual case: one file per batch
+        else:
+            for raw in batch:
+                by_file.setdefault(raw.file, []).append(raw)
+        if final:
+            for file in list(self._held):
+                by_file.setdefault(file, [])
+        return by_file
+
+    def _parser_or_hold(self, file: str, lines: list[RawLine], final: bool,
+                        results: list[LogRecord | FirewallRecord | Unparsed]) -> LineParser | None:
+        """The parser for ``file``'s ``lines`` (held ones first, in place); ``None`` if they are held or unparsed."""
+        held = self._held.pop(file, None)
+        if held:
+            lines[:0] = held
+        if not lines:
+            return None
+        try:
+            parser = self._resolve(file, lines, final)
+        except UnknownFormatError as exc:
+            if self.strict:
+                raise
+            if file not in self._unknown:  # say it once per file, not once per batch
+                self._unknown.add(file)
+                self.on_message(str(exc))
+            reason = "unknown log format (see --log-format)"
+            results.extend(Unparsed(r.data, reason, r.file, r.line, r.offset) for r in lines)
+            return None
+        if parser is None:
+            self._held[file] = lines
+        return parser
 
     @staticmethod
     def _split(out: Processed) -> None:

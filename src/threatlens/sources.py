@@ -32,7 +32,8 @@ def open_source(path: str) -> tuple[BinaryIO, int | None]:
         magic = raw.read(2)
         raw.seek(0)
         if magic == b"\x1f\x8b":
-            return gzip.GzipFile(fileobj=raw, mode="rb"), size  # type: ignore[return-value]
+            raw.close()  # the archive opens its own file, so closing it closes the file too
+            return gzip.GzipFile(path, mode="rb"), size  # type: ignore[return-value]
         return raw, size
     except SourceError:
         raise

@@ -32,6 +32,8 @@ from threatlens.sources import check_readable
 from threatlens.tail import FollowerError
 
 OUTPUTS = ("table", "jsonl", "csv")
+#: ``-j`` when not given.
+DEFAULT_JOBS = "1"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -59,6 +61,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     groups["following"].add_argument(
         "--follow", "-f", action="store_true",
         help="keep reading as the files grow and rotate (like tail -F) until interrupted")
+    par = p.add_argument_group("parallel scan")
+    par.add_argument("--jobs", "-j", type=_jobs, default=DEFAULT_JOBS, metavar="N",
+                     help="processes to use: N-1 parse the input, one scores, watches and counts in input order; "
+                     "the output is byte for byte that of -j 1 (one process). auto: one per core "
+                     f"(default {DEFAULT_JOBS}). Standard input (-) and --follow always use one process")
     out = p.add_argument_group("output")
     out.add_argument("--output", "-o", choices=OUTPUTS, default="table",
                      help="table: summary with flagged requests and alerts (default); jsonl: one JSON object "
@@ -81,6 +88,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     exp.add_argument("--include-private", action="store_true",
                      help="keep loopback, private and link-local addresses in the block list (left out by default)")
     p.set_defaults(func=run)
+
+
+def _jobs(text: str) -> str | int:
+    """``-j``: ``auto`` or a number of processes from 1."""
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or auto, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 process, got {n}")
+    return n
 
 
 def kept(verdict: Verdict | None, min_severity: str) -> bool:
@@ -188,6 +208,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports) -> int:
+    parsers = _start_parsers(args, opts)  # before the model loads: they start while it does
+    try:
+        return _run_with(args, opts, ui, exports, parsers)
+    finally:
+        if parsers is not None:
+            parsers.close()
+
+
+def _start_parsers(args: argparse.Namespace, opts: RunOptions) -> Any:
+    """The local parsing processes of ``-j N`` (``None``: one process does it all)."""
+    if args.follow or "-" in args.paths:
+        return None
+    from threatlens.parallel.local import LocalParsers, resolve_jobs
+    from threatlens.parallel.units import ParseSpec
+
+    jobs = resolve_jobs(args.jobs)
+    if jobs < 2:
+        return None
+    nginx_conf = None if opts.nginx_conf is None else str(opts.nginx_conf)
+    return LocalParsers(args.paths, ParseSpec(opts.log_format, nginx_conf), jobs - 1)
+
+
+def _run_with(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports, parsers: Any) -> int:
     pipeline = build_pipeline(
         log_format=opts.log_format, nginx_conf=opts.nginx_conf, detect=opts.detect, model=opts.model,
         threshold=opts.threshold, baseline=opts.baseline, allowlist=opts.allowlist, geoip_db=opts.geoip_db,
@@ -212,7 +255,12 @@ def _run(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports)
                 _emit(done, writer, exports)
                 ui.count(lines)
 
-            scan_paths(pipeline, args.paths, on_batch=on_batch, progress=ui.progress_for)
+            if parsers is not None:
+                from threatlens.parallel.local import scan_units
+
+                scan_units(pipeline, args.paths, parsers.units(), on_batch=on_batch, progress=ui.progress_for)
+            else:
+                scan_paths(pipeline, args.paths, on_batch=on_batch, progress=ui.progress_for)
     except FollowerError as exc:  # the follower's reader thread failed: a read error is the user's to fix
         if not isinstance(exc.__cause__, OSError):
             raise

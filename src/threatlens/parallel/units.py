@@ -1,0 +1,142 @@
+"""Units of parsing work and the loop that produces them, the same in a local process and a Dask task.
+
+The input is cut exactly as a single-process scan cuts it: each file into batches of
+``BATCH_LINES`` lines (:func:`threatlens.sources.iter_batches`), then an end-of-file unit. Units
+are numbered in input order. A parsing process reads every line of its files (reading is cheap)
+and keeps format detection and the lines held for it in step with a single pass
+(:meth:`Pipeline.skip`), but parses only the units it owns. The scanning process takes the units in
+order and runs the rest of the pipeline on them (:func:`threatlens.parallel.local.scan_units`).
+"""
+
+from __future__ import annotations
+
+import pickle
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from threatlens.errors import ThreatLensError
+from threatlens.parsers import FirewallRecord, LogRecord, RawLine, Unparsed
+from threatlens.pipeline import Pipeline
+from threatlens.sources import iter_batches
+
+#: Kinds of unit.
+BATCH = "batch"  #: one batch of one file, parsed
+END = "end"  #: the end of one file, with the lines still held for format detection
+ERROR = "error"  #: reading or parsing failed here (the single-process scan would stop here too)
+
+
+@dataclass(frozen=True)
+class ParseSpec:
+    """What a parsing process needs to know: the format options of the scan."""
+
+    log_format: str = "auto"
+    nginx_conf: str | None = None
+
+    def pipeline(self, on_message: Callable[[str], None]) -> Pipeline:
+        """A parse-only pipeline (no detection, no statistics)."""
+        return Pipeline(log_format=self.log_format, nginx_conf=self.nginx_conf, on_message=on_message)
+
+
+class Unit(NamedTuple):
+    """One unit of work as it travels to the scanning process."""
+
+    number: int  #: position in input order (all files, batches and ends)
+    kind: str  #: BATCH, END or ERROR
+    file: int  #: index of the file in the scanned paths
+    packed: tuple[bytes, list[tuple[Any, ...]]] | None = None  #: parsed lines (BATCH), see :func:`pack`
+    lines: int = 0  #: raw lines read for it (BATCH)
+    progress: int = 0  #: bytes of the file consumed when it was read (BATCH)
+    messages: tuple[str, ...] = ()  #: what the parser said meanwhile (format detected, ...)
+    formats: tuple[tuple[str, str], ...] = ()  #: (file, format name) detected meanwhile
+    held: tuple[RawLine, ...] = ()  #: lines of the file held for format detection (END)
+    error: BaseException | None = None  #: the exception to raise in the scanning process (ERROR)
+
+
+def parse_units(paths: Sequence[str], spec: ParseSpec, mine: Callable[[int], bool], *, first: int = 0,
+                stop: int | None = None) -> Iterator[Unit]:
+    """Read ``paths`` in order and yield the units ``mine(index)`` selects, parsed.
+
+    Units are numbered from ``first``; reading stops once the unit numbered ``stop`` (if given)
+    has been produced. A failure yields an ``ERROR`` unit at the current position, whoever owns
+    it, and ends the loop: every process stops where a single pass would.
+    """
+    said: list[str] = []
+    pipeline = spec.pipeline(said.append)
+    index = first
+    file_index = 0
+    try:
+        for file_index, path in enumerate(paths):
+            progress = [0]
+
+            def advance(pos: int, progress: list[int] = progress) -> None:
+                progress[0] = pos
+
+            for batch in iter_batches(path, on_progress=advance):
+                known = len(pipeline.formats)
+                if mine(index):
+                    packed = pack(pipeline.parse(batch))
+                    yield Unit(index, BATCH, file_index, packed, len(batch), progress[0], tuple(said),
+                               _new_formats(pipeline, known))
+                else:
+                    pipeline.skip(batch)
+                said.clear()
+                if stop is not None and index >= stop:
+                    return
+                index += 1
+            if mine(index):
+                yield Unit(index, END, file_index, held=tuple(pipeline.held().get(path, ())))
+            if stop is not None and index >= stop:
+                return
+            index += 1
+    except Exception as exc:
+        yield Unit(index, ERROR, file_index, error=portable(exc))
+
+
+#: The record types a parsed line may be, by their code in :func:`pack`.
+_KINDS: tuple[type, ...] = (LogRecord, FirewallRecord, Unparsed)
+_CODE = {kind: code for code, kind in enumerate(_KINDS)}
+
+
+def pack(results: list[LogRecord | FirewallRecord | Unparsed]) -> tuple[bytes, list[tuple[Any, ...]]]:
+    """Parsed lines as plain tuples and one type code per line: half the pickling cost of the records."""
+    return bytes(map(_CODE.__getitem__, map(type, results))), list(map(tuple, results))
+
+
+def unpack(packed: tuple[bytes, list[tuple[Any, ...]]]) -> list[LogRecord | FirewallRecord | Unparsed]:
+    """The records :func:`pack` took apart, the same values and types."""
+    kinds, rows = packed
+    new = tuple.__new__
+    if not kinds.strip(b"\x00"):  # requests only: the usual batch
+        return [new(LogRecord, row) for row in rows]
+    return [new(_KINDS[code], row) for code, row in zip(kinds, rows, strict=True)]
+
+
+def _new_formats(pipeline: Pipeline, known: int) -> tuple[tuple[str, str], ...]:
+    return tuple(list(pipeline.formats.items())[known:]) if len(pipeline.formats) > known else ()
+
+
+class ParseFailed(RuntimeError):
+    """A bug in a parsing process: its traceback, to be shown by the scanning process."""
+
+
+def portable(exc: BaseException) -> BaseException:
+    """``exc`` itself if it is a user-facing error, else a ``ParseFailed`` carrying its traceback."""
+    if isinstance(exc, ThreatLensError):
+        try:
+            pickle.loads(pickle.dumps(exc))
+            return exc
+        except Exception:  # an error class that does not survive pickling: keep its text
+            return ParseFailed(str(exc))
+    text = "".join(traceback.format_exception(exc)).rstrip()
+    return ParseFailed(f"a parsing process failed:\n{text}")
+
+
+def apply_unit(pipeline: Pipeline, unit: Unit) -> Any:
+    """Feed one BATCH unit to the scanning pipeline (messages, formats, then the rest of the pipeline)."""
+    for text in unit.messages:
+        pipeline.on_message(text)
+    if unit.formats:
+        pipeline.formats.update(unit.formats)
+    return pipeline.complete(unpack(unit.packed) if unit.packed is not None else [])

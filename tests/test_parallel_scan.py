@@ -1,0 +1,117 @@
+"""``threatlens scan -j N`` gives byte for byte the output of ``-j 1``: stdout, exports, block lists, errors.
+
+Real files (every sample log, generated logs of several batches with attacks in every batch, a .gz
+archive, a file too short for format detection, garbage lines), real parsing processes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from threatlens.cli import main
+from threatlens.samplegen import write_sample
+from threatlens.sources import BATCH_LINES
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_logs"
+JOBS = ("1", "2", "4")
+#: the summary's elapsed time and rate: the only part of a scan's output that may differ between runs
+_TIMING = re.compile(r" — [0-9.]+ s, [0-9,]+ lines/s")
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Inputs of several formats and sizes; the generated ones span several batches, attacks in each."""
+    d = tmp_path_factory.mktemp("logs")
+    big = d / "generated.log"
+    write_sample(big, 3 * BATCH_LINES + 321, "combined", seed=11, rate=20.0, attack_share=0.25)
+    vhost = d / "vhost.log"
+    write_sample(vhost, BATCH_LINES + 7, "vhost_combined", seed=12, rate=20.0, attack_share=0.2)
+    archive = d / "rotated.log.gz"
+    with gzip.open(archive, "wb") as out:
+        out.write((SAMPLES / "combined.log").read_bytes())
+    short = d / "short.log"  # fewer lines than format detection needs: held until the end of input
+    short.write_bytes(b"".join((SAMPLES / "common.log").read_bytes().splitlines(keepends=True)[:7]))
+    noisy = d / "noisy.log"
+    lines = big.read_bytes().splitlines(keepends=True)[:2500]
+    lines[100:100] = [b"\x16\x03\x01\x02 not a request\n", b"\n", b"GET / HTTP/1.1\n"]
+    noisy.write_bytes(b"".join(lines))
+    copies = [shutil.copy(SAMPLES / name, d / name) for name in
+              ("combined.log", "common.log", "nginx_main.log", "vhost_combined.log", "caddy.json", "ufw.log")]
+    return [str(big), *map(str, copies[:3]), str(short), str(archive), str(vhost), *map(str, copies[3:]), str(noisy)]
+
+
+def scan(capsys: pytest.CaptureFixture[str], tmp: Path, jobs: str, *args: str) -> tuple[int, str, str, dict]:
+    """Run one scan in this process; its status, stdout, stderr and the files it wrote."""
+    out_dir = tmp / f"j{jobs}"
+    out_dir.mkdir()
+    argv = [a.replace("{out}", str(out_dir)) for a in args]
+    status = main(["scan", "-j", jobs, *argv])
+    captured = capsys.readouterr()
+    files = {p.name: p.read_bytes() for p in sorted(out_dir.iterdir())}
+    err = captured.err.replace(str(out_dir), "{out}")
+    return status, _TIMING.sub("", captured.out), err, files
+
+
+@pytest.mark.parametrize(("output", "export"), [("jsonl", "jsonl"), ("csv", "raw"), ("table", "csv")])
+def test_every_output_and_export_is_identical_for_any_number_of_processes(
+        logs: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str, export: str) -> None:
+    args = ["-o", output, "--export-flagged", "{out}/flagged", "--export-format", export,
+            "--blocklist", "{out}/block.nft", "--blocklist-format", "nftables", "--min-severity", "nuisance",
+            "--top", "15", *logs]
+    runs = {jobs: scan(capsys, tmp_path, jobs, *args) for jobs in JOBS}
+    status, out, _err, files = runs["1"]
+    assert status == 0 and set(files) == {"flagged", "block.nft"}
+    assert len(out) > 10_000 and files["flagged"] and b"add element" in files["block.nft"]
+    for jobs in JOBS[1:]:
+        assert runs[jobs] == runs["1"], f"-j {jobs} differs from -j 1"
+
+
+def test_only_flagged_jsonl_has_alerts_from_every_batch(logs: list[str], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    one = scan(capsys, tmp_path, "1", "-o", "jsonl", "--only-flagged", logs[0])
+    two = scan(capsys, tmp_path, "3", "-o", "jsonl", "--only-flagged", logs[0])
+    assert one == two
+    lines = [int(m) for m in re.findall(r'"line": ?(\d+)', one[1])]
+    assert max(lines) > 3 * BATCH_LINES - 300 and min(lines) < BATCH_LINES  # flagged lines in the first and last batch
+    assert '"type": "alert"' in one[1] or '"type":"alert"' in one[1]
+
+
+@pytest.mark.parametrize("case", ["unknown format", "truncated gzip"])
+def test_an_input_error_stops_at_the_same_line_with_the_same_message(
+        logs: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
+    bad = tmp_path / "bad"
+    if case == "unknown format":
+        bad.write_bytes(b"".join(b"%d this is no access log\n" % i for i in range(120)))
+    else:
+        data = gzip.compress(Path(logs[0]).read_bytes())
+        bad.write_bytes(data[: len(data) // 2])
+    args = ["-o", "jsonl", "--export-flagged", "{out}/flagged", "--force", logs[1], str(bad), logs[2]]
+    runs = {jobs: scan(capsys, tmp_path, jobs, *args) for jobs in JOBS}
+    status, out, err, _files = runs["1"]
+    assert status == 2 and str(bad) in err and out
+    for jobs in JOBS[1:]:
+        assert runs[jobs] == runs["1"], f"-j {jobs} differs from -j 1"
+
+
+def test_standard_input_and_bad_job_counts(logs: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    data = Path(logs[1]).read_bytes()
+    outs = []
+    for jobs in ("1", "4"):  # standard input is read by the one process
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+        outs.append(scan(capsys, tmp_path, jobs, "-o", "jsonl", "-"))
+    assert outs[0] == outs[1] and outs[0][1].count('"type": "request"') == data.count(b"\n")
+    for bad in ("0", "-2", "many"):
+        with pytest.raises(SystemExit) as exc:
+            main(["scan", "-j", bad, logs[1]])
+        assert exc.value.code == 2
+        assert "argument --jobs/-j" in capsys.readouterr().err
