@@ -88,7 +88,8 @@ def test_missing_input_fails_before_loading_the_model_or_the_readers(tmp_path: P
 
     code = ("import sys\nfrom threatlens.cli import main\n"
             f"status = main(['evaluate', {str(LABELED)!r}, {str(tmp_path / 'nope.tsv')!r}])\n"
-            "loaded = sorted(m for m in ('threatlens.models.classifier', 'threatlens.models.dataset') if m in sys.modules)\n"
+            "heavy = ('threatlens.models.classifier', 'threatlens.models.dataset')\n"
+            "loaded = sorted(m for m in heavy if m in sys.modules)\n"
             "print(status, loaded)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "2 []", out.stdout + out.stderr

@@ -209,11 +209,20 @@ def test_write_csv_golden_and_formula_guard(tmp_path: Path) -> None:
     assert "extra" not in table[1]
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)"])
 def test_csv_safe_defuses_formulas(cell: str) -> None:
     assert csv_safe(cell) == "'" + cell
     assert csv_safe(-1) == "-1"  # a real number stays a number
     assert csv_safe(["a", "=b"]) == "a;=b"  # joined text starts safely
+
+
+def test_csv_cells_show_invisible_and_control_characters_escaped() -> None:
+    """Tag characters, bidi overrides and controls are visible escapes in a cell, as in the scan table."""
+    tag = "".join(chr(0xE0000 + ord(c)) for c in "run")
+    assert csv_safe(f"/x{tag}") == "/x\\u{e0072}\\u{e0075}\\u{e006e}"
+    assert csv_safe("a\u202eb") == "a\\u{202e}b"
+    assert csv_safe("\tx") == "\\tx" and csv_safe("\rx") == "\\x0dx"  # no longer a cell that starts blank
+    assert csv_safe(["ok", f"t{tag[0]}"]) == "ok;t\\u{e0072}"
 
 
 def test_csv_safe_joined_list_starting_with_formula() -> None:

@@ -24,6 +24,7 @@ from typing import IO, Any, Self
 from threatlens.errors import ExportError
 from threatlens.models.verdict import Alert
 from threatlens.serialize import REQUEST_COLUMNS, json_line
+from threatlens.textsafe import visible
 
 __all__ = [
     "BLOCKLIST_EXTENSIONS",
@@ -295,7 +296,12 @@ def write_jsonl(path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]],
 
 
 def csv_safe(value: Any) -> str:
-    """One CSV cell: lists joined with ``;``, ``None`` empty, formula-looking text defused with ``'``."""
+    """One CSV cell: lists joined with ``;``, ``None`` empty, formula-looking text defused with ``'``.
+
+    Text goes through :func:`~threatlens.textsafe.visible`: a spreadsheet cell must not hide tag
+    characters, bidi overrides or control characters any more than the terminal table does (``raw`` and
+    ``jsonl`` keep them exact).
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -311,6 +317,7 @@ def csv_safe(value: Any) -> str:
         text = value.decode("utf-8", "backslashreplace")
     else:
         text = str(value)
+    text = visible(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -274,7 +274,7 @@ def _run_with(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exp
         signal.signal(signal.SIGINT, previous_int)
     exports.finish(ui, interrupted=status != 0)
     if args.output == "table":
-        ui.summary(stats, pipeline, top=args.top)
+        ui.summary(stats, pipeline, top=args.top, files=len(set(args.paths)))
     return status
 
 
@@ -414,10 +414,11 @@ class _Exports:
 
         args = self.args
         so_far = " (interrupted: what was read until then)" if interrupted else ""
+        tier = "attack tier" if self.min_severity == "attack" else f"{self.min_severity} tier and above"
         try:
             if self.stream is not None:
                 n = self.stream.commit()
-                ui.info(f"exported {n} flagged lines to {args.export_flagged}{so_far}")
+                ui.info(f"exported {n} flagged lines ({tier}) to {args.export_flagged}{so_far}")
             if args.blocklist:
                 private = args.include_private
                 n = export.write_blocklist(args.blocklist, sorted(self.ips), args.blocklist_format,
@@ -425,7 +426,7 @@ class _Exports:
                 left = export.left_out_notice(export.blockable(self.ips, include_private=private)[1])
                 if left:
                     ui.info(left)
-                ui.info(f"wrote {n} IPs ({args.blocklist_format}) to {args.blocklist}{so_far}")
+                ui.info(f"wrote {n} IPs ({args.blocklist_format}, {tier}) to {args.blocklist}{so_far}")
         except (OSError, ExportError) as exc:
             raise ExportError(f"export failed: {exc}") from None
 

@@ -33,8 +33,18 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
-def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10, elapsed: float = 0.0) -> None:
-    """Print totals, flagged requests, alerts and the top tables."""
+def _where(file: str, lines: str, several: bool) -> Text:
+    """Line numbers, prefixed with the file they are in when the scan read several (a long path loses its start)."""
+    if not several:
+        return Text(lines)
+    text = visible(f"{file}:{lines}")
+    return Text("…" + text[-39:] if len(text) > 40 else text)
+
+
+def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10, elapsed: float = 0.0,
+                   files: int = 1) -> None:
+    """Print totals, flagged requests, alerts and the top tables (``files``: how many inputs were read)."""
+    several = files > 1
     totals = stats.totals()
     rate = totals.lines / elapsed if elapsed > 0 else 0.0
     head = Text()
@@ -65,8 +75,9 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
 
     flagged = stats.flagged(top * 2)
     if flagged:
-        table = _table(f"Flagged requests (newest {len(flagged)} of {totals.flagged:,})", "line", "ip", "cc",
-                       "score", "request", "status", "categories", "reasons")
+        table = _table(f"Flagged requests (newest {len(flagged)} of {totals.flagged:,})",
+                       "file:line" if several else "line", "ip", "cc", "score", "tier", "request", "status",
+                       "categories", "reasons")
         for item in flagged:
             rec, verdict = item.record, item.verdict
             score = Text(f"{verdict.score:.2f}", style=_score_style(verdict.score))
@@ -74,8 +85,9 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
             if verdict.possibly_succeeded:
                 status.append(" !")
             request = f"{rec.method or ''} {rec.target}".strip()
-            table.add_row(str(rec.line), _t(rec.ip), _t(item.country or ""), score, _t(request, 60), status,
-                          _t(",".join(verdict.categories)), _t("; ".join(verdict.reasons), 60))
+            table.add_row(_where(rec.file, str(rec.line), several), _t(rec.ip), _t(item.country or ""), score,
+                          _t(verdict.severity or "-"), _t(request, 60), status, _t(",".join(verdict.categories)),
+                          _t("; ".join(verdict.reasons), 60))
         console.print(table)
         if any(i.verdict.possibly_succeeded for i in flagged):
             console.print(Text("  ! possibly succeeded: a malicious-looking request that got a 2xx or an unusual "
@@ -84,20 +96,22 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
     alerts = stats.alerts(top * 2)
     if alerts:
         table = _table(f"Behaviour alerts (newest {len(alerts)} of {totals.alerts:,})", "ip", "cc", "kind",
-                       "lines", "count", "score", "reasons")
+                       "file:lines" if several else "lines", "count", "score", "tier", "reasons")
         for entry in alerts:
             a = entry.alert
             who = f"{a.ip} +{len(a.members) - 1}" if len(a.members) > 1 else a.ip  # a campaign: its first IP +N
-            table.add_row(_t(who), _t(entry.country or ""), _t(a.kind), f"{a.first_line}-{a.last_line}",
-                          f"{a.events:,}", Text(f"{a.score:.2f}", style=_score_style(a.score)),
+            table.add_row(_t(who), _t(entry.country or ""), _t(a.kind),
+                          _where(a.file, f"{a.first_line}-{a.last_line}", several), f"{a.events:,}",
+                          Text(f"{a.score:.2f}", style=_score_style(a.score)), _t(a.severity),
                           _t("; ".join(a.reasons), 70))
         console.print(table)
 
-    table = _table("Top client IPs", "ip", "cc", "requests", "flagged", "max score", "4xx", "5xx", "categories")
+    table = _table("Top client IPs", "ip", "cc", "requests", "flagged", "max score", "tier", "4xx", "5xx",
+                   "categories")
     for row in stats.top_ips(top):
         table.add_row(_t(row.ip), _t(row.country or ""), count_text(row.requests, row.error), f"{row.flagged:,}",
-                      Text(f"{row.max_score:.2f}", style=_score_style(row.max_score)), f"{row.status_4xx:,}",
-                      f"{row.status_5xx:,}", _t(",".join(row.categories)))
+                      Text(f"{row.max_score:.2f}", style=_score_style(row.max_score)), _t(row.severity or "-"),
+                      f"{row.status_4xx:,}", f"{row.status_5xx:,}", _t(",".join(row.categories)))
     console.print(table)
 
     table = _table("Top paths", "path", "requests")

@@ -79,10 +79,10 @@ class ScanUi:
         with progress:
             yield advance
 
-    def summary(self, stats: Any, pipeline: Any, *, top: int = 10) -> None:
-        """The closing report: totals, flagged requests, alerts, top tables."""
+    def summary(self, stats: Any, pipeline: Any, *, top: int = 10, files: int = 1) -> None:
+        """The closing report: totals, flagged requests, alerts, top tables (``files``: inputs read)."""
         from threatlens.commands.scan_report import render_summary
 
         elapsed = time.perf_counter() - self.started
-        render_summary(self.out, stats, pipeline, top=top, elapsed=elapsed)
+        render_summary(self.out, stats, pipeline, top=top, elapsed=elapsed, files=files)
 
