@@ -17,7 +17,8 @@ What is exact and what is bounded:
   1, 10 or 60 *complete* seconds (fewer right after the start), plus per-second series of the
   last ``history`` seconds for sparklines.
 * Flagged requests and alerts are kept in bounded rings (``flagged_ring``, ``alert_ring``), the
-  oldest dropped only after being counted, with a ``dropped`` counter each.
+  oldest dropped only after being counted, with a ``dropped`` counter each; ``feed`` holds the
+  newest of both in arrival order, numbered (see ``threatlens.stats.feed``).
 * Drill-down (``ip_detail``): the latest ``recent`` requests (all IPs, with their verdicts) and
   the flagged ring are kept; an IP's retained requests are found there (at most ``ip_history`` of
   them, newest first), and its alerts in a per-IP list (LRU over IPs). Status mix, distinct paths
@@ -41,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
+from bisect import bisect_right
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
@@ -53,6 +55,7 @@ from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import RECORD_INDEX, LogRecord, Unparsed
 from threatlens.stats.countries import country_label
 from threatlens.stats.distinct import DistinctCounters
+from threatlens.stats.feed import Feed
 from threatlens.stats.filter import RecordFilter
 from threatlens.stats.firewall import FirewallStats
 from threatlens.stats.geo import GeoLookup
@@ -79,6 +82,8 @@ __all__ = ["Stats"]
 # positions come from the field lists, never typed by hand (tests/test_stats_aggregates.py pins them).
 _VERDICT_INDEX = {name: i for i, name in enumerate(Verdict._fields)}
 _IP = RECORD_INDEX["ip"]
+_FILE = RECORD_INDEX["file"]
+_LINE = RECORD_INDEX["line"]
 _SCORE = _VERDICT_INDEX["score"]
 _CATEGORIES = _VERDICT_INDEX["categories"]
 _SUCCEEDED = _VERDICT_INDEX["possibly_succeeded"]
@@ -112,6 +117,7 @@ class Stats:
         recent: latest requests kept (all IPs), for drill-down; 0 keeps none (a headless scan
             needs no drill-down, and skipping it saves about a fifth of the update time).
         ring: flagged requests kept; ``alert_ring``: alerts kept; ``alerts_per_ip`` per IP.
+        feed: entries of ``feed`` (flagged requests and alerts in arrival order, numbered) kept.
         threshold: flag at ``score >= threshold``; None uses each verdict's ``flagged``.
         geo: country lookup (default ``GeoLookup.open()``).
         clock: seconds, for rates (``time.monotonic``; inject a fake one in tests).
@@ -128,6 +134,7 @@ class Stats:
         ring: int = 5000,
         alert_ring: int = 2000,
         alerts_per_ip: int = 50,
+        feed: int = 1000,
         threshold: float | None = None,
         geo: GeoLookup | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -141,6 +148,7 @@ class Stats:
             "ring": ring,
             "alert_ring": alert_ring,
             "alerts_per_ip": alerts_per_ip,
+            "feed": feed,
             "history": history,
         }
         self.geo = geo if geo is not None else GeoLookup.open()
@@ -210,6 +218,8 @@ class Stats:
         # rings, drill-down, rates
         self.flagged_ring: Ring[FlaggedRequest] = Ring(ring, decode=_decode_flagged)
         self.alert_ring: Ring[AlertEntry] = Ring(alert_ring)
+        self.feed = Feed(feed, _decode_flagged, _stored_score)
+        self._feed_batch: list[tuple[str, int, Any]] = []  # this batch's flagged requests: (file, line, stored)
         # retained requests are stored as plain tuples: the garbage collector stops tracking a
         # plain tuple of atoms, never a named tuple, and every tracked object costs each collection
         self._recent: deque[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]] | None]] = deque()
@@ -270,8 +280,9 @@ class Stats:
         hist = None
         if n:
             nflag, hist = self._ingest(records, verdicts)
-        if alerts:
-            self._ingest_alerts(alerts)
+        entries = self._ingest_alerts(alerts) if alerts else []
+        if entries or self._feed_batch:
+            self._add_to_feed(entries)
         self._rates.add(now, n, nflag, len(alerts), hist)
 
     def _apply_filter(
@@ -441,6 +452,7 @@ class Stats:
         cci = self._ips.col["cci"]
         codes = self._cc_codes
         ring = self.flagged_ring
+        feed_batch = self._feed_batch
         ips_cats = self._ips.col["cats"]
         ips_ps = self._ips.col["ps"]
         ips_sev = self._ips.col["sev"]
@@ -452,7 +464,9 @@ class Stats:
             rank = _rank(ver)
             ranks.append(rank)
             cc = codes[cci[slot]] if slot else self.geo.country(rec[_IP])
-            ring.append_raw((plain_recs[i], plain_vers[i], cc) if plain_recs else (rec[:], ver[:], cc))
+            stored = (plain_recs[i], plain_vers[i], cc) if plain_recs else (rec[:], ver[:], cc)
+            ring.append_raw(stored)
+            feed_batch.append((rec[_FILE], rec[_LINE], stored))
             fips.append(rec[_IP])
             if slot:
                 if ver[_CATEGORIES]:
@@ -496,14 +510,17 @@ class Stats:
                 cols["ps"][slot] += 1
         sus.prune()
 
-    def _ingest_alerts(self, alerts: Sequence[Alert]) -> None:
+    def _ingest_alerts(self, alerts: Sequence[Alert]) -> list[AlertEntry]:
         geo = self.geo.country
         ring = self.alert_ring
         by_ip = self._ip_alerts
         cap = self._config["capacity"]
         per_ip = self._config["alerts_per_ip"]
+        entries = []
         for alert in alerts:
-            ring.append(AlertEntry(alert, geo(alert.ip)))
+            entry = AlertEntry(alert, geo(alert.ip))
+            entries.append(entry)
+            ring.append(entry)
             self.alert_count += 1
             for table in (self._ips, self._suspects):
                 slot = table.slot(alert.ip)
@@ -520,6 +537,33 @@ class Stats:
             else:
                 by_ip.move_to_end(alert.ip)
             dq.append(alert)
+        return entries
+
+    def _add_to_feed(self, alerts: Sequence[AlertEntry]) -> None:
+        """Append the batch's flagged requests in line order, each alert right after the line that raised it.
+
+        An alert goes after the last flagged request of its file at or before its ``last_line`` (before
+        them all if there is none); one whose file had no flagged request in the batch goes after them all.
+        """
+        flagged, self._feed_batch = self._feed_batch, []
+        feed = self.feed
+        after: dict[int, list[AlertEntry]] = {}
+        if alerts:
+            lines: dict[str, list[tuple[int, int]]] = {}
+            for i, (file, line, _stored) in enumerate(flagged):
+                lines.setdefault(file, []).append((line, i))
+            for entry in alerts:
+                a = entry.alert
+                mine = lines.get(a.file, [])
+                k = bisect_right(mine, (a.last_line, len(flagged)))
+                place = mine[k - 1][1] if k else (-1 if mine else len(flagged) - 1)
+                after.setdefault(place, []).append(entry)
+        for entry in after.get(-1, ()):
+            feed.add_alert(entry)
+        for i, (_file, _line, stored) in enumerate(flagged):
+            feed.add_request(stored)
+            for entry in after.get(i, ()):
+                feed.add_alert(entry)
 
     # -- threshold -------------------------------------------------------------------------------
 
@@ -852,6 +896,10 @@ def _decode_pair(pair: tuple[Any, Any]) -> tuple[LogRecord, Verdict | None]:
 
 def _decode_flagged(item: tuple[Any, Any, str | None]) -> FlaggedRequest:
     return FlaggedRequest(_make_record(item[0]), _make_verdict(item[1]), item[2])
+
+
+def _stored_score(item: tuple[Any, Any, str | None]) -> float:
+    return float(item[1][_SCORE])
 
 
 def _rank(ver: Any) -> int:

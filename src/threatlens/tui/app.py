@@ -229,7 +229,7 @@ class ThreatLensApp(App[None]):
         self._last_generation = generation
         self._last_refresh = now
         rows = self.dashboard.rows_wanted()
-        data = self.live.dashboard(top=rows, feed=rows, sort=self.sort_ips)
+        data = self.live.dashboard(top=rows, sort=self.sort_ips)
         names = self.pipeline.format_names
         self.header_info.log_format = ", ".join(names) if names else f"{self.options.log_format} (detecting)"
         data = _with_held(data, self.pipeline.held_lines)

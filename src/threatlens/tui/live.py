@@ -159,6 +159,7 @@ class AlertRow:
     band: str
     alert: Alert | None = None  #: the behaviour alert behind the row (``None`` for a flagged request)
     severity: str = ""  #: ``attack``, ``suspicious`` or ``nuisance``
+    number: int = 0  #: its number in the feed (arrival order; never given to another entry)
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,8 @@ class DashboardData:
     firewall_ports: list[TableRow[FirewallPortCells]] = field(default_factory=list)
     #: nuisance-tier rows are left out of the top IPs, the feed and the IP screen (key ``n``)
     nuisance_hidden: bool = False
+    #: feed entries (of every kind) older than those held, no longer shown
+    feed_dropped: int = 0
 
 
 @dataclass(frozen=True)
@@ -391,10 +394,11 @@ class LiveStats:
         ranked = sorted(rows.values(), key=lambda r: (r.flagged + r.alerts, r.requests), reverse=True)
         return ranked[:top]
 
-    def dashboard(self, top: int = 30, feed: int = 50, sort: str = "requests") -> DashboardData:
+    def dashboard(self, top: int = 30, feed: int | None = None, sort: str = "requests") -> DashboardData:
         """A snapshot for one dashboard refresh (cheap: sketches keep the leaders).
 
-        ``sort="flagged"`` orders the top IPs by flagged requests plus alerts, then by requests.
+        ``sort="flagged"`` orders the top IPs by flagged requests plus alerts, then by requests;
+        ``feed`` rows at most (default: the whole feed held, so it can be scrolled).
         """
         with self.lock:
             main = self.stats
@@ -440,7 +444,7 @@ class LiveStats:
                 top_ips=ips,
                 top_ports=ports,
                 top_countries=countries,
-                feed=self._feed(view, feed, thr, hide),
+                feed=self._feed(main, self.filter, feed, thr, hide),
                 status=_status_classes(((s.key, s.requests) for s in view.top_statuses(128)), view.parsed),
                 matching=view.parsed if self.filtered is not None else None,
                 threshold=thr,
@@ -448,37 +452,47 @@ class LiveStats:
                 packets=main.firewall.packets,
                 firewall_ports=firewall_ports,
                 nuisance_hidden=hide,
+                feed_dropped=main.feed.dropped,
             )
 
     @staticmethod
-    def _feed(view: Stats, n: int, thr: float, hide_nuisance: bool = False) -> list[AlertRow]:
-        """Newest alerts and flagged requests, merged newest first (without nuisance ones if hidden)."""
+    def _feed(main: Stats, flt: RecordFilter | None, n: int | None, thr: float,
+              hide_nuisance: bool = False) -> list[AlertRow]:
+        """The feed newest first, in arrival order (without nuisance ones if hidden); see ``threatlens.stats.feed``.
+
+        A campaign or burst alerted again as it grew is one row: its newest alert, with that alert's number.
+        """
         rows: list[AlertRow] = []
         keys: set[str] = set()
-        for alert, cc in view.alerts(n):  # newest first: a campaign's or burst's newest alert is its row
-            if hide_nuisance and alert.severity == "nuisance":
+        for number, request, entry in main.feed.newest(thr, flt):
+            if n is not None and len(rows) >= n:
+                break
+            if entry is not None:
+                alert, cc = entry
+                if hide_nuisance and alert.severity == "nuisance":
+                    continue
+                if alert.kind == "campaign" and len(alert.reasons) >= 2:
+                    key = f"c{alert.file}:{alert.first_line}:{alert.reasons[0]}"
+                    what = f"campaign: {alert.reasons[1]}, {alert.reasons[0]}"
+                else:
+                    key = f"a{alert.ip}:{alert.file}:{alert.first_line}:{alert.kind}"
+                    what = f"{alert.kind}: {'; '.join(alert.reasons[:2])}" if alert.reasons else alert.kind
+                if key in keys:
+                    continue
+                keys.add(key)
+                rows.append(AlertRow(key, alert.last_time, alert.ip, cc, alert.score, alert.categories, what, False,
+                                     score_band(alert.score, thr), alert, alert.severity, number))
                 continue
-            if alert.kind == "campaign" and len(alert.reasons) >= 2:
-                key = f"c{alert.file}:{alert.first_line}:{alert.reasons[0]}"
-                what = f"campaign: {alert.reasons[1]}, {alert.reasons[0]}"
-            else:
-                key = f"a{alert.ip}:{alert.file}:{alert.first_line}:{alert.kind}"
-                what = f"{alert.kind}: {'; '.join(alert.reasons[:2])}" if alert.reasons else alert.kind
-            if key in keys:
-                continue
-            keys.add(key)
-            rows.append(AlertRow(key, alert.last_time, alert.ip, cc, alert.score, alert.categories, what, False,
-                                 score_band(alert.score, thr), alert, alert.severity))
-        for rec, ver, cc in view.flagged(n):
+            assert request is not None
+            rec, ver, cc = request
             tier = request_tier(ver, thr)
             if hide_nuisance and tier == "nuisance":
                 continue
             what = f"{rec.method or '-'} {rec.target} {rec.status if rec.status is not None else '-'}"
             rows.append(AlertRow(f"r{rec.file}:{rec.line}:{rec.offset}", rec.time, rec.ip or "-", cc, ver.score,
                                  ver.categories, what, ver.possibly_succeeded, score_band(ver.score, thr),
-                                 severity=tier))
-        rows.sort(key=lambda r: (r.time is not None, r.time.timestamp() if r.time else 0.0), reverse=True)
-        return rows[:n]
+                                 severity=tier, number=number))
+        return rows
 
     def ip_snapshot(self, ip: str) -> IpSnapshot:
         """Everything retained about ``ip``."""

@@ -90,7 +90,7 @@ class DashboardScreen(Screen[None]):
         self.query_one(TopIpsTable).show(data.top_ips)
         self.query_one(TopCountriesTable).show(data.top_countries)
         self.query_one(TopPortsTable).show(data.top_ports, data.ports_seen, data.firewall_ports)
-        self.query_one(AlertsFeed).show(data.feed)
+        self.query_one(AlertsFeed).show(data.feed, data.feed_dropped)
         self.query_one(RatePanel).show(data)
         self.query_one(StatusMix).show(data.status)
         self.set_class(bool(data.alerts or data.flagged), "-alerting")

@@ -1,6 +1,8 @@
-"""``AlertsFeed``: newest behaviour alerts and flagged requests, ``possibly_succeeded`` marked.
+"""``AlertsFeed``: behaviour alerts and flagged requests, newest first, ``possibly_succeeded`` marked.
 
-A campaign (many IPs acting as one) is one row, updated as it grows; Enter on it lists its IPs.
+The whole feed the monitor holds is in the table (scroll it with the cursor keys), numbered in
+arrival order: a number stays with its entry. The border says how many older entries were dropped.
+A campaign (many IPs acting as one) is one row, its newest alert; Enter on it lists its IPs.
 """
 
 from __future__ import annotations
@@ -19,21 +21,29 @@ from threatlens.tui.widgets.keyed_table import KeyedTable
 __all__ = ["AlertsFeed"]
 
 
+def _columns(digits: int) -> tuple[tuple[str, str, int | None], ...]:
+    """The feed's columns, ``#`` wide enough for numbers of ``digits`` digits."""
+    return (
+        ("id", "#", max(3, digits)),
+        ("time", "Time", 8),
+        ("ip", "IP", 15),  # a whole IPv4 address
+        ("score", "Score", 9),
+        ("tier", "Tier", 8),
+        ("what", "Request / behaviour", None),
+        ("cc", "CC", 4),
+        ("cats", "Why", None),
+    )
+
+
 class AlertsFeed(KeyedTable):
     """The alerts feed; Enter posts ``IpSelected`` for the row's client (``CampaignSelected`` on a campaign)."""
 
     BORDER_TITLE = "Alerts"
     FOLLOW_TOP = True  # newest first: unless the user moved down, keep showing the newest
-    COLUMNS = (
-        ("id", "#", 3),
-        ("time", "Time", 8),
-        ("ip", "IP", 16),
-        ("score", "Score", 9),
-        ("tier", "Tier", 8),
-        ("what", "Request / behaviour", 48),
-        ("cc", "CC", 4),
-        ("cats", "Categories", None),
-    )
+    COLUMNS = _columns(3)
+    #: #, time, IP, tier (the score in words), what and why stay; the country, then the score, fold away.
+    FOLD = ("cc", "score")
+    FLEX = {"what": (16, 3), "cats": (8, 1)}
 
     @dataclass
     class IpSelected(Message):
@@ -51,10 +61,13 @@ class AlertsFeed(KeyedTable):
         super().__init__(id=id, classes=classes)
         self._ips: dict[str, str] = {}
         self._campaigns: dict[str, Alert] = {}
-        self._ids: dict[str, int] = {}
 
-    def show(self, rows: Sequence[AlertRow]) -> None:
-        """Display the feed of a dashboard snapshot (newest first)."""
+    def show(self, rows: Sequence[AlertRow], dropped: int = 0) -> None:
+        """Display the feed of a dashboard snapshot (newest first); ``dropped`` older entries are gone."""
+        digits = len(str(rows[0].number)) if rows else 0
+        if digits > self.COLUMNS[0][2]:  # type: ignore[operator]
+            self.set_columns(_columns(digits))
+        self.set_note(f"{dropped:,} older dropped" if dropped else "")
         out = []
         self._ips = {}
         self._campaigns = {}
@@ -67,19 +80,16 @@ class AlertsFeed(KeyedTable):
                 what = Text.assemble(("SUCCEEDED? ", self.get_component_rich_style("cell--succeeded")), what,
                                      end="")
             self._ips[row.key] = row.ip
-            number = self._ids.setdefault(row.key, len(self._ids) + 1)
             out.append((row.key, (
-                str(number),
+                str(row.number),
                 fmt.when(row.time),
                 fmt.safe(row.ip),
                 Text(fmt.score_text(row.score, row.band), style=style, end=""),
                 Text(fmt.tier(row.severity), style=self.tier_style(row.severity), end=""),
                 what,
                 fmt.country(row.country),
-                fmt.safe(",".join(row.categories)),
+                fmt.safe(", ".join(row.categories)),
             )))
-        if len(self._ids) > 10_000:
-            self._ids = {k: v for k, v in self._ids.items() if k in self._ips}
         self.sync(out)
 
     def ip_of(self, key: str | None) -> str | None:

@@ -1,0 +1,103 @@
+"""``Feed``: flagged requests and alerts in the order they arrived, each numbered once for good.
+
+The monitor's alerts feed reads it. Entry ``n`` is the ``n``-th flagged request or alert ever
+counted (1-based), so a number never moves to another entry, and newest first is simply the
+reverse of arrival: within a batch its flagged requests in line order, then the alerts the batch
+raised. Only the newest ``maxlen`` entries are kept; ``dropped`` counts the older ones.
+
+Entries hold the same stored tuples as ``Stats.flagged_ring`` and ``Stats.alert_ring`` (no copy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+from threatlens.stats.filter import RecordFilter
+from threatlens.stats.results import AlertEntry, FlaggedRequest
+from threatlens.stats.ring import Ring
+
+__all__ = ["Feed", "FeedItem"]
+
+
+class FeedItem(NamedTuple):
+    """One feed entry: ``number`` and either ``request`` or ``alert``."""
+
+    number: int
+    request: FlaggedRequest | None
+    alert: AlertEntry | None
+
+
+class Feed:
+    """The newest ``maxlen`` flagged requests and alerts, in arrival order (see the module docstring).
+
+    ``decode`` turns a stored flagged request (the flagged ring's plain tuple) into a ``FlaggedRequest``;
+    ``score_of`` reads its score without decoding it (entries below a raised threshold are skipped cheaply).
+    """
+
+    __slots__ = ("_decode", "_match_filter", "_matches", "_ring", "_score_of")
+
+    def __init__(self, maxlen: int, decode: Callable[[Any], FlaggedRequest], score_of: Callable[[Any], float]) -> None:
+        self._ring: Ring[Any] = Ring(maxlen)
+        self._decode = decode
+        self._score_of = score_of
+        self._match_filter: RecordFilter | None = None
+        self._matches: dict[int, bool] = {}  # entry number -> passes _match_filter (each decided once)
+
+    @property
+    def total(self) -> int:
+        """Entries ever added: the number of the newest one."""
+        return self._ring.total
+
+    @property
+    def dropped(self) -> int:
+        """Older entries pushed out by newer ones."""
+        return self._ring.dropped
+
+    def __len__(self) -> int:
+        return len(self._ring)
+
+    def add_request(self, stored: Any) -> None:
+        """Append a flagged request in its stored form (``(record, verdict, country)`` plain tuples)."""
+        self._ring.append_raw(stored)
+
+    def add_alert(self, entry: AlertEntry) -> None:
+        """Append an alert."""
+        self._ring.append_raw(entry)
+
+    def newest(self, threshold: float | None = None, record_filter: RecordFilter | None = None) -> Iterator[FeedItem]:
+        """Entries newest first: requests scored below ``threshold`` left out, and what ``record_filter`` rejects.
+
+        A filter's verdict on an entry is remembered (entries never change), so a view refreshed
+        a few times a second decides each entry once.
+        """
+        if record_filter is not self._match_filter:
+            self._match_filter = record_filter
+            self._matches = {}
+        matches = self._matches
+        if len(matches) > 2 * self._ring.maxlen:  # forget entries that left the ring
+            oldest = self._ring.dropped
+            self._matches = matches = {k: v for k, v in matches.items() if k > oldest}
+        number = self._ring.total + 1
+        for stored in reversed(self._ring.raw()):
+            number -= 1
+            if isinstance(stored, AlertEntry):
+                if record_filter is not None:
+                    ok = matches.get(number)
+                    if ok is None:
+                        ok = matches[number] = record_filter.matches_alert(stored.alert, stored.country)
+                    if not ok:
+                        continue
+                yield FeedItem(number, None, stored)
+                continue
+            if threshold is not None and self._score_of(stored) < threshold:
+                continue
+            request = None
+            if record_filter is not None:
+                ok = matches.get(number)
+                if ok is None:
+                    request = self._decode(stored)
+                    ok = matches[number] = record_filter.matches(*request)
+                if not ok:
+                    continue
+            yield FeedItem(number, request or self._decode(stored), None)
