@@ -93,3 +93,40 @@ class LineAssembler:
         raw = RawLine(self.name, self.line, self.pos - len(self.partial), data)
         self.partial = b""
         return raw
+
+
+class FirstPieces:
+    """Keep one record per line: of a line delivered in pieces (see :class:`LineAssembler`), only the first piece.
+
+    The pieces of a line longer than ``max_line_bytes`` share its number and follow each other in the file;
+    every piece but the last is at least ``max_line_bytes`` long. Call with each batch, in order.
+    """
+
+    __slots__ = ("_open", "max_line_bytes")
+
+    def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        self.max_line_bytes = max_line_bytes
+        self._open: dict[str, tuple[int, int]] = {}  # file -> (line number, offset of the next piece)
+
+    def __call__(self, batch: list[RawLine]) -> list[RawLine]:
+        """``batch`` without the second and later pieces of over-long lines."""
+        limit = self.max_line_bytes
+        if not batch or (not self._open and max(map(len, map(_data, batch))) < limit):
+            return batch
+        out = []
+        for raw in batch:
+            opened = self._open.get(raw.file)
+            if opened is not None and opened == (raw.line, raw.offset):  # a later piece of an open line
+                if len(raw.data) < limit:
+                    del self._open[raw.file]
+                else:
+                    self._open[raw.file] = (raw.line, raw.offset + len(raw.data))
+                continue
+            if len(raw.data) >= limit:
+                self._open[raw.file] = (raw.line, raw.offset + len(raw.data))
+            out.append(raw)
+        return out
+
+
+def _data(raw: RawLine) -> bytes:
+    return raw.data

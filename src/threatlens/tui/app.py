@@ -67,8 +67,7 @@ class ThreatLensApp(App[None]):
         self.clock = clock
         self.follower_options = follower_options
         self._detection_arg = detection
-        files = ", ".join(options.paths)
-        self.header_info = HeaderInfo(files=files, log_format=options.log_format, geo=geo_source,
+        self.header_info = HeaderInfo(files=tuple(options.paths), log_format=options.log_format, geo=geo_source,
                                       model="loading…" if detection is _AUTO and options.detect else "none",
                                       hint=startup_hint(options))
         self.paused = False
@@ -162,18 +161,21 @@ class ThreatLensApp(App[None]):
         try:
             det = Detection.load(opts.model, threshold=opts.threshold, baseline=opts.baseline,
                                  allowlist=tuple(self.allow_entries))
-        except ThreatLensError as exc:
-            self.detection_ready.set()
-            self.post_message(DetectionReady("none", error=f"model failed to load: {exc}"))
+        except ThreatLensError as exc:  # a bad model file: watch behaviour without it, and say so
+            from threatlens.models.allowlist import Allowlist
+
+            self.call_from_thread(self._use_detection, Detection(None, allowlist=Allowlist.parse(self.allow_entries)),
+                                  f"model refused: {exc}. Only the behaviour detectors run: no request gets a score")
             return
         except Exception as exc:  # a bug: say so, keep the monitor running without detection
             logging.getLogger(__name__).exception("loading the model failed")
             self.detection_ready.set()
-            self.post_message(DetectionReady("none", error=f"model failed to load (a bug, please report it): {exc!r}"))
+            self.post_message(DetectionReady("failed: no detection",
+                                             error=f"model failed to load (a bug, please report it): {exc!r}"))
             return
         self.call_from_thread(self._use_detection, det)
 
-    def _use_detection(self, det: DetectionLike) -> None:
+    def _use_detection(self, det: DetectionLike, refused: str | None = None) -> None:
         from threatlens.scanner import add_portscan
 
         with self.live.lock:
@@ -184,14 +186,15 @@ class ThreatLensApp(App[None]):
         threshold = self.options.threshold if self.options.threshold is not None else det.threshold
         if threshold is not None:
             self._set_threshold(threshold)
-        name = _model_name(det)
+        name = "refused: behaviour only" if refused else _model_name(det)
         self.detection_ready.set()
-        self.post_message(DetectionReady(str(name), self.live.threshold))
+        self.post_message(DetectionReady(str(name), self.live.threshold, error=refused))
 
     def on_detection_ready(self, message: DetectionReady) -> None:
         self.header_info.model = message.name
+        self.header_info.model_problem = message.error is not None
         if message.error:
-            self.notify(message.error, severity="error", markup=False)
+            self.notify(message.error, severity="error", markup=False, timeout=20)
         self.refresh_dashboard(force=True)
 
     def on_ingest_note(self, message: IngestNote) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from rich.style import Style
@@ -10,7 +11,7 @@ from rich.text import Text
 from threatlens.stats.countries import country_label
 from threatlens.textsafe import visible
 
-__all__ = ["BAND_LABELS", "TIER_LABELS", "count", "country", "safe", "score_text", "tier", "when"]
+__all__ = ["BAND_LABELS", "TIER_LABELS", "count", "country", "paths", "safe", "score_text", "tier", "when"]
 
 #: The meaning of a score band in words, so it survives monochrome and NO_COLOR terminals.
 BAND_LABELS = {"high": "HIGH", "flagged": "FLAG", "elevated": "warn", "low": "", "none": ""}
@@ -62,3 +63,40 @@ def country(code: str | None, long: bool = False) -> str:
     if code is None:
         return "-"
     return {"private": "priv", "reserved": "rsvd", "unknown": "-"}.get(code, code)
+
+
+def paths(names: Sequence[str], width: int) -> str:
+    """File names joined with ``, `` in at most ``width`` cells, each cut in the middle of its directory part.
+
+    ``/var/log/nginx/…/access.log`` keeps the start of the path and the whole file name; a file name longer
+    than its share is cut in its middle. ``width`` below what the names need at their shortest is not met.
+    """
+    names = [visible(n) for n in names]
+    joined = ", ".join(names)
+    if len(joined) <= width or not names:
+        return joined
+    room = max(0, width - 2 * (len(names) - 1))
+    # First every file name whole ("…/access.log"), then the start of each directory as room allows.
+    shares = [min(len(n), len(n.rpartition("/")[2]) + 2) for n in names]
+    if sum(shares) > room:
+        shares = [room // len(names)] * len(names)
+    extra = room - sum(shares)
+    while extra > 0 and any(s < len(n) for s, n in zip(shares, names, strict=True)):
+        for i, n in enumerate(names):
+            if extra > 0 and shares[i] < len(n):
+                shares[i] += 1
+                extra -= 1
+    return ", ".join(_middle_path(n, s) for n, s in zip(names, shares, strict=True))
+
+
+def _middle_path(path: str, width: int) -> str:
+    if len(path) <= width:
+        return path
+    head, sep, name = path.rpartition("/")
+    keep = width - len(name) - 2  # room for the start of the directory before "…/"
+    if sep and keep >= 0:
+        return f"{head[:keep]}…/{name}"
+    if width < 2:
+        return "…"
+    left = (width - 1) // 2
+    return f"{path[:left]}…{path[len(path) - (width - 1 - left):]}"

@@ -12,11 +12,12 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from threatlens.parsers.record import RawLine
 from threatlens.pipeline import Pipeline
+from threatlens.tail.lines import DEFAULT_MAX_LINE_BYTES, FirstPieces
 from threatlens.tui.live import LiveStats
 from threatlens.tui.options import MonitorOptions
 
@@ -69,6 +70,8 @@ class Ingestor:
         self.follower: Any = None
         self.ready = ready
         self.lines_in = 0
+        # An over-long line arrives in pieces: the first stands for it, so "lines" counts lines.
+        self._first_pieces = FirstPieces(self.follower_options.get("max_line_bytes", DEFAULT_MAX_LINE_BYTES))
         self._initial_bytes = 0
         self._stopping = False
 
@@ -94,8 +97,8 @@ class Ingestor:
         kwargs.update(self.follower_options)
         return Follower(opts.paths, **kwargs)
 
-    def _process(self, batch: Sequence[RawLine], final: bool = False) -> None:
-        self.pipeline.process(batch, final=final)
+    def _process(self, batch: list[RawLine], final: bool = False) -> None:
+        self.pipeline.process(self._first_pieces(batch), final=final)
 
     def progress_text(self) -> str:
         """``reading existing content 42%`` while a --from-start read is under way."""

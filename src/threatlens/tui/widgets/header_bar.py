@@ -13,14 +13,19 @@ from threatlens.tui.live import DashboardData
 
 __all__ = ["HeaderBar", "HeaderInfo"]
 
+#: The files in the header get at least this many cells, however narrow the terminal.
+MIN_FILES_WIDTH = 16
+
 
 @dataclass
 class HeaderInfo:
     """The parts of the header that are not counters."""
 
-    files: str = ""
+    files: tuple[str, ...] = ()
     log_format: str = "auto"
     model: str = "none"
+    #: the model named by ``model`` is not in use (refused or failed): drawn as an alert
+    model_problem: bool = False
     geo: str = ""
     hint: str = ""
     progress: str = ""
@@ -40,21 +45,27 @@ class HeaderBar(Static):
         alert = self.get_component_rich_style("header--alert", partial=True)
         paused = self.get_component_rich_style("header--paused", partial=True)
         hint = self.get_component_rich_style("header--hint", partial=True)
-        line1 = Text(no_wrap=True, overflow="ellipsis", end="")
+        self._last_shown = (info, data)
+        start = Text(no_wrap=True, overflow="ellipsis", end="")
         if info.paused:
-            line1.append(" PAUSED ", paused)
-            line1.append(" ")
-        line1.append("ThreatLens ", label)
-        line1.append(fmt.safe(info.files))
-        line1.append("  format ", label)
-        line1.append(fmt.safe(info.log_format))
-        line1.append("  model ", label)
-        line1.append(fmt.safe(info.model))
+            start.append(" PAUSED ", paused)
+            start.append(" ")
+        start.append("ThreatLens ", label)
+        rest = Text(no_wrap=True, overflow="ellipsis", end="")  # after the files: model and threshold first
+        rest.append("  model ", label)
+        rest.append(fmt.safe(info.model, alert if info.model_problem else ""))
         if data is not None:
-            line1.append("  threshold ", label)
-            line1.append(f"{data.threshold:.2f}")
-        line1.append("  geo ", label)
-        line1.append(fmt.safe(info.geo))
+            rest.append("  threshold ", label)
+            rest.append(f"{data.threshold:.2f}")
+        rest.append("  format ", label)
+        rest.append(fmt.safe(info.log_format))
+        rest.append("  geo ", label)
+        rest.append(fmt.safe(info.geo))
+        # The files are shortened in the middle so that model and threshold stay in view (the rest may be cut,
+        # ending in an ellipsis).
+        keep = start.cell_len + rest.plain.index("  format")
+        room = max(MIN_FILES_WIDTH, self.size.width - keep - 2) if self.size.width else 1 << 16
+        line1 = Text.assemble(start, fmt.paths(info.files, room), rest, no_wrap=True, overflow="ellipsis", end="")
         line2 = Text(no_wrap=True, overflow="ellipsis", end="")
         if data is not None:
             line2.append(f"{fmt.count(data.rate_now)} lines/s", label)
@@ -95,3 +106,9 @@ class HeaderBar(Static):
         lines = len(parts)
         self.update(text, layout=lines != getattr(self, "_lines", 0))  # relayout only when the height changes
         self._lines = lines
+
+    def on_resize(self) -> None:
+        """Fit the file names to the new width."""
+        shown = getattr(self, "_last_shown", None)
+        if shown is not None:
+            self.show(*shown)
