@@ -286,10 +286,12 @@ def test_scan_prints_the_campaign_with_its_members_and_blocks_them(tmp_path, cap
     assert main(["scan", "--output", "jsonl", "--only-flagged", "--blocklist", str(blocks), str(log)]) == 0
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     camps = [r for r in rows if r["type"] == "alert" and r["kind"] == "campaign"]
-    assert len(camps) == 1 and camps[0]["members"] == [f"203.0.113.{i}" for i in range(1, 6)]
+    # at its threshold (5 IPs), then its final tally at the end of the log (the sixth joined after the alert)
+    assert len(camps) == 2 and camps[0]["members"] == [f"203.0.113.{i}" for i in range(1, 6)]
+    assert camps[1]["members"] == [f"203.0.113.{i}" for i in range(1, 7)]
     assert camps[0]["ip"] == "203.0.113.1" and "scanner" in camps[0]["categories"]
     assert all("members" not in r for r in rows if r.get("kind") != "campaign")
-    assert set(camps[0]["members"]) <= set(blocks.read_text().split())
+    assert set(camps[1]["members"]) <= set(blocks.read_text().split())
 
 
 def test_scan_table_names_a_campaign_by_its_first_ip_and_how_many_more(tmp_path, capsys) -> None:
@@ -298,3 +300,33 @@ def test_scan_table_names_a_campaign_by_its_first_ip_and_how_many_more(tmp_path,
     assert main(["scan", str(log)]) == 0
     out = capsys.readouterr().out
     assert "203.0.113.1 +4" in out and "campaign" in out
+
+
+# ---------------------------------------------------------------- end of a finished log
+def test_a_log_that_ends_right_after_a_botnet_reports_it_when_flushed() -> None:
+    """No hour of silence follows the last bot in the log: flush() (end of a scan) still reports the campaign."""
+    tracker = CampaignTracker()
+    recs = records_of(botnet(30))
+    assert feed(recs, tracker=tracker) == []  # the members are still waiting to stay quiet
+    alerts = tracker.flush()
+    assert len(alerts) == 1 and alerts[0].kind == "campaign" and len(alerts[0].members) == 30
+    assert tracker.flush() == []  # once
+    assert CampaignTracker().flush() == []
+    short = CampaignTracker()
+    feed(records_of(botnet(10)), tracker=short)
+    assert short.flush() == []  # under the threshold: nothing to report
+
+
+def test_scan_of_a_finished_log_reports_the_campaign(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    log = tmp_path / "worm.log"
+    log.write_text("".join(text + "\n" for _t, text in sorted(browsing(20) + botnet(30), key=lambda tl: tl[0])))
+    for jobs in ("1", "2"):
+        out = subprocess.run([sys.executable, "-m", "threatlens", "scan", "-o", "jsonl", "--only-flagged",
+                              "--min-severity", "nuisance", "-j", jobs, str(log)],
+                             capture_output=True, text=True, timeout=180, check=True)
+        alerts = [row for row in map(json.loads, out.stdout.splitlines()) if row["type"] == "alert"]
+        assert [a["kind"] for a in alerts].count("campaign") == 1, (jobs, out.stdout[-2000:])

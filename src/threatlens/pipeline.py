@@ -142,9 +142,13 @@ class Pipeline:
         self.on_message(f"{file}: {found.describe()}")
         return found.parser
 
-    def process(self, batch: Sequence[RawLine], *, final: bool = False) -> Processed:
-        """Parse, score and aggregate one batch. ``final`` flushes held lines (end of input)."""
-        return self.complete(self.parse(batch, final=final))
+    def process(self, batch: Sequence[RawLine], *, final: bool = False, ended: bool = False) -> Processed:
+        """Parse, score and aggregate one batch. ``final`` flushes held lines (end of input).
+
+        ``ended`` (with ``final``, for a scan of finished inputs, not a follow that merely stops) also
+        flushes the detectors that wait for log time to pass (campaigns waiting for quiet members).
+        """
+        return self.complete(self.parse(batch, final=final), ended=ended)
 
     def parse(self, batch: Sequence[RawLine], *, final: bool = False) -> list[LogRecord | FirewallRecord | Unparsed]:
         """The parsing half of :meth:`process`: the batch's results in input order (held lines included)."""
@@ -164,7 +168,7 @@ class Pipeline:
         for file, lines in self._by_file(batch, False).items():
             self._parser_or_hold(file, lines, False, [])
 
-    def complete(self, results: list[LogRecord | FirewallRecord | Unparsed]) -> Processed:
+    def complete(self, results: list[LogRecord | FirewallRecord | Unparsed], *, ended: bool = False) -> Processed:
         """The second half of :meth:`process`: score, watch and aggregate parsed ``results``."""
         out = Processed(results=results)
         self._split(out)
@@ -172,6 +176,8 @@ class Pipeline:
             self._score(out)
         elif self.detection is not None:
             out.verdicts = []
+        if self.detection is not None and ended:
+            out.alerts.extend(self.detection.flush())
         if self.portscan is not None and out.packets:
             out.alerts.extend(self.portscan.observe(out.packets))
         if self.crossref is not None and (out.records or out.alerts):

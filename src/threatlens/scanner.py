@@ -77,7 +77,7 @@ def scan_paths(
                 lines += len(batch)
                 if on_batch is not None:
                     on_batch(done, len(batch))
-    done = pipeline.process([], final=True)
+    done = pipeline.process([], final=True, ended=True)  # finished inputs: campaigns waiting for quiet report now
     if on_batch is not None:
         on_batch(done, 0)
     return lines

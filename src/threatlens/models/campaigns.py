@@ -20,7 +20,10 @@ little for any of them to be an alert. Grouped by what they share, they are one 
   or cron jobs cannot be told from a worm. A ``304`` answer (the client had it cached) never joins.
 
 A campaign alerts when it reaches its threshold, again when its IPs doubled, and once more with
-its final tally when no new IP joined for an hour (six for probe sets). The alert's ``ip`` is the
+its final tally when no new IP joined for an hour (six for probe sets). A log that ends never shows
+that time passing: :meth:`CampaignTracker.flush` (at the end of a finished input, not while
+following) judges every candidate as if it had — a one-shot member's last request is its last —
+so a scan of a finished log reports the campaigns whose thresholds are met. The alert's ``ip`` is the
 first member, ``members`` lists them (up to ``max_members``), ``count`` is their requests that
 share the key, and its severity is ``attack`` for probes and payloads, else ``suspicious``.
 
@@ -232,6 +235,21 @@ class CampaignTracker:
         self._clock = float(clock[-1])
         return alerts
 
+    def flush(self) -> list[Alert]:
+        """The input ended for good: the alerts that were only waiting for more log time to pass.
+
+        One-shot members waiting to stay quiet count (nothing more of theirs will come), and alerted
+        campaigns that grew give their final tally. Members that left the window stay out.
+        """
+        if self._clock == -math.inf:
+            return []
+        alerts: list[Alert] = []
+        for keys in (self._probe, self._oneshot):
+            for k in list(keys.values()):
+                alerts += self._check(k, self._clock, ended=True)
+        self._ripe.clear()
+        return alerts
+
     def _ticks(self, clock: np.ndarray) -> list[int]:
         """Records at which log time passes the next periodic check (expiry, quiet one-shot members)."""
         out = []
@@ -366,20 +384,20 @@ class CampaignTracker:
         k.touched = max(k.touched, ts)
         k.categories.update(dict.fromkeys(cats))
 
-    def _check(self, k: _Key, now: float) -> list[Alert]:
+    def _check(self, k: _Key, now: float, *, ended: bool = False) -> list[Alert]:
         """An alert when the key's valid members reach the threshold or doubled since the last alert.
 
         Also when they grew at all and the campaign has ended (no new member for an hour, six for
-        probe sets): its final tally. IPs beyond the listing cap count in the proportion of listed
-        members that are valid.
+        probe sets, or ``ended``: the input is over): its final tally. IPs beyond the listing cap
+        count in the proportion of listed members that are valid.
         """
         cfg = self.config
         need = cfg.min_oneshot_ips if k.oneshot else cfg.min_probe_ips
-        settled = now - k.touched >= self._settle(k)
+        settled = ended or now - k.touched >= self._settle(k)
         size = len(k.members) + k.overflow
         if size < need or (k.alerted and size < k.alerted * cfg.growth and not (settled and size > k.alerted)):
             return []
-        valid = self._validate(k, now)
+        valid = self._validate(k, now, ended=ended)
         if not valid:
             return []
         total = len(valid) + self._overflow(k, valid)
@@ -388,11 +406,11 @@ class CampaignTracker:
         k.alerted = total
         return [self._alert(k, valid, now)]
 
-    def _validate(self, k: _Key, now: float) -> list[str]:
+    def _validate(self, k: _Key, now: float, *, ended: bool = False) -> list[str]:
         """Drop members that left the window or do not fit; return the members that count now, oldest first.
 
         One-shot members count once they have been quiet for ``oneshot_quiet`` (a client that comes
-        back within it is no one-shot); until then they wait in ``members``.
+        back within it is no one-shot) or the input ``ended``; until then they wait in ``members``.
         """
         cfg = self.config
         quiet = cfg.oneshot_quiet if k.oneshot else 0.0
@@ -409,7 +427,7 @@ class CampaignTracker:
             elif k.oneshot:
                 if total > cfg.oneshot_max_requests:
                     bad.append(ip)
-                elif now - t >= quiet:
+                elif ended or now - t >= quiet:
                     valid.append(ip)
             else:
                 state = self._ips.get(ip)

@@ -74,6 +74,10 @@ class Detection:
             self.scorer.threshold = value
         self._threshold = value
 
+    def flush(self) -> list[Alert]:
+        """The input ended for good (a scan, not a follow): campaign alerts that were waiting for log time."""
+        return self.campaigns.flush()
+
     def process(self, records: Sequence[LogRecord]) -> tuple[list[Verdict], list[Alert]]:
         """Score ``records`` and run the behaviour detectors; return (verdicts, new alerts)."""
         if not records:

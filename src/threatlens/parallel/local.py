@@ -153,7 +153,7 @@ def scan_units(
                 if advance is not None:
                     with contextlib.suppress(OSError, ValueError):
                         advance(unit.progress)
-    done = pipeline.process([], final=True)
+    done = pipeline.process([], final=True, ended=True)  # finished inputs: campaigns waiting for quiet report now
     if on_batch is not None:
         on_batch(done, 0)
     return lines
