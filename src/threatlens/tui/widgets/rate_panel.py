@@ -1,15 +1,31 @@
-"""``RatePanel``: sparklines of requests/s and alerts+flagged/s over the last two minutes."""
+"""``RatePanel``: bar charts of requests/s and flagged+alerts/s over the last two minutes.
+
+"now" (the mean of the last 10 complete seconds) and "max" both read the series the chart draws:
+under a filter, the matching requests.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, Sparkline
+from textual.widgets import Label
 
 from threatlens.tui import format as fmt
 from threatlens.tui.live import DashboardData
+from threatlens.tui.widgets.rate_chart import RateChart
 
-__all__ = ["RatePanel"]
+__all__ = ["RatePanel", "recent_rate"]
+
+
+def recent_rate(series: list[int], seconds: int = 10) -> float:
+    """Mean per second over the last ``seconds`` complete seconds of ``series``.
+
+    Its last item is the second under way: alone, it is the rate until a second is complete.
+    """
+    complete = series[:-1][-seconds:]
+    if not complete:
+        return float(series[-1]) if series else 0.0
+    return sum(complete) / len(complete)
 
 
 class RatePanel(Vertical):
@@ -20,16 +36,18 @@ class RatePanel(Vertical):
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
         yield Label("requests/s", id="rate-req-label")
-        yield Sparkline([], id="rate-req")
+        yield RateChart([], id="rate-req")
         yield Label("flagged+alerts/s", id="rate-alert-label")
-        yield Sparkline([], id="rate-alert")
+        yield RateChart([], id="rate-alert")
 
     def show(self, data: DashboardData) -> None:
         """Redraw from a snapshot."""
-        req = data.requests_series or [0]
-        bad = [a + f for a, f in zip(data.alerts_series, data.flagged_series, strict=False)] or [0]
-        self.query_one("#rate-req", Sparkline).data = req
-        self.query_one("#rate-alert", Sparkline).data = bad
+        req = data.requests_series
+        bad = [a + f for a, f in zip(data.alerts_series, data.flagged_series, strict=False)]
+        self.query_one("#rate-req", RateChart).data = req
+        self.query_one("#rate-alert", RateChart).data = bad
+        what = "matching requests/s" if data.matching is not None else "requests/s"
         self.query_one("#rate-req-label", Label).update(
-            f"requests/s  now {fmt.count(data.rate_now)}  max {max(req)}", layout=False)
-        self.query_one("#rate-alert-label", Label).update(f"flagged+alerts/s  max {max(bad)}", layout=False)
+            f"{what}  now {fmt.count(recent_rate(req))}  max {fmt.count(max(req, default=0))}", layout=False)
+        self.query_one("#rate-alert-label", Label).update(
+            f"flagged+alerts/s  now {fmt.count(recent_rate(bad))}  max {fmt.count(max(bad, default=0))}", layout=False)
