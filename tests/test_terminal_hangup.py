@@ -95,5 +95,9 @@ def test_monitor_started_through_make_ends_when_the_session_is_killed(tmp_path: 
     log = write_log(tmp_path / "access.log", normal_lines(50))
     tui = Path(sys.executable).parent / "threatlens-tui"
     proc = _start(base, name, _through_make(tmp_path, f"{tui} --no-detect --from-start {log}"), tmp_path)
+    children = proc.children(recursive=True)  # the ingestion process (and multiprocessing's resource tracker)
+    assert children, "the monitor runs its ingestion in a child process"
     subprocess.run([*base, "kill-session", "-t", name], check=True)
     _gone_within(proc, 3.0)
+    for child in children:  # no orphan keeps following the log
+        _gone_within(child, 3.0)

@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 appender.start()
             extra = {"detection": None} if args.no_detect else {}
             app = make_app([log, firewall], from_start=True, export_dir=exports,
-                           config_path=workdir / "config.toml", **extra)
+                           config_path=workdir / "config.toml", ingest="process", **extra)
             guard.app = app
             if not guard.reason:
                 app.run()

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -22,12 +22,15 @@ from threatlens.models.verdict import Alert
 from threatlens.pipeline import DetectionLike, Pipeline
 from threatlens.stats.filter import RecordFilter
 from threatlens.textsafe import visible
-from threatlens.tui.ingest import Ingestor, startup_hint
+from threatlens.tui.ingest import Ingestor, attach_detection, build_live, load_detection, model_name, startup_hint
 from threatlens.tui.live import LiveStats
-from threatlens.tui.messages import DetectionReady, IngestNote, IngestProgress, IngestStopped
+from threatlens.tui.messages import DetectionReady, IngestNote, IngestProgress, IngestStopped, SnapshotArrived
 from threatlens.tui.options import MonitorOptions
 from threatlens.tui.screens.dashboard import DashboardScreen
 from threatlens.tui.widgets.header_bar import HeaderInfo
+
+if TYPE_CHECKING:
+    from threatlens.tui.remote import RemoteLive
 
 __all__ = ["ThreatLensApp", "make_app"]
 
@@ -39,7 +42,12 @@ _AUTO = object()
 
 
 class ThreatLensApp(App[None]):
-    """The live monitor: dashboard, IP drill-down, filter, pause, threshold, allowlist, exports."""
+    """The live monitor: dashboard, IP drill-down, filter, pause, threshold, allowlist, exports.
+
+    Ingestion runs on a worker thread over ``live`` and ``pipeline``, or, with ``remote``, in its
+    own process (``live`` is then the :class:`~threatlens.tui.remote.RemoteLive` and ``pipeline``
+    is ``None``): the UI thread then never waits on the ingest thread's GIL.
+    """
 
     CSS_PATH = "threatlens.tcss"
     TITLE = "ThreatLens"
@@ -53,8 +61,8 @@ class ThreatLensApp(App[None]):
         self,
         options: MonitorOptions,
         *,
-        live: LiveStats,
-        pipeline: Pipeline,
+        live: LiveStats | RemoteLive,
+        pipeline: Pipeline | None,
         detection: Any = _AUTO,
         geo_source: str = "",
         clock: Callable[[], float] = time.time,
@@ -62,8 +70,9 @@ class ThreatLensApp(App[None]):
     ) -> None:
         super().__init__()
         self.options = options
-        self.live = live
+        self.live: Any = live
         self.pipeline = pipeline
+        self.remote: RemoteLive | None = None if isinstance(live, LiveStats) else live
         self.clock = clock
         self.follower_options = follower_options
         self._detection_arg = detection
@@ -79,10 +88,11 @@ class ThreatLensApp(App[None]):
         self.refreshes = 0
         self.refresh_log: list[tuple[float, int, bool]] = []
         self._last_generation = -1
+        self._force_pending = False  # a forced redraw waits for the ingestion process's answer
         self._last_refresh = 0.0
         self.notes: list[str] = []
         self.detection_ready = threading.Event()
-        if detection is not _AUTO or not options.detect:
+        if (detection is not _AUTO or not options.detect) and self.remote is None:
             self.detection_ready.set()
         self._apply_allowlist()
 
@@ -102,6 +112,12 @@ class ThreatLensApp(App[None]):
         return self.screen_stack[0]  # type: ignore[return-value]
 
     def on_mount(self) -> None:
+        self.set_interval(1 / max(0.5, min(4.0, self.options.refresh_hz)), self.refresh_dashboard)
+        if self.remote is not None:
+            self.remote.on_event = lambda kind, args: self.call_from_thread_safe(kind, args)
+            self.remote.start()
+            self.refresh_dashboard(force=True)
+            return
         # The ingest thread is CPU-bound Python: a shorter GIL switch interval lets the UI thread in
         # within about 1 ms instead of 5 ms per switch, which keeps keys responsive under load.
         self._switch_interval = sys.getswitchinterval()
@@ -112,8 +128,22 @@ class ThreatLensApp(App[None]):
         elif self._detection_arg is not None:
             self._use_detection(self._detection_arg)
         self.ingest()
-        self.set_interval(1 / max(0.5, min(4.0, self.options.refresh_hz)), self.refresh_dashboard)
         self.refresh_dashboard(force=True)
+
+    def call_from_thread_safe(self, kind: str, args: tuple[Any, ...]) -> None:
+        """An event of the ingestion process (on its reader thread), as the message a worker would post."""
+        if kind == "snapshot":
+            self.post_message(SnapshotArrived())
+        elif kind == "note":
+            self.post_message(IngestNote(*args))
+        elif kind == "progress":
+            self.post_message(IngestProgress(*args))
+        elif kind == "stopped":
+            self.post_message(IngestStopped(*args))
+        elif kind == "ready":
+            name, threshold, error = args
+            self.detection_ready.set()
+            self.post_message(DetectionReady(name, threshold, error))
 
     def on_key(self, event: events.Key) -> None:
         """Hand the filter prompt the keys typed in the same instant as ``/`` (issue #11 item 2).
@@ -130,6 +160,8 @@ class ThreatLensApp(App[None]):
     def on_unmount(self) -> None:
         if self.ingestor is not None:
             self.ingestor.stop()
+        if self.remote is not None:
+            self.remote.stop()
         sys.setswitchinterval(getattr(self, "_switch_interval", 0.005))
 
     # -- workers (threads post, the main thread paints) ----------------------------------------
@@ -155,40 +187,25 @@ class ThreatLensApp(App[None]):
     @work(thread=True, exclusive=True, group="model", exit_on_error=False)
     def load_detection(self) -> None:
         """Load the model off the UI thread (the first frame does not wait for it)."""
-        from threatlens.models.detection import Detection
-
-        opts = self.options
-        try:
-            det = Detection.load(opts.model, threshold=opts.threshold, baseline=opts.baseline,
-                                 allowlist=tuple(self.allow_entries))
-        except ThreatLensError as exc:  # a bad model file: watch behaviour without it, and say so
-            from threatlens.models.allowlist import Allowlist
-
-            self.call_from_thread(self._use_detection, Detection(None, allowlist=Allowlist.parse(self.allow_entries)),
-                                  f"model refused: {exc}. Only the behaviour detectors run: no request gets a score")
-            return
-        except Exception as exc:  # a bug: say so, keep the monitor running without detection
-            logging.getLogger(__name__).exception("loading the model failed")
+        det, refused, error = load_detection(self.options, self.allow_entries)
+        if det is None:
             self.detection_ready.set()
-            self.post_message(DetectionReady("failed: no detection",
-                                             error=f"model failed to load (a bug, please report it): {exc!r}"))
+            self.post_message(DetectionReady("failed: no detection", error=error))
             return
-        self.call_from_thread(self._use_detection, det)
+        self.call_from_thread(self._use_detection, det, refused)
 
     def _use_detection(self, det: DetectionLike, refused: str | None = None) -> None:
-        from threatlens.scanner import add_portscan
-
-        with self.live.lock:
-            self.pipeline.detection = det
-            if self.pipeline.portscan is None:
-                add_portscan(self.pipeline)
-        self._apply_allowlist()
-        threshold = self.options.threshold if self.options.threshold is not None else det.threshold
-        if threshold is not None:
-            self._set_threshold(threshold)
-        name = "refused: behaviour only" if refused else _model_name(det)
+        assert self.pipeline is not None
+        threshold = attach_detection(self.live, self.pipeline, det, self.options, self.live.allowlist)
         self.detection_ready.set()
-        self.post_message(DetectionReady(str(name), self.live.threshold, error=refused))
+        self.post_message(DetectionReady(model_name(det, refused), threshold, error=refused))
+
+    def on_snapshot_arrived(self, _message: SnapshotArrived) -> None:
+        """A snapshot from the ingestion process: forced through (even paused) once it shows a change asked for."""
+        force = self._force_pending and self.remote is not None and self.remote.caught_up
+        if force:
+            self._force_pending = False
+        self.refresh_dashboard(force=force)
 
     def on_detection_ready(self, message: DetectionReady) -> None:
         self.header_info.model = message.name
@@ -217,6 +234,8 @@ class ThreatLensApp(App[None]):
 
     def refresh_dashboard(self, force: bool = False) -> None:
         """Redraw the dashboard from a snapshot (skipped while paused or covered by another screen)."""
+        if force and self.remote is not None and not self.remote.caught_up:
+            self._force_pending = True  # redrawn when the snapshot showing the change arrives
         if self.paused and not force:
             return
         if not self.screen_stack:  # shutting down: a timer fired after the last screen left
@@ -233,11 +252,16 @@ class ThreatLensApp(App[None]):
         self._last_refresh = now
         rows = self.dashboard.rows_wanted()
         data = self.live.dashboard(top=rows, sort=self.sort_ips)
-        names = self.pipeline.format_names
+        source: Any = self.pipeline if self.pipeline is not None else self.live
+        names = source.format_names
         self.header_info.log_format = ", ".join(names) if names else f"{self.options.log_format} (detecting)"
-        data = _with_held(data, self.pipeline.held_lines)
-        with self.batch_update():
-            self.dashboard.show(self.header_info, data)
+        data = _with_held(data, source.held_lines)
+        try:
+            with self.batch_update():
+                self.dashboard.show(self.header_info, data)
+                self._show_sort(data.sort)
+        except NoMatches:  # shutting down: the widgets left before the screen did
+            return
         self.refreshes += 1
         self.refresh_log.append((now, data.lines, force))
         del self.refresh_log[:-1000]
@@ -267,11 +291,16 @@ class ThreatLensApp(App[None]):
     def toggle_sort(self) -> None:
         """Order the top IPs by requests or by flagged requests and alerts."""
         self.sort_ips = "flagged" if self.sort_ips == "requests" else "requests"
-        table = self.dashboard.query_one("#top-ips")
-        table.border_title = f"Top IPs by {self.sort_ips} (s)"
         self.refresh_dashboard(force=True)
-        table.move_cursor(row=0)  # a new order starts at its top
-        table.scroll_home(animate=False)
+
+    def _show_sort(self, sort: str) -> None:
+        """Title the top IPs with the order of the rows on screen (a new order starts at its top)."""
+        table = self.dashboard.query_one("#top-ips")
+        title = f"Top IPs by {sort} (s)"
+        if table.border_title != title:
+            table.border_title = title
+            table.move_cursor(row=0)
+            table.scroll_home(animate=False)
 
     def change_threshold(self, delta: float) -> None:
         """Raise or lower the flag threshold; counts re-evaluate."""
@@ -282,7 +311,7 @@ class ThreatLensApp(App[None]):
     def _set_threshold(self, value: float) -> float:
         """Detection owns the threshold; the live counts re-evaluate to it. Returns the value in force."""
         value = self.live.set_threshold(value)  # clamped and rounded for the screen's steps
-        det = self.pipeline.detection
+        det = self.pipeline.detection if self.pipeline is not None else None
         if det is not None:
             det.threshold = value
         return value
@@ -309,13 +338,23 @@ class ThreatLensApp(App[None]):
         """Open the drill-down screen of one client."""
         from threatlens.tui.screens.ip_detail import IpDetailScreen
 
-        self.push_screen(IpDetailScreen(ip, self.live.ip_snapshot(ip), lambda: self.live.ip_snapshot(ip)))
+        try:
+            snapshot = self.live.ip_snapshot(ip)
+        except ThreatLensError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.push_screen(IpDetailScreen(ip, snapshot, lambda: self.live.ip_snapshot(ip)))
 
     def open_campaign(self, alert: Alert) -> None:
         """Open the member list of a campaign alert (Enter on a member opens its IP screen)."""
         from threatlens.tui.screens.campaign import CampaignScreen
 
-        self.push_screen(CampaignScreen(alert, self.live.member_rows(alert.members)))
+        try:
+            rows = self.live.member_rows(alert.members)
+        except ThreatLensError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.push_screen(CampaignScreen(alert, rows))
 
     # -- allowlist -----------------------------------------------------------------------------
 
@@ -324,7 +363,7 @@ class ThreatLensApp(App[None]):
 
         allow = Allowlist.parse(self.allow_entries)
         self.live.set_allowlist(allow)
-        det = self.pipeline.detection
+        det = self.pipeline.detection if self.pipeline is not None else None
         if det is not None:
             det.allowlist = allow
 
@@ -397,7 +436,9 @@ class ThreatLensApp(App[None]):
             return
         from threatlens.tui.exporting import run_export
 
-        result = self._write(request, "export", lambda: run_export(self.live, request, overwrite=overwrite),
+        remote = self.remote
+        result = self._write(request, "export", lambda: remote.run_export(request, overwrite) if remote is not None
+                             else run_export(self.live, request, overwrite=overwrite),
                              self.do_export, self._reopen_export)
         if result is not None:
             n, note = result
@@ -472,17 +513,6 @@ class ThreatLensApp(App[None]):
                     markup=False)
 
 
-def _model_name(det: DetectionLike) -> str:
-    """``threatlens-model 0.1.0`` style name of a detection object, for the header."""
-    scorer = det.scorer
-    if scorer is None:
-        return "behaviour only"
-    info = scorer.info or {}
-    model_file = str(info.get("model_file", "model")).rsplit(".", 1)[0]
-    version = info.get("version")
-    return f"{model_file} {version}" if version else model_file
-
-
 def _inside(path: Path, directory: Path) -> bool:
     """Whether ``path``, symlinks resolved, lies under ``directory``."""
     return Path(path).expanduser().resolve().is_relative_to(Path(directory).expanduser().resolve())
@@ -515,6 +545,7 @@ def make_app(
     geo: Any = _AUTO,
     clock: Callable[[], float] = time.time,
     follower_options: dict[str, Any] | None = None,
+    ingest: str = "thread",
     **option_values: Any,
 ) -> ThreatLensApp:
     """Build the monitor for ``paths``; everything else has working defaults.
@@ -523,6 +554,9 @@ def make_app(
     in a worker. ``geo``: a ``GeoLookup``-like object (``.country(ip)``, ``.source``), ``None`` for
     none, or (default) ``GeoLookup.open(options.geoip_db)``. ``clock`` drives rates and export names.
     ``option_values`` set ``MonitorOptions`` fields (``from_start=True``, ``threshold=0.7``...).
+    ``ingest="process"`` follows, parses, scores and counts in a child process (``threatlens-tui``
+    does); ``detection``, ``geo``, ``clock`` and ``follower_options`` must then be picklable, and
+    ``pipeline`` cannot be given.
     """
     opts = options or MonitorOptions()
     opts.paths = [str(p) for p in paths]
@@ -530,19 +564,16 @@ def make_app(
         if not hasattr(opts, key):
             raise TypeError(f"unknown option {key!r}")
         setattr(opts, key, value)
+    if ingest not in ("thread", "process"):
+        raise ValueError(f"ingest must be 'thread' or 'process', not {ingest!r}")
+    if ingest == "process":
+        return _process_app(opts, detection=detection, geo=geo, clock=clock, follower_options=follower_options,
+                            pipeline=pipeline)
     if geo is _AUTO:
         from threatlens.stats.geo import GeoLookup
 
         geo = GeoLookup.open(opts.geoip_db, on_warning=lambda msg: None)
-    country = geo.country if geo is not None else None
-    threshold = opts.threshold if opts.threshold is not None else 0.5
-    batch_geo = geo if hasattr(geo, "countries") else None  # a GeoLookup: batched lookups
-    live = LiveStats(country=country, geo=batch_geo, threshold=threshold, clock=clock)
-    if pipeline is None:
-        pipeline = Pipeline(log_format=opts.log_format, nginx_conf=opts.nginx_conf, detection=None, stats=live,
-                            strict=False)
-    else:
-        pipeline.stats = live
+    live, pipeline = build_live(opts, geo, clock, pipeline)
     if detection is None:
         opts.detect = False
     app = ThreatLensApp(opts, live=live, pipeline=pipeline, detection=detection,
@@ -550,3 +581,33 @@ def make_app(
                         follower_options=follower_options)
     pipeline.on_message = lambda text: app.post_message(IngestNote(text))
     return app
+
+
+def _process_app(opts: MonitorOptions, *, detection: Any, geo: Any, clock: Callable[[], float],
+                 follower_options: dict[str, Any] | None, pipeline: Pipeline | None) -> ThreatLensApp:
+    """The monitor with ingestion in a child process (see :mod:`threatlens.tui.ingest_child`)."""
+    from multiprocessing.reduction import DupFd
+
+    from threatlens.tui.ingest_child import LOAD, IngestSpec
+    from threatlens.tui.remote import RemoteLive
+
+    if pipeline is not None:
+        raise TypeError("ingest='process' builds its own pipeline in the child: pipeline cannot be given")
+    if detection is None:
+        opts.detect = False
+    follower = dict(follower_options or {})
+    streams = follower.pop("streams", None) or {}
+    stdin = streams.pop("-", None)
+    if streams:
+        raise TypeError("ingest='process' reads only standard input as a stream")
+    spec = IngestSpec(options=opts, allow_entries=list(opts.allowlist),
+                      detection=(LOAD if opts.detect else None) if detection is _AUTO else detection,
+                      geo=LOAD if geo is _AUTO else geo, clock=clock, follower_options=follower,
+                      stdin=DupFd(stdin.fileno()) if stdin is not None else None)
+    if geo is _AUTO:
+        from threatlens.stats.geo import GeoLookup
+
+        geo = GeoLookup.open(opts.geoip_db, on_warning=lambda msg: None)  # for its name in the header
+    remote = RemoteLive(spec, on_event=lambda kind, args: None)
+    return ThreatLensApp(opts, live=remote, pipeline=None, detection=detection,
+                         geo_source=geo.source if geo is not None else "none", clock=clock)

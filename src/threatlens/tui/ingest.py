@@ -9,10 +9,11 @@ the reason ``unknown log format``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from threatlens.parsers.record import RawLine
@@ -21,12 +22,77 @@ from threatlens.tail.lines import DEFAULT_MAX_LINE_BYTES, FirstPieces
 from threatlens.tui.live import LiveStats
 from threatlens.tui.options import MonitorOptions
 
-__all__ = ["Ingestor", "startup_hint"]
+__all__ = ["Ingestor", "attach_detection", "build_live", "load_detection", "model_name", "startup_hint"]
 
 OnNote = Callable[[str, str], None]
 OnProgress = Callable[[int, int, str], None]
 #: Lines waiting for format detection are flushed after this long without new lines.
 HELD_FLUSH_AFTER = 1.0
+
+
+def build_live(opts: MonitorOptions, geo: Any, clock: Callable[[], float],
+               pipeline: Pipeline | None = None) -> tuple[LiveStats, Pipeline]:
+    """The live aggregates and the pipeline that feeds them (``geo``: a ``GeoLookup``-like object or ``None``)."""
+    country = geo.country if geo is not None else None
+    threshold = opts.threshold if opts.threshold is not None else 0.5
+    batch_geo = geo if hasattr(geo, "countries") else None  # a GeoLookup: batched lookups
+    live = LiveStats(country=country, geo=batch_geo, threshold=threshold, clock=clock)
+    if pipeline is None:
+        pipeline = Pipeline(log_format=opts.log_format, nginx_conf=opts.nginx_conf, detection=None, stats=live,
+                            strict=False)
+    else:
+        pipeline.stats = live
+    return live, pipeline
+
+
+def load_detection(opts: MonitorOptions, allow_entries: Sequence[str]) -> tuple[Any, str | None, str | None]:
+    """``(detection, refused, error)`` for the monitor.
+
+    A model file that is refused gives behaviour-only detection and ``refused`` says why; a bug
+    while loading gives ``(None, None, error)`` (the monitor runs on without detection).
+    """
+    from threatlens.errors import ThreatLensError
+    from threatlens.models.detection import Detection
+
+    try:
+        return Detection.load(opts.model, threshold=opts.threshold, baseline=opts.baseline,
+                              allowlist=tuple(allow_entries)), None, None
+    except ThreatLensError as exc:  # a bad model file: watch behaviour without it, and say so
+        from threatlens.models.allowlist import Allowlist
+
+        return (Detection(None, allowlist=Allowlist.parse(allow_entries)),
+                f"model refused: {exc}. Only the behaviour detectors run: no request gets a score", None)
+    except Exception as exc:  # a bug: say so, keep the monitor running without detection
+        logging.getLogger(__name__).exception("loading the model failed")
+        return None, None, f"model failed to load (a bug, please report it): {exc!r}"
+
+
+def attach_detection(live: LiveStats, pipeline: Pipeline, det: Any, opts: MonitorOptions, allowlist: Any) -> float:
+    """Score from now on with ``det`` (port scans too); returns the threshold in force."""
+    from threatlens.scanner import add_portscan
+
+    with live.lock:
+        pipeline.detection = det
+        if pipeline.portscan is None:
+            add_portscan(pipeline)
+        det.allowlist = allowlist
+    threshold = opts.threshold if opts.threshold is not None else det.threshold
+    if threshold is not None:
+        det.threshold = live.set_threshold(threshold)
+    return live.threshold
+
+
+def model_name(det: Any, refused: str | None = None) -> str:
+    """``threatlens-model 0.1.0`` style name of a detection object, for the header."""
+    if refused:
+        return "refused: behaviour only"
+    scorer = det.scorer
+    if scorer is None:
+        return "behaviour only"
+    info = scorer.info or {}
+    model_file = str(info.get("model_file", "model")).rsplit(".", 1)[0]
+    version = info.get("version")
+    return f"{model_file} {version}" if version else model_file
 
 
 def startup_hint(options: MonitorOptions) -> str:

@@ -192,6 +192,8 @@ class DashboardData:
     nuisance_hidden: bool = False
     #: feed entries (of every kind) older than those held, no longer shown
     feed_dropped: int = 0
+    #: the order of ``top_ips``: ``requests`` or ``flagged``
+    sort: str = "requests"
 
 
 @dataclass(frozen=True)
@@ -453,6 +455,7 @@ class LiveStats:
                 firewall_ports=firewall_ports,
                 nuisance_hidden=hide,
                 feed_dropped=main.feed.dropped,
+                sort=sort,
             )
 
     @staticmethod

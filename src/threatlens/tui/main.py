@@ -76,7 +76,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if "-" in opts.paths:
         follower_options["streams"] = {"-": _take_stdin(parser)}
     app = make_app(opts.paths, options=opts, detection=None if not opts.detect else _auto(),
-                   follower_options=follower_options)
+                   follower_options=follower_options, ingest="process")
     from threatlens.tui.hangup import TerminalGuard
 
     with TerminalGuard(app) as guard:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-__all__ = ["DetectionReady", "IngestNote", "IngestProgress", "IngestStopped"]
+__all__ = ["DetectionReady", "IngestNote", "IngestProgress", "IngestStopped", "SnapshotArrived"]
 
 
 @dataclass
@@ -44,3 +44,11 @@ class DetectionReady(Message):
     name: str
     threshold: float | None = None
     error: str | None = None
+
+
+class SnapshotArrived(Message):
+    """The ingestion process pushed a new dashboard snapshot; coalesced like ``IngestProgress``."""
+
+    def can_replace(self, message: Message) -> bool:
+        """Can replace."""
+        return isinstance(message, SnapshotArrived)

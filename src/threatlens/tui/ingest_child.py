@@ -1,0 +1,282 @@
+"""The ingestion process of the monitor: follow, parse, score and count, away from the UI's GIL.
+
+:func:`run_ingestion` is the child's entry point (``multiprocessing`` spawn; no Textual here). It
+owns the ``Follower``, the ``Pipeline`` and the ``LiveStats``, and talks to the UI
+(:class:`threatlens.tui.remote.RemoteLive`) over one pipe:
+
+* it pushes a ``DashboardData`` snapshot at most ``refresh_hz`` times a second while lines arrive
+  (every ``IDLE_PUSH`` seconds when idle, so the rate charts move on), and at once after a command
+  that changes what the dashboard shows;
+* it answers requests (one IP's screen, campaign members, the block list, an export) by id;
+* it forwards notes, progress, model readiness and the end of the input as events.
+
+It ends when the UI says ``stop``, when the pipe closes (the UI is gone, however it ended), or,
+on Linux, when the parent dies (``PR_SET_PDEATHSIG``): no orphan keeps a core busy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from threatlens.tui.ingest import Ingestor, attach_detection, build_live, load_detection, model_name
+from threatlens.tui.options import MonitorOptions
+
+__all__ = ["IDLE_PUSH", "IngestSpec", "run_ingestion"]
+
+#: Seconds between snapshots while nothing changes.
+IDLE_PUSH = 5.0
+#: ``detection`` / ``geo`` value: load the shipped model / open the configured GeoIP database in the child.
+LOAD = "load"
+
+
+@dataclass
+class IngestSpec:
+    """What the child needs to start (everything picklable: spawn sends it over)."""
+
+    options: MonitorOptions
+    allow_entries: list[str]
+    detection: Any = LOAD  #: ``LOAD``, ``None`` (no scoring) or a picklable ``Detection``-like object
+    geo: Any = LOAD  #: ``LOAD``, ``None`` or a picklable ``GeoLookup``-like object
+    clock: Callable[[], float] = time.time
+    follower_options: dict[str, Any] = field(default_factory=dict)
+    stdin: Any = None  #: a ``multiprocessing.reduction.DupFd`` of the piped log for ``-``
+
+
+class _Child:
+    """The state of the ingestion process and its command handlers."""
+
+    def __init__(self, conn: Connection, spec: IngestSpec) -> None:
+        self.conn = conn
+        self.spec = spec
+        self.opts = spec.options
+        self.send_lock = threading.Lock()
+        geo = spec.geo
+        if geo == LOAD:
+            from threatlens.stats.geo import GeoLookup
+
+            geo = GeoLookup.open(self.opts.geoip_db, on_warning=lambda msg: self.send("note", msg, "warning"))
+        self.live, self.pipeline = build_live(self.opts, geo, spec.clock)
+        self.pipeline.on_message = lambda text: self.send("note", text, "information")
+        self.allowlist = _allowlist(spec.allow_entries)
+        self.live.set_allowlist(self.allowlist)
+        self.ready = threading.Event()
+        self.stopping = threading.Event()
+        self.view: tuple[int, int | None, str] = (30, None, "requests")
+        self.push_now = True
+        self.handled = 0  #: commands applied so far: the UI knows a snapshot shows all it asked for
+        self.ingestor: Ingestor | None = None
+
+    def send(self, *message: Any) -> None:
+        """One message to the UI (from any thread); a closed pipe means the UI is gone: stop."""
+        try:
+            with self.send_lock:
+                self.conn.send(message)
+        except (OSError, ValueError):
+            self.stopping.set()
+
+    # -- threads -------------------------------------------------------------------------------
+
+    def load_model(self) -> None:
+        det = self.spec.detection
+        refused = error = None
+        if det == LOAD:
+            det, refused, error = load_detection(self.opts, self.spec.allow_entries)
+        if det is None:
+            self.ready.set()
+            self.send("ready", "failed: no detection" if error else "none", None, error)
+            return
+        threshold = attach_detection(self.live, self.pipeline, det, self.opts, self.allowlist)
+        self.ready.set()
+        self.push_now = True
+        self.send("ready", model_name(det, refused), threshold, refused)
+
+    def ingest(self) -> None:
+        follower_options = dict(self.spec.follower_options)
+        if self.spec.stdin is not None:
+            follower_options["streams"] = {"-": os.fdopen(self.spec.stdin.detach(), "rb", buffering=0)}
+        self.ingestor = Ingestor(
+            self.opts, self.pipeline, self.live,
+            on_note=lambda text, severity: self.send("note", text, severity),
+            on_progress=lambda lines, pending, progress: self.send("progress", lines, pending, progress),
+            follower_options=follower_options, ready=self.ready,
+        )
+        error = None
+        try:
+            self.ingestor.run(self.stopping.is_set)
+        except Exception as exc:
+            error = f"reading stopped: {exc!r}"
+        self.push_now = True
+        self.send("stopped", error)
+
+    # -- the command loop (main thread) --------------------------------------------------------
+
+    def serve(self) -> None:
+        hz = max(0.5, min(4.0, self.opts.refresh_hz))
+        period = 1.0 / hz
+        last_push = 0.0
+        last_generation = -1
+        while not self.stopping.is_set():
+            now = time.monotonic()
+            wait = max(0.0, last_push + period - now)
+            try:
+                if self.conn.poll(wait):
+                    self.handle(self.conn.recv())
+                    continue  # answer every queued command before the next snapshot
+            except (EOFError, OSError):
+                return  # the UI is gone
+            now = time.monotonic()
+            if now - last_push < period:
+                continue
+            generation = self.live.generation
+            if self.push_now or generation != last_generation or now - last_push >= IDLE_PUSH:
+                self.push_now = False
+                last_generation = generation
+                self.push_snapshot()
+            last_push = now
+
+    def push_snapshot(self) -> None:
+        top, feed, sort = self.view
+        data = self.live.dashboard(top=top, feed=feed, sort=sort)
+        self.send("snapshot", data, self.pipeline.format_names, self.pipeline.held_lines, self.handled)
+
+    def handle(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "stop":
+            self.stopping.set()
+        elif kind == "call":
+            _kind, call_id, name, args = message
+            try:
+                value = getattr(self, f"call_{name}")(*args)
+            except Exception as exc:
+                self.send("reply", call_id, False, _picklable(exc))
+            else:
+                self.send("reply", call_id, True, value)
+        elif kind == "view":
+            self.view = message[1]
+            self.handled += 1
+            self.push_now = True
+        else:
+            getattr(self, f"do_{kind}")(*message[1:])
+            self.handled += 1
+            self.push_now = True
+        if self.push_now:  # what the user just changed is on screen within one round trip
+            self.push_now = False
+            self.push_snapshot()
+
+    # -- commands (no reply) ---------------------------------------------------------------------
+
+    def do_threshold(self, value: float) -> None:
+        value = self.live.set_threshold(value)
+        det = self.pipeline.detection
+        if det is not None:
+            det.threshold = value
+
+    def do_filter(self, text: str) -> None:
+        from threatlens.stats.filter import RecordFilter
+
+        self.live.set_filter(RecordFilter.parse(text) if text.strip() else None)
+
+    def do_nuisance(self, hide: bool) -> None:
+        self.live.set_hide_nuisance(hide)
+
+    def do_allowlist(self, allowlist: Any) -> None:
+        self.allowlist = allowlist
+        self.live.set_allowlist(self.allowlist)
+        det = self.pipeline.detection
+        if det is not None:
+            det.allowlist = self.allowlist
+
+    # -- requests (one reply each) ----------------------------------------------------------------
+
+    def call_ip_snapshot(self, ip: str) -> Any:
+        return self.live.ip_snapshot(ip)
+
+    def call_member_rows(self, ips: list[str]) -> Any:
+        return self.live.member_rows(ips)
+
+    def call_flagged_ips(self, min_severity: str) -> list[str]:
+        return self.live.flagged_ips(min_severity)
+
+    def call_export(self, request: Any, overwrite: bool) -> tuple[int, str]:
+        from threatlens.tui.exporting import run_export
+
+        return run_export(self.live, request, overwrite=overwrite)
+
+    def call_totals(self) -> Any:
+        return self.live.totals
+
+
+def _allowlist(entries: list[str]) -> Any:
+    from threatlens.models.allowlist import Allowlist
+
+    return Allowlist.parse(entries)
+
+
+def _picklable(exc: Exception) -> Exception:
+    """The exception itself if it crosses the pipe, else a ``RuntimeError`` saying what it was."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(repr(exc))
+    return exc
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends SIGKILL when the parent ends (even by SIGKILL); elsewhere the pipe's end does it."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def _isatty(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+def run_ingestion(conn: Connection, spec: IngestSpec, parent: int) -> None:
+    """The child's main: serve the UI until it stops us or goes away, then exit at once."""
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(0)
+    # Ctrl+C and a terminal hang-up are the UI's to handle; it stops us (or its exit closes the pipe).
+    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTSTP):
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(signum, signal.SIG_IGN)
+    if _isatty(2):  # the terminal is the UI's: a stray warning or traceback must not draw over it
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    sys.setswitchinterval(0.001)  # answer the UI's requests between the ingest thread's steps
+    child = _Child(conn, spec)
+    threading.Thread(target=child.load_model, name="threatlens-model", daemon=True).start()
+    ingest = threading.Thread(target=child.ingest, name="threatlens-ingest", daemon=True)
+    ingest.start()
+    try:
+        child.serve()
+    finally:
+        child.stopping.set()
+        if child.ingestor is not None:
+            child.ingestor.stop()
+        ingest.join(2.0)
+        with contextlib.suppress(Exception):
+            conn.close()
+        # Tearing down the tables and the model takes seconds on a busy machine and nobody waits for it.
+        os._exit(0)

@@ -1,0 +1,230 @@
+"""``RemoteLive``: the UI's handle on the ingestion process (:mod:`threatlens.tui.ingest_child`).
+
+It answers the calls the app makes of :class:`~threatlens.tui.live.LiveStats` without holding
+the data: :meth:`dashboard` returns the newest snapshot the child pushed (never waits), setters
+send a command and keep a local copy of the value, and drill-down calls (:meth:`ip_snapshot`,
+:meth:`member_rows`, :meth:`flagged_ips`, :meth:`run_export`) are requests answered by the child.
+A reader thread receives snapshots and events and hands them to ``on_event``; the child's GIL is
+its own, so following 30k lines/s does not delay a key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from threatlens.errors import ThreatLensError
+from threatlens.tui.ingest_child import IngestSpec, run_ingestion
+from threatlens.tui.live import MIN_THRESHOLD, DashboardData, IpSnapshot, LiveStats, MemberCells, TableRow
+
+__all__ = ["IngestGone", "RemoteLive"]
+
+#: Seconds a drill-down request may take before the UI gives up on it.
+CALL_TIMEOUT = 15.0
+OnEvent = Callable[[str, tuple[Any, ...]], None]
+
+
+class IngestGone(ThreatLensError):
+    """The ingestion process ended or does not answer."""
+
+
+class RemoteLive:
+    """Starts the ingestion process (:meth:`start`) and mirrors what the screens need of it."""
+
+    def __init__(self, spec: IngestSpec, on_event: OnEvent) -> None:
+        self.spec = spec
+        self.on_event = on_event
+        opts = spec.options
+        self.threshold = opts.threshold if opts.threshold is not None else 0.5
+        self.hide_nuisance = False
+        self.filter: Any = None
+        #: Snapshots received so far (the app redraws when it changes).
+        self.generation = 0
+        empty = LiveStats(threshold=self.threshold)
+        self.latest: tuple[DashboardData, list[str], int, int] = (empty.dashboard(), [], 0, 0)
+        self._sent = 0  # commands sent; the child counts those it applied in each snapshot
+        self.process: Any = None
+        self._conn: Connection | None = None
+        self._view: tuple[int, int | None, str] | None = None
+        self._ids = itertools.count(1)
+        self._pending: dict[int, list[Any]] = {}
+        self._send_lock = threading.Lock()
+        self._stopping = False
+
+    # -- the process -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Spawn the child (a fresh interpreter: no copied threads or locks) and the reader thread."""
+        ctx = multiprocessing.get_context("spawn")
+        conn, child_conn = ctx.Pipe()
+        self.process = ctx.Process(target=run_ingestion, args=(child_conn, self.spec, os.getpid()),
+                                   name="threatlens-ingest", daemon=True)
+        # multiprocessing's resource tracker inherits sys.stderr's descriptor, which Textual has
+        # replaced by a capture without one: give it /dev/null (nothing it says belongs on the screen).
+        stderr = sys.stderr
+        with open(os.devnull, "w") as devnull:
+            sys.stderr = devnull
+            try:
+                self.process.start()
+            finally:
+                sys.stderr = stderr
+        child_conn.close()
+        self._conn = conn
+        threading.Thread(target=self._read, name="threatlens-ingest-reader", daemon=True).start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask the child to end; kill it if it has not within ``timeout`` (idempotent)."""
+        self._stopping = True
+        proc = self.process
+        if proc is None or proc.pid is None:  # never started
+            return
+        self._send("stop")
+        proc.join(timeout)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
+        if self._conn is not None:
+            with contextlib.suppress(OSError):
+                self._conn.close()
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (``None`` before :meth:`start`)."""
+        return self.process.pid if self.process is not None else None
+
+    @property
+    def caught_up(self) -> bool:
+        """Whether the newest snapshot reflects every command sent (sort, filter, threshold...)."""
+        return self.latest[3] >= self._sent
+
+    def _command(self, *message: Any) -> None:
+        self._sent += 1
+        self._send(*message)
+
+    def _send(self, *message: Any) -> bool:
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            with self._send_lock:
+                conn.send(message)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def _read(self) -> None:
+        conn = self._conn
+        assert conn is not None
+        error = None
+        try:
+            while True:
+                message = conn.recv()
+                kind = message[0]
+                if kind == "snapshot":
+                    self.latest = message[1:]
+                    self.generation += 1
+                    self.on_event("snapshot", ())
+                elif kind == "reply":
+                    slot = self._pending.get(message[1])
+                    if slot is not None:
+                        slot[1:] = message[2:]
+                        slot[0].set()
+                else:
+                    if kind == "ready" and message[2] is not None:
+                        self.threshold = message[2]
+                    self.on_event(kind, message[1:])
+        except (EOFError, OSError) as exc:
+            if not self._stopping:
+                error = f"the ingestion process ended ({exc!r})" if not isinstance(exc, EOFError) else \
+                    "the ingestion process ended"
+        for slot in list(self._pending.values()):
+            slot[1:] = [False, IngestGone("the ingestion process ended")]
+            slot[0].set()
+        if error is not None:
+            self.on_event("stopped", (error,))
+
+    def call(self, name: str, *args: Any, timeout: float = CALL_TIMEOUT) -> Any:
+        """Ask the child and wait for its answer (its exception is raised here)."""
+        call_id = next(self._ids)
+        slot: list[Any] = [threading.Event(), False, None]
+        self._pending[call_id] = slot
+        try:
+            if not self._send("call", call_id, name, args):
+                raise IngestGone("the ingestion process is not running")
+            if not slot[0].wait(timeout):
+                raise IngestGone(f"the ingestion process did not answer within {timeout:.0f} s")
+        finally:
+            self._pending.pop(call_id, None)
+        ok, value = slot[1], slot[2]
+        if not ok:
+            raise value
+        return value
+
+    # -- what the app asks of LiveStats ------------------------------------------------------------
+
+    def dashboard(self, top: int = 30, feed: int | None = None, sort: str = "requests") -> DashboardData:
+        """The newest snapshot; a changed ``top``/``feed``/``sort`` is sent, and its snapshot follows."""
+        view = (top, feed, sort)
+        if view != self._view:
+            self._view = view
+            self._command("view", view)
+        return self.latest[0]
+
+    @property
+    def format_names(self) -> list[str]:
+        """The detected log formats (as of the newest snapshot)."""
+        return self.latest[1]
+
+    @property
+    def held_lines(self) -> int:
+        """Lines waiting for format detection (as of the newest snapshot)."""
+        return self.latest[2]
+
+    def set_threshold(self, value: float) -> float:
+        """Clamped and rounded as ``LiveStats.set_threshold`` does; the child re-counts."""
+        value = round(min(0.99, max(MIN_THRESHOLD, value)), 2)
+        self.threshold = value
+        self._command("threshold", value)
+        return value
+
+    def set_filter(self, flt: Any) -> None:
+        """Apply a ``RecordFilter`` (``None`` clears it) in the child."""
+        self.filter = None if flt is None or flt.empty else flt
+        self._command("filter", self.filter.text if self.filter is not None else "")  # its tests are closures
+
+    def set_hide_nuisance(self, hide: bool) -> None:
+        """Hide or show the nuisance tier."""
+        self.hide_nuisance = hide
+        self._command("nuisance", hide)
+
+    def set_allowlist(self, allowlist: Any) -> None:
+        """The allowlist to mark and to apply to detection."""
+        self._command("allowlist", allowlist)
+
+    def ip_snapshot(self, ip: str) -> IpSnapshot:
+        """Everything retained about ``ip`` (a request to the child)."""
+        return self.call("ip_snapshot", ip)  # type: ignore[no-any-return]
+
+    def member_rows(self, ips: list[str]) -> list[TableRow[MemberCells]]:
+        """Campaign members as counted in the child."""
+        return self.call("member_rows", list(ips))  # type: ignore[no-any-return]
+
+    def flagged_ips(self, min_severity: str = "attack") -> list[str]:
+        """Block-list candidates at ``min_severity`` or above."""
+        return self.call("flagged_ips", min_severity)  # type: ignore[no-any-return]
+
+    def run_export(self, request: Any, overwrite: bool = False) -> tuple[int, str]:
+        """Write an export in the child (the rows never cross the pipe); raises as ``run_export`` does."""
+        return self.call("export", request, overwrite)  # type: ignore[no-any-return]
+
+    @property
+    def totals(self) -> Any:
+        """Exact totals, asked of the child."""
+        return self.call("totals")

@@ -1,0 +1,142 @@
+"""The monitor with ingestion in its own process (``ingest="process"``, what ``threatlens-tui`` runs).
+
+Real files, a real child process, the real app headless: every control still reaches the counts
+(sort, threshold, filter, nuisance, allowlist), drill-down and exports are answered by the child,
+and the child never outlives the UI, however the UI ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from tui_support import ATTACKER, RuleDetection, attack_lines, normal_lines, run_async, screen_text, wait_for, write_log
+
+TESTS = Path(__file__).resolve().parent
+
+
+def _app(tmp_path: Path, log: Path, **kw):
+    from threatlens.tui.app import make_app
+
+    return make_app([log], from_start=True, export_dir=tmp_path, config_path=tmp_path / "config.toml",
+                    detection=RuleDetection(), geo=None, ingest="process", **kw)
+
+
+def _shown(app) -> int:
+    return app.remote.latest[0].lines
+
+
+@run_async
+async def test_counts_controls_drilldown_and_exports_go_through_the_child(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "access.log", normal_lines(40) + attack_lines(8))
+    app = _app(tmp_path, log)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: _shown(app) == 48, timeout=60)
+        child = psutil.Process(app.remote.pid)
+        assert child.pid != os.getpid() and child.ppid() == os.getpid()
+        assert app.ingestor is None  # nothing is followed on the UI's side
+        data = app.remote.latest[0]
+        assert (data.flagged, data.alerts) == (8, 1)
+        assert "lines 48" in screen_text(app)
+
+        write_log(log, attack_lines(4, start=100), mode="a")  # followed as it grows
+        await wait_for(pilot, lambda: _shown(app) == 52)
+
+        await pilot.press("s")  # the order arrives with the snapshot that has it
+        await wait_for(pilot, lambda: app.dashboard.query_one("#top-ips").border_title == "Top IPs by flagged (s)")
+        assert app.dashboard.selected_ip() == ATTACKER
+
+        await pilot.press("enter")  # the IP screen: a request answered by the child
+        await wait_for(pilot, lambda: ATTACKER in screen_text(app) and "requests 12" in screen_text(app))
+        await pilot.press("escape")
+
+        app.set_filter(f"ip:{ATTACKER}")
+        await wait_for(pilot, lambda: app.remote.latest[0].matching == 12)
+        app.set_filter("")
+        await wait_for(pilot, lambda: app.remote.latest[0].matching is None)
+
+        app.change_threshold(+0.5)  # 0.5 -> 0.99: above the rules' 0.95, nothing stays flagged
+        await wait_for(pilot, lambda: app.remote.latest[0].flagged == 0)
+        app.change_threshold(-0.49)
+        await wait_for(pilot, lambda: app.remote.latest[0].flagged == 12)
+
+        app.add_allowlist(ATTACKER)  # marked on screen; detection in the child stops flagging it
+        await wait_for(pilot, lambda: any(r.cells.allowlisted for r in app.remote.latest[0].top_ips))
+        write_log(log, attack_lines(4, start=200), mode="a")
+        await wait_for(pilot, lambda: _shown(app) == 56)
+        assert app.remote.latest[0].flagged == 12
+
+        from threatlens.tui.exporting import ExportRequest
+
+        app.do_export(ExportRequest("flagged", "jsonl", tmp_path / "flagged.jsonl"))
+        rows = [json.loads(x) for x in (tmp_path / "flagged.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert len(rows) == 12 and {r["ip"] for r in rows} == {ATTACKER}
+        app.do_export(ExportRequest("flagged", "jsonl", tmp_path / "flagged.jsonl"))  # exists: asks first
+        await pilot.pause(0.2)
+        assert "Overwrite" in screen_text(app)
+        await pilot.press("escape")
+        assert app.blocklist_ips("attack") == []  # allowlisted now: never on a block list
+    await _gone(child, 5.0)
+
+
+async def _gone(proc: psutil.Process, seconds: float) -> None:
+    try:
+        proc.wait(timeout=seconds)
+    except psutil.TimeoutExpired:
+        proc.kill()
+        raise AssertionError(f"the ingestion process {proc.pid} outlived the monitor") from None
+
+
+_PARENT = """
+import asyncio, sys, time
+sys.path.insert(0, {tests!r})
+from pathlib import Path
+from tui_support import RuleDetection
+from threatlens.tui.app import make_app
+
+async def main():
+    tmp = Path({tmp!r})
+    app = make_app([tmp / "access.log"], export_dir=tmp, config_path=tmp / "c.toml", detection=RuleDetection(),
+                   geo=None, ingest="process", from_start=True)
+    async with app.run_test() as pilot:
+        while app.remote.latest[0].lines < 5:
+            await pilot.pause(0.05)
+        print(app.remote.pid, flush=True)
+        time.sleep(600)  # the UI hangs: the test kills it
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_the_child_dies_with_a_killed_monitor(tmp_path: Path) -> None:
+    write_log(tmp_path / "access.log", normal_lines(5))
+    script = tmp_path / "parent.py"
+    script.write_text(_PARENT.format(tests=str(TESTS), tmp=str(tmp_path)), encoding="utf-8")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        child = psutil.Process(int(parent.stdout.readline()))
+        assert child.is_running() and child.ppid() == parent.pid
+        parent.send_signal(signal.SIGKILL)  # no cleanup runs in the UI
+        parent.wait(10)
+        start = time.monotonic()
+        try:
+            child.wait(timeout=5)
+        except psutil.TimeoutExpired:
+            child.kill()
+            raise AssertionError("the ingestion process outlived its killed monitor") from None
+        assert time.monotonic() - start < 5
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait(10)
+        if parent.stdout is not None:
+            parent.stdout.close()
