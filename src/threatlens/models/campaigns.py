@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
 
@@ -74,6 +75,7 @@ _FLAGGED = itemgetter(1)
 _CHECK_EVERY = 60.0  #: seconds of log time between checks of expiry and of quiet one-shot members
 _CACHE_MAX = 100_000
 _MAX_SET = 16  #: distinct probe targets an IP may have and still be a "probe set" member
+_SHARED_MAX = 16_384  #: distinct agents and category tuples shared between keys
 _SHOWN = 3  #: targets named in the reason
 _HARD = PROBE | ADMIN | SENSITIVE
 
@@ -153,13 +155,24 @@ class _Key:
     """One candidate campaign: the IPs that share a probe set, or a one-shot request and agent."""
 
     oneshot: bool
-    what: str  #: what the members share, for the reason
+    key: tuple  #: ``(agent, sorted targets)`` or ``(target, agent)``: what the members share
     members: dict[str, tuple[float, int]] = field(default_factory=dict)  #: ip -> (time, line) of its latest request
     overflow: int = 0  #: IPs beyond ``max_members`` (counted, not listed)
-    categories: dict[str, None] = field(default_factory=dict)
+    categories: tuple[str, ...] = ()
     first: tuple[str, int, float] = ("", 0, math.nan)  #: file, line, time of the wave's first member request
     touched: float = -math.inf
     alerted: int = 0  #: IPs at the last alert (0: none yet in this wave)
+
+    @property
+    def what(self) -> str:
+        """What the members share, for the alert's reason (made when an alert needs it, not per key)."""
+        if self.oneshot:
+            target, agent = self.key
+            return f"{printable(target, 60)} with agent {_agent_text(agent)}"
+        agent, shown = self.key
+        more = f" +{len(shown) - _SHOWN} more" if len(shown) > _SHOWN else ""
+        listed = ", ".join(printable(t, 50) for t in shown[:_SHOWN])
+        return f"same probes ({listed}{more}) with agent {_agent_text(agent)}"
 
 
 @dataclass(slots=True)
@@ -167,11 +180,11 @@ class _Ip:
     """One client's evidence in the current probe window."""
 
     agent: str
-    targets: frozenset[str] = frozenset()
+    targets: tuple[str, ...] = ()  #: sorted (at most ``_MAX_SET``)
     evidence: int = 0
     key: tuple | None = None
     broad: bool = False  #: too many distinct targets: a scanner, not a campaign member
-    categories: dict[str, None] = field(default_factory=dict)
+    categories: tuple[str, ...] = ()
     last: float = -math.inf
 
 
@@ -192,6 +205,8 @@ class CampaignTracker:
         self._generation = -math.inf  #: log time the current generation started
         self._agent_cache: dict[str | None, bool] = {}
         self._path_cache: dict[str, int] = {}
+        #: one copy of each agent string and category tuple held by the keys and IPs (interned)
+        self._shared: dict[Any, Any] = {}
         self._clock = -math.inf
         self._next_check = -math.inf
         self._saw_time = False
@@ -273,12 +288,12 @@ class CampaignTracker:
             return self._add_evidence(r, ts, target, cats)
         if not odd or r.status == 304:  # a conditional GET: this client has been here before
             return []
-        agent = r.user_agent or ""
+        agent = self._same(r.user_agent or "")
         target = f"{r.method or '-'} {r.path or ''}{query_skeleton(r.query)}"
         key = (target, agent)
         k = self._oneshot.pop(key, None)
         if k is None:
-            k = _Key(oneshot=True, what=f"{printable(target, 60)} with agent {_agent_text(agent)}")
+            k = _Key(oneshot=True, key=key)
         self._store(self._oneshot, key, k)
         self._join(k, r, ts, ("bad_bot",))
         if len(k.members) + k.overflow >= self.config.min_oneshot_ips:
@@ -308,7 +323,7 @@ class CampaignTracker:
 
     def _add_evidence(self, r: LogRecord, ts: float, target: str, cats: tuple[str, ...]) -> list[Alert]:
         ip = r.ip or "-"
-        agent = r.user_agent or ""
+        agent = self._same(r.user_agent or "")
         state = self._ips.pop(ip, None)
         if state is None or state.agent != agent or ts - state.last > self.config.probe_window:
             if state is not None:
@@ -319,7 +334,7 @@ class CampaignTracker:
             self._evict_ip()
         state.last = max(state.last, ts)
         state.evidence += 1
-        state.categories.update(dict.fromkeys(cats))
+        state.categories = self._merged(state.categories, cats)
         if state.broad:
             return []
         if target in state.targets:
@@ -334,19 +349,16 @@ class CampaignTracker:
         self._leave(ip, state)
         if len(state.targets) >= _MAX_SET:
             state.broad = True
-            state.targets = frozenset()
+            state.targets = ()
             return []
-        state.targets = state.targets | {target}
+        state.targets = tuple(sorted((*state.targets, target)))
         key = (agent, state.targets)
         state.key = key
         k = self._probe.pop(key, None)
         if k is None:
-            shown = sorted(state.targets)
-            more = f" +{len(shown) - _SHOWN} more" if len(shown) > _SHOWN else ""
-            listed = ", ".join(printable(t, 50) for t in shown[:_SHOWN])
-            k = _Key(oneshot=False, what=f"same probes ({listed}{more}) with agent {_agent_text(agent)}")
+            k = _Key(oneshot=False, key=key)
         self._store(self._probe, key, k)
-        self._join(k, r, ts, tuple(state.categories))
+        self._join(k, r, ts, state.categories)
         alerts = self._check(k, ts)
         if k.alerted:
             self._ripe[key] = k  # look again once it settles, for the final tally
@@ -382,7 +394,20 @@ class CampaignTracker:
         else:
             k.overflow += 1
         k.touched = max(k.touched, ts)
-        k.categories.update(dict.fromkeys(cats))
+        k.categories = self._merged(k.categories, cats)
+
+    def _same(self, value: Any) -> Any:
+        """The one copy of ``value`` kept in keys and states (bounded: then the sharing starts again)."""
+        shared = self._shared
+        if len(shared) > _SHARED_MAX:
+            shared.clear()
+        return shared.setdefault(value, value)
+
+    def _merged(self, cats: tuple[str, ...], more: tuple[str, ...]) -> tuple[str, ...]:
+        """``cats`` followed by the categories of ``more`` it lacks (order kept), shared."""
+        if all(c in cats for c in more):
+            return cats
+        return self._same(tuple(dict.fromkeys((*cats, *more))))
 
     def _check(self, k: _Key, now: float, *, ended: bool = False) -> list[Alert]:
         """An alert when the key's valid members reach the threshold or doubled since the last alert.

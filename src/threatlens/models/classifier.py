@@ -77,7 +77,9 @@ TRUSTED_TYPES: tuple[str, ...] = (
 FORMAT = 1
 #: Bound of each cache (entries); past it the oldest quarter is dropped (the target cache may hold
 #: one batch more until the next batch starts).
-CACHE_SIZE = 200_000
+CACHE_SIZE = 65_536
+#: Distinct values (targets, verdicts, agents ...) shared between cache entries (then the sharing starts again).
+_SHARED_MAX = 16_384
 #: Score of each kind of evidence (before noisy-OR combination).
 W_STRONG_PAYLOAD = 0.9
 W_HARD_SENSITIVE = 0.9
@@ -237,7 +239,10 @@ class RequestScorer:
         self._crawlers: dict[str | None, bool] = {None: False}
         self._ancient: dict[str, bool] = {}
         #: (target key, user agent, referer) -> verdict, for targets whose verdict needs no context
-        self._combos: dict[tuple[Any, str | None, str | None], Verdict] = {}
+        self._combos: dict[tuple[Any, ...], Verdict] = {}
+        #: one instance per distinct target or verdict value (interned), and per agent, referer or context bits
+        self._shared: dict[Any, Any] = {}
+        self._strings: dict[Any, Any] = {}
         self._verdict_threshold = self.threshold
         self.hits = 0
         self.misses = 0
@@ -306,8 +311,13 @@ class RequestScorer:
             elif s > best[owner]:
                 best[owner] = s
                 which[owner] = f"{kind} parameter: {text}" if kind == "query" else f"{kind}: {text}"
+        shared = self._shared
+        if len(shared) > _SHARED_MAX:
+            shared.clear()
         for i, key in enumerate(keys):
-            self._targets[key] = self._make_target(key, prepared[i], best[i], which[i], tuple(urls[i]), content[i])
+            t = self._make_target(key, prepared[i], best[i], which[i], tuple(urls[i]), content[i])
+            # most targets are equal (plain content, no evidence): one object serves them all
+            self._targets[key] = shared.setdefault(t, t)
 
     def _make_target(self, key: tuple[str | None, str | None, str | None], prepared: tuple[str, list[str]],
                      ml: float, ml_text: str, url_units: tuple[tuple[str, float, str], ...] = (),
@@ -395,6 +405,8 @@ class RequestScorer:
         """Forget cached verdicts (needed after the threshold changes)."""
         self._targets.clear()
         self._combos.clear()
+        self._shared.clear()
+        self._strings.clear()
         self._agents = {None: None}
         self._referers = {None: None}
         self._crawlers = {None: False}
@@ -427,6 +439,8 @@ class RequestScorer:
         combos = self._combos
         unusual = ctx.unusual_size
         ancients = self._ancient
+        shared: dict[Any, Any] = self._shared
+        strings: dict[Any, Any] = self._strings
         out: list[Verdict] = []
         append = out.append
         for r, key in zip(records, keys, strict=True):
@@ -453,9 +467,20 @@ class RequestScorer:
                     ckey = (key, ua, ref)
                 v = combos.get(ckey)
                 if v is None:
-                    v = combos[ckey] = self._finish(r, t, a, f, bits)
+                    v = self._finish(r, t, a, f, bits)
+                    # the entry keeps one copy of each agent, referer, context and verdict (a record's own
+                    # strings would stay alive once per entry, and most verdicts are equal)
+                    same = strings.setdefault
+                    ckey = (key, same(ua, ua), same(ref, ref))
+                    if bits is not None:
+                        ckey = (*ckey, r.status, same(bits, bits))
+                    v = combos[ckey] = shared.setdefault(v, v)
                     if len(combos) > self.cache_size:
                         _trim(combos, self.cache_size)
+                    if len(strings) > _SHARED_MAX:
+                        strings.clear()
+                    if len(shared) > _SHARED_MAX:
+                        shared.clear()
             proto = r.protocol
             if proto is not None and proto not in _VALID_PROTOCOLS:
                 v = self._bad_protocol(v, proto)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 from threatlens.models.behaviour.config import KINDS, BehaviourConfig
 
@@ -25,42 +28,76 @@ def printable(text: str, limit: int = 80) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+#: The empty container every ``Evidence`` field starts with (read-only and shared: most bursts never fill
+#: most fields, and an empty set or dict per field and IP would cost more than the rest of the evidence).
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
+
+
+def _starts_empty() -> Any:
+    """A dataclass field starting as ``_EMPTY`` (a mapping proxy is not allowed as a plain default)."""
+    return field(default_factory=lambda: _EMPTY)
+
+
 @dataclass(slots=True)
 class Evidence:
-    """What one IP did during one burst that a detector weighs (kept only for IPs that need it)."""
+    """What one IP did during one burst that a detector weighs (kept only for IPs that need it).
+
+    The containers are shared read-only empties until the first item arrives (``put``, ``add_bounded``, ``count``).
+    """
 
     burst: int
-    missing: dict[str, float] = field(default_factory=dict)  #: distinct 4xx path → weight
+    missing: Mapping[str, float] = _starts_empty()  #: distinct 4xx path → weight
     missing_weight: float = 0.0
     missing_overflow: int = 0
-    sensitive: dict[str, int] = field(default_factory=dict)  #: distinct sensitive path → status
-    admin: set[str] = field(default_factory=set)
-    login: dict[str, int] = field(default_factory=dict)  #: login endpoint → POSTs
-    form: dict[str, int] = field(default_factory=dict)  #: form endpoint → POSTs
-    users: set[str] = field(default_factory=set)  #: distinct account ids enumerated (``?author=N``)
-    agents: set[int] = field(default_factory=set)
+    sensitive: Mapping[str, int] = _starts_empty()  #: distinct sensitive path → status
+    admin: Mapping[str, None] = _starts_empty()  #: distinct admin/probe paths
+    login: Mapping[str, int] = _starts_empty()  #: login endpoint → POSTs
+    form: Mapping[str, int] = _starts_empty()  #: form endpoint → POSTs
+    users: Mapping[str, None] = _starts_empty()  #: distinct account ids enumerated (``?author=N``)
+    agents: Sequence[int] = ()  #: distinct user-agent hashes (a list: at most ``_MAX_AGENTS``)
     bad_tool: str | None = None
     bad_tool_is_bot: bool = False  #: spam/harvester bot rather than an attack tool
     crawler_claims: int = 0
     interesting: int = 0
     flagged: int = 0
     payload_flagged: int = 0  #: flagged with a payload category (sqli, xss, traversal, injection ...)
-    categories: dict[str, None] = field(default_factory=dict)
-    reasons: dict[str, None] = field(default_factory=dict)
-    alerted: dict[str, tuple[float, float]] = field(default_factory=dict)  #: kind → (evidence, time)
+    categories: Mapping[str, None] = _starts_empty()
+    reasons: Mapping[str, None] = _starts_empty()
+    alerted: Mapping[str, tuple[float, float]] = _starts_empty()  #: kind → (evidence, time)
 
-    def add_bounded(self, target: dict | set, key: str, value: object = None) -> None:
-        """Insert ``key`` unless the container is full."""
-        if len(target) < _MAX_SET:
-            if isinstance(target, set):
-                target.add(key)
-            else:
-                target[key] = value
+    def _own(self, name: str) -> dict[Any, Any]:
+        """The field ``name`` as this evidence's own dict (made on first write)."""
+        got = getattr(self, name)
+        if got is _EMPTY:
+            got = {}
+            setattr(self, name, got)
+        return got
+
+    def put(self, name: str, key: str, value: object = None) -> None:
+        """``self.<name>[key] = value`` (no bound: the caller bounds it)."""
+        self._own(name)[key] = value
+
+    def add_bounded(self, name: str, key: str, value: object = None) -> None:
+        """Insert ``key`` into the field ``name`` unless it holds ``_MAX_SET`` keys already."""
+        if len(getattr(self, name)) < _MAX_SET:
+            self._own(name)[key] = value
+
+    def count(self, name: str, key: str, limit: int) -> None:
+        """Add one to ``self.<name>[key]``; a new key only while fewer than ``limit`` are held."""
+        got = getattr(self, name)
+        if key in got or len(got) < limit:
+            mine = self._own(name)
+            mine[key] = mine.get(key, 0) + 1
 
     def add_agent(self, h: int) -> None:
         """Remember one more distinct user-agent hash (bounded)."""
-        if len(self.agents) < _MAX_AGENTS:
-            self.agents.add(h)
+        agents = self.agents
+        if h in agents or len(agents) >= _MAX_AGENTS:
+            return
+        if type(agents) is tuple:
+            self.agents = [h]
+        else:
+            agents.append(h)  # type: ignore[attr-defined]
 
 
 #: Secrets that are an attack to ask for even when the site answers them (the rest of the sensitive list
@@ -177,5 +214,5 @@ def should_emit(ev: Evidence, kind: str, value: float, now: float, cfg: Behaviou
     prev = ev.alerted.get(kind)
     if prev is not None and (value < prev[0] * cfg.escalate_factor or now - prev[1] < cfg.escalate_cooldown):
         return False
-    ev.alerted[kind] = (value, now)
+    ev.put("alerted", kind, (value, now))
     return True

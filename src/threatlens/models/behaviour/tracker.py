@@ -73,7 +73,7 @@ _SCORE, _FLAGGED = VERDICT_FIELDS.values()
 _AUTHOR = re.compile(r"(?:^|&)author=(\d{1,9})(?:&|$)")
 _C = {name: i for i, name in enumerate(COUNTERS)}
 _KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
-_CACHE_MAX = 200_000
+_CACHE_MAX = 65_536
 _OTHER_ONLY = ("other",)
 _NORM_BINS = 80  # quarter-octave bins of requests per IP-minute, 1 .. 2**20
 _MAX_SERVED_EXT = 64
@@ -572,24 +572,24 @@ class BehaviourTracker:
             if path not in ev.missing:
                 if len(ev.missing) < 512:
                     w = _missing_weight(flags, known_ext)
-                    ev.missing[path] = w
+                    ev.put("missing", path, w)
                     ev.missing_weight += w
                 else:
                     ev.missing_overflow += 1
                     ev.missing_weight += 0.5
             if flags & (ADMIN | PROBE):
-                ev.add_bounded(ev.admin, path)
+                ev.add_bounded("admin", path)
         weak = flags & SENSITIVE_WEAK and not 200 <= st < 400  # config-like file the site does not serve
         if (flags & SENSITIVE or weak) and path not in ev.sensitive:
-            ev.add_bounded(ev.sensitive, path, int(st) if st == st else 0)
+            ev.add_bounded("sensitive", path, int(st) if st == st else 0)
         if r.query and "author=" in r.query:
             m = _AUTHOR.search(r.query)
             if m is not None:
-                ev.add_bounded(ev.users, m.group(1))
+                ev.add_bounded("users", m.group(1))
         if post:
-            target = ev.login if flags & LOGIN else ev.form if flags & FORM else None
-            if target is not None and (path in target or len(target) < 16):
-                target[path] = target.get(path, 0) + 1
+            target = "login" if flags & LOGIN else "form" if flags & FORM else None
+            if target is not None:
+                ev.count(target, path, 16)
         if agent & (BAD_TOOL | BAD_BOT) and ev.bad_tool is None:
             ev.bad_tool = bad_tool_name(r.user_agent or "")
             ev.bad_tool_is_bot = not agent & BAD_TOOL
@@ -598,10 +598,10 @@ class BehaviourTracker:
             if not PAYLOAD_CATEGORIES.isdisjoint(v.categories):
                 ev.payload_flagged += 1
             for c in v.categories:
-                ev.categories[c] = None
+                ev.put("categories", c)
             for reason in v.reasons[:2]:
                 if len(ev.reasons) < 8:
-                    ev.reasons[printable(reason, 60)] = None
+                    ev.put("reasons", printable(reason, 60))
 
     def _checkpoints(self, p: _Piece, todo: list[_Checkpoint], out: list[tuple[int, int, Alert]]) -> None:
         """Hand the bursts' feature rows at their checkpoints to the feature sink and the learned baseline.
