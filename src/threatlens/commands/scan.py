@@ -66,6 +66,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                      help="processes to use: N-1 parse the input, one scores, watches and counts in input order; "
                      "the output is byte for byte that of -j 1 (one process). auto: one per core "
                      f"(default {DEFAULT_JOBS}). Standard input (-) and --follow always use one process")
+    par.add_argument("--dask", metavar="SCHEDULER",
+                     help="parse as Dask tasks on the cluster at SCHEDULER (tcp://host:8786), or local: a Dask "
+                     "LocalCluster on this machine; the scan and its output stay here, identical to -j 1 "
+                     "(pip install 'threatlens[dask]'; the workers must see the files at the same paths)")
+    par.add_argument("--dask-workers", type=int, default=None, metavar="N",
+                     help="worker processes of --dask local (default: one per core)")
     out = p.add_argument_group("output")
     out.add_argument("--output", "-o", choices=OUTPUTS, default="table",
                      help="table: summary with flagged requests and alerts (default); jsonl: one JSON object "
@@ -189,6 +195,8 @@ def run(args: argparse.Namespace) -> int:
     if (args.from_start or args.backfill is not None or args.poll) and not args.follow:
         raise UsageError("--from-start, --backfill and --poll go with --follow")
     check_run_options(args)
+    if args.dask_workers is not None and (args.dask != "local" or args.dask_workers < 1):
+        raise UsageError("--dask-workers N (N >= 1) goes with --dask local")
     config = Config.load(args.config)
     if args.config and not config.exists:
         raise UsageError(f"config file {args.config} does not exist")
@@ -217,7 +225,15 @@ def _run(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports)
 
 
 def _start_parsers(args: argparse.Namespace, opts: RunOptions) -> Any:
-    """The local parsing processes of ``-j N`` (``None``: one process does it all)."""
+    """The parsing processes of ``-j N`` or ``--dask`` (``None``: this process does it all)."""
+    nginx_conf = None if opts.nginx_conf is None else str(opts.nginx_conf)
+    if args.dask:
+        if args.follow or "-" in args.paths:
+            raise UsageError("--dask scans files: not standard input (-), not --follow")
+        from threatlens.parallel.cluster import DaskParsers
+        from threatlens.parallel.units import ParseSpec
+
+        return DaskParsers(args.paths, ParseSpec(opts.log_format, nginx_conf), args.dask, workers=args.dask_workers)
     if args.follow or "-" in args.paths:
         return None
     from threatlens.parallel.local import LocalParsers, resolve_jobs
@@ -226,7 +242,6 @@ def _start_parsers(args: argparse.Namespace, opts: RunOptions) -> Any:
     jobs = resolve_jobs(args.jobs)
     if jobs < 2:
         return None
-    nginx_conf = None if opts.nginx_conf is None else str(opts.nginx_conf)
     return LocalParsers(args.paths, ParseSpec(opts.log_format, nginx_conf), jobs - 1)
 
 

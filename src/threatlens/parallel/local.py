@@ -34,10 +34,15 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+#: Processes ``-j auto`` uses at most: the scanning process (about 60 % of the work per line) and two
+#: parsing processes already keep it busy; more would only read the input once more each.
+AUTO_MAX = 3
+
+
 def resolve_jobs(jobs: str | int) -> int:
-    """The number of processes for ``-j`` (``auto``: one per available core)."""
+    """The number of processes for ``-j`` (``auto``: one per available core, at most :data:`AUTO_MAX`)."""
     if jobs == "auto":
-        return available_cores()
+        return min(available_cores(), AUTO_MAX)
     return int(jobs)
 
 

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from threatlens.errors import ThreatLensError
 from threatlens.parsers import FirewallRecord, LogRecord, RawLine, Unparsed
 from threatlens.pipeline import Pipeline
-from threatlens.sources import iter_batches
+from threatlens.sources import iter_batches, open_source, stream_batches
 
 #: Kinds of unit.
 BATCH = "batch"  #: one batch of one file, parsed
@@ -55,12 +55,13 @@ class Unit(NamedTuple):
 
 
 def parse_units(paths: Sequence[str], spec: ParseSpec, mine: Callable[[int], bool], *, first: int = 0,
-                stop: int | None = None) -> Iterator[Unit]:
+                stop: int | None = None, names: Sequence[str] | None = None) -> Iterator[Unit]:
     """Read ``paths`` in order and yield the units ``mine(index)`` selects, parsed.
 
     Units are numbered from ``first``; reading stops once the unit numbered ``stop`` (if given)
     has been produced. A failure yields an ``ERROR`` unit at the current position, whoever owns
-    it, and ends the loop: every process stops where a single pass would.
+    it, and ends the loop: every process stops where a single pass would. ``names`` are the
+    names the lines carry (default: ``paths``), for a process that opens the files by another path.
     """
     said: list[str] = []
     pipeline = spec.pipeline(said.append)
@@ -73,7 +74,8 @@ def parse_units(paths: Sequence[str], spec: ParseSpec, mine: Callable[[int], boo
             def advance(pos: int, progress: list[int] = progress) -> None:
                 progress[0] = pos
 
-            for batch in iter_batches(path, on_progress=advance):
+            name = path if names is None else names[file_index]
+            for batch in read_batches(path, name, advance):
                 known = len(pipeline.formats)
                 if mine(index):
                     packed = pack(pipeline.parse(batch))
@@ -86,7 +88,7 @@ def parse_units(paths: Sequence[str], spec: ParseSpec, mine: Callable[[int], boo
                     return
                 index += 1
             if mine(index):
-                yield Unit(index, END, file_index, held=tuple(pipeline.held().get(path, ())))
+                yield Unit(index, END, file_index, held=tuple(pipeline.held().get(name, ())))
             if stop is not None and index >= stop:
                 return
             index += 1
@@ -111,6 +113,27 @@ def unpack(packed: tuple[bytes, list[tuple[Any, ...]]]) -> list[LogRecord | Fire
     if not kinds.strip(b"\x00"):  # requests only: the usual batch
         return [new(LogRecord, row) for row in rows]
     return [new(_KINDS[code], row) for code, row in zip(kinds, rows, strict=True)]
+
+
+def read_batches(path: str, name: str, advance: Callable[[int], None] | None = None) -> Iterator[list[RawLine]]:
+    """The batches of :func:`~threatlens.sources.iter_batches` of ``path``, its lines named ``name``."""
+    if path == name:
+        yield from iter_batches(path, on_progress=advance)
+        return
+    stream, _size = open_source(path)
+    with stream:
+        yield from stream_batches(stream, name, on_progress=advance)
+
+
+def count_batches(path: str) -> int:
+    """How many batches ``path`` holds (those before a read error, if one stops it)."""
+    n = 0
+    try:
+        for _batch in read_batches(path, path):
+            n += 1
+    except ThreatLensError:
+        pass  # the parsing pass meets the same error at the same place and reports it
+    return n
 
 
 def _new_formats(pipeline: Pipeline, known: int) -> tuple[tuple[str, str], ...]:
