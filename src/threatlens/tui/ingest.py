@@ -113,6 +113,13 @@ def startup_hint(options: MonitorOptions) -> str:
             "(--from-start or --backfill N to read them)")
 
 
+def _size(done: int, total: int) -> str:
+    """``1.2 of 2.9 MB`` (kB below a megabyte)."""
+    if total < 1 << 20:
+        return f"{done / 1024:.0f} of {total / 1024:.0f} kB"
+    return f"{done / (1 << 20):.1f} of {total / (1 << 20):.1f} MB"
+
+
 class Ingestor:
     """Owns the ``Follower`` and drives the ``Pipeline``; call :meth:`run` on a worker thread."""
 
@@ -138,7 +145,8 @@ class Ingestor:
         self.lines_in = 0
         # An over-long line arrives in pieces: the first stands for it, so "lines" counts lines.
         self._first_pieces = FirstPieces(self.follower_options.get("max_line_bytes", DEFAULT_MAX_LINE_BYTES))
-        self._initial_bytes = 0
+        self._initial: dict[str, int] = {}  # --from-start: each file's size when reading began
+        self._done: dict[str, int] = {}  # ... and how far into it the processed lines reach
         self._stopping = False
 
     def _make_follower(self) -> Any:
@@ -150,7 +158,8 @@ class Ingestor:
         if opts.from_start:
             for path in files:
                 with contextlib.suppress(OSError):
-                    self._initial_bytes += os.path.getsize(path)
+                    if size := os.path.getsize(path):
+                        self._initial[path] = size
         kwargs: dict[str, Any] = {
             "start": start,
             "backfill": opts.backfill if not opts.from_start else None,
@@ -165,16 +174,29 @@ class Ingestor:
 
     def _process(self, batch: list[RawLine], final: bool = False) -> None:
         self.pipeline.process(self._first_pieces(batch), final=final)
+        if self._initial and batch:
+            ends = {line.file: line.offset + len(line.data) + 1 for line in batch}  # a file's lines come in order
+            done = self._done
+            for file, end in ends.items():
+                if end > done.get(file, 0):
+                    done[file] = end
 
     def progress_text(self) -> str:
-        """``reading existing content 42%`` while a --from-start read is under way."""
-        if not self._initial_bytes or self.follower is None:
+        """``reading existing content 42% (1.2 of 2.9 MB)`` until the lines there at the start are processed.
+
+        It counts the bytes of the lines the pipeline has processed (not those read ahead into the
+        queue), so it tracks the counts on screen and stays until they have caught up.
+        """
+        if not self._initial:
             return ""
-        done = self.follower.bytes_read
-        if done >= self._initial_bytes:
-            self._initial_bytes = 0
+        total = sum(self._initial.values())
+        done = sum(min(self._done.get(f, 0), size) for f, size in self._initial.items())
+        follower = self.follower
+        drained = follower is not None and follower.bytes_read >= total and not follower.pending
+        if done >= total or drained:  # drained: every line read was processed (CRLF ends count one byte short)
+            self._initial = {}
             return ""
-        return f"reading existing content {100 * done / self._initial_bytes:.0f}%"
+        return f"reading existing content {100 * done / total:.0f}% ({_size(done, total)})"
 
     def run(self, cancelled: Callable[[], bool]) -> None:
         """Follow until ``cancelled()`` or the inputs end; count every line."""

@@ -80,10 +80,10 @@ class HeaderBar(Static):
                 line2.append(f"  succeeded? {data.possibly}", alert)
             if data.held:
                 line2.append(f"  detecting format ({data.held} lines waiting)")
-        if info.progress:
-            line2.append("  ")
-            line2.append(fmt.safe(info.progress, hint))
         line3 = Text(no_wrap=True, overflow="ellipsis", end="")
+        if info.progress:  # first on its line: the counts above would push it out at 120 columns
+            line3.append(fmt.safe(info.progress, hint))
+            line3.append("  ")
         if info.nuisance_hidden:
             line3.append("nuisance tier hidden", label)
             line3.append(" (n shows it)  ")

@@ -6,6 +6,7 @@ under a filter, the matching requests.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label
@@ -46,8 +47,18 @@ class RatePanel(Vertical):
         bad = [a + f for a, f in zip(data.alerts_series, data.flagged_series, strict=False)]
         self.query_one("#rate-req", RateChart).data = req
         self.query_one("#rate-alert", RateChart).data = bad
-        what = "matching requests/s" if data.matching is not None else "requests/s"
+        width = self.query_one("#rate-req-label", Label).content_size.width
+        filtered = data.matching is not None
         self.query_one("#rate-req-label", Label).update(
-            f"{what}  now {fmt.count(recent_rate(req))}  max {fmt.count(max(req, default=0))}", layout=False)
+            _label(("matching requests/s", "matching req/s") if filtered else ("requests/s", "req/s"), req, width),
+            layout=False)
         self.query_one("#rate-alert-label", Label).update(
-            f"flagged+alerts/s  now {fmt.count(recent_rate(bad))}  max {fmt.count(max(bad, default=0))}", layout=False)
+            _label(("flagged+alerts/s", "flag+alert/s"), bad, width), layout=False)
+
+
+def _label(names: tuple[str, str], series: list[int], width: int) -> Text:
+    """``name  now X  max Y``, tightened (then the short name) until it fits ``width``."""
+    now, top = fmt.count(recent_rate(series)), fmt.count(max(series, default=0))
+    forms = [f"{name}{gap}now {now}{gap}max {top}" for name in names for gap in ("  ", " ")]
+    text = next((f for f in forms if len(f) <= width), forms[-1]) if width else forms[0]
+    return Text(text, no_wrap=True, overflow="ellipsis", end="")
