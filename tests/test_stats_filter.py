@@ -93,6 +93,24 @@ def test_alerts():
     assert RecordFilter.parse("country:CN").matches_alert(alert, "CN")
 
 
+def test_a_campaign_passes_when_any_member_does():
+    campaign = Alert("1.2.3.4", "campaign", "f", 1, 9, 9, 0.9, ("same paths",), ("scanner",),
+                     members=("1.2.3.4", "5.6.7.8", "9.9.9.9"))
+    countries = {"1.2.3.4": "CN", "5.6.7.8": "DE", "9.9.9.9": None}
+    assert RecordFilter.parse("ip:5.6.7.8").matches_alert(campaign, "CN", countries.get)
+    assert RecordFilter.parse("ip:9.9.9.0/24").matches_alert(campaign, "CN")  # no lookup needed for ip:
+    assert not RecordFilter.parse("ip:8.8.8.8").matches_alert(campaign, "CN", countries.get)
+    assert RecordFilter.parse("country:DE").matches_alert(campaign, "CN", countries.get)
+    assert RecordFilter.parse("country:unknown").matches_alert(campaign, "CN", countries.get)
+    assert not RecordFilter.parse("country:US").matches_alert(campaign, "CN", countries.get)
+    # without a lookup only the first member's country is known: the others cannot pass a country term
+    assert not RecordFilter.parse("country:DE").matches_alert(campaign, "CN")
+    assert not RecordFilter.parse("country:unknown").matches_alert(campaign, "CN")
+    assert RecordFilter.parse("-ip:1.2.3.4").matches_alert(campaign, "CN")  # other members are not excluded
+    assert RecordFilter.parse("ip:5.6.7.8 cat:scanner").matches_alert(campaign, "CN")
+    assert not RecordFilter.parse("ip:5.6.7.8 cat:sqli").matches_alert(campaign, "CN")
+
+
 def test_select_and_text():
     f = RecordFilter.parse("  status:404   cat:sqli ")
     assert str(f) == "status:404 cat:sqli"
@@ -124,3 +142,27 @@ def test_log_content_is_only_data():
     rec = REC._replace(path="/[bold]x[/]", query=None, user_agent="\x1b[31m")
     assert m("path:[bold]", rec=rec) is True
     assert m("ua:\x1b[31m", rec=rec) is True
+
+
+def test_the_filtered_view_and_the_feed_keep_a_campaign_of_a_member():
+    from threatlens.stats.aggregates import Stats
+
+    class Geo:
+        source = "test"
+
+        def country(self, ip: str) -> str | None:
+            return {"1.2.3.4": "CN", "5.6.7.8": "DE"}.get(ip)
+
+        def countries(self, ips: list[str]) -> list[str | None]:
+            return [self.country(ip) for ip in ips]
+
+    campaign = Alert("1.2.3.4", "campaign", "f", 1, 9, 9, 0.9, ("same paths",), ("scanner",),
+                     members=("1.2.3.4", "5.6.7.8"))
+    for text in ("ip:5.6.7.8", "country:DE"):
+        flt = RecordFilter.parse(text)
+        view = Stats(geo=Geo(), record_filter=flt)  # type: ignore[arg-type]
+        view.update([], [], [campaign])
+        assert [e.alert for e in view.alerts()] == [campaign], text
+        whole = Stats(geo=Geo())  # type: ignore[arg-type]
+        whole.update([], [], [campaign])
+        assert [item.alert.alert for item in whole.feed.newest(record_filter=flt)] == [campaign], text

@@ -309,7 +309,11 @@ async def test_blocklist_from_dashboard_and_ip_screen(tmp_path: Path, mixed_log)
         await _settled(pilot, app, 68)
         app.open_ip(NORMAL_IPS[1])
         await pilot.pause()
-        await pilot.press("b", "escape")
+        await pilot.press("b")
+        toast = [n.message for n in app._notifications][-1]
+        assert f"{NORMAL_IPS[1]} added in this session's block list (1 IP added by hand)" in toast
+        assert "No file written yet" in toast and str(tmp_path / "exports") in toast
+        await pilot.press("escape")
         assert app.blocked == {NORMAL_IPS[1]}
         await pilot.press("b")
         dialog = app.screen

@@ -98,3 +98,16 @@ async def test_a_table_wider_than_its_panel_says_it_scrolls_sideways(tmp_path: P
         await pilot.resize_terminal(120, 34)
         await pilot.pause()
         assert table.border_subtitle == ""
+
+
+@run_async
+async def test_help_descriptions_wrap_under_their_column(tmp_path: Path) -> None:
+    async with _monitor(tmp_path, (80, 24)) as (app, pilot):
+        await pilot.press("question_mark")
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        at = next(i for i, line in enumerate(lines) if "Left/Right, Home/End" in line)
+        column = lines[at].index("scroll a wide panel")
+        continued = lines[at + 1]
+        assert continued[column:].startswith("first / last column)"), (lines[at], continued)
+        assert continued[column - 10:column].strip() == "", continued  # blank under the keys

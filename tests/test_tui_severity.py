@@ -134,3 +134,48 @@ async def test_min_severity_option_preselects_the_dialog(tiers_log, tmp_path: Pa
         dialog = app.screen
         assert isinstance(dialog, BlocklistDialog)
         assert dialog.query_one("#tier-suspicious").value and "Block list of 2 IPs" in screen_text(app)
+
+
+@run_async
+async def test_export_applies_the_tier_and_says_it(tiers_log, tmp_path: Path) -> None:
+    import json
+
+    from threatlens.tui.screens import ExportDialog
+
+    log, n = tiers_log
+    app = _app(log, tmp_path)
+    target = tmp_path / "flagged.jsonl"
+    async with app.run_test(size=SIZE) as pilot:
+        await _settled(pilot, app, n)
+        await pilot.press("e")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        assert dialog.query_one("#etier-attack").value  # --min-severity's default, as for block lists
+        dialog.query_one("#fmt-jsonl").value = True
+        await pilot.pause()
+        dialog.query_one("#export-path").value = str(target)
+        await pilot.click("#export-ok")
+        await wait_for(pilot, target.exists)
+        rows = [json.loads(x) for x in target.read_text().splitlines()]
+        assert len(rows) == 4 and {r["ip"] for r in rows} == {ATTACKER}
+        toast = [m.message for m in app._notifications][-1]
+        assert toast.startswith("exported 4 flagged requests (attack tier) to "), toast
+
+        await pilot.press("e")
+        dialog = app.screen
+        dialog.query_one("#etier-nuisance").value = True
+        dialog.query_one("#fmt-jsonl").value = True
+        await pilot.pause()
+        dialog.query_one("#export-path").value = str(target)
+        await pilot.click("#export-ok")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: BOT in target.read_text())
+        assert {json.loads(x)["ip"] for x in target.read_text().splitlines()} == {ATTACKER, SUSPECT, BOT}
+        assert "flagged requests (any tier)" in [m.message for m in app._notifications][-1]
+
+        await pilot.press("e")
+        dialog = app.screen
+        dialog.query_one("#what-filter").value = True
+        await pilot.pause()
+        assert dialog.query_one("#export-tier").disabled  # the filter's lines go out whole

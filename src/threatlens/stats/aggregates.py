@@ -218,7 +218,7 @@ class Stats:
         # rings, drill-down, rates
         self.flagged_ring: Ring[FlaggedRequest] = Ring(ring, decode=_decode_flagged)
         self.alert_ring: Ring[AlertEntry] = Ring(alert_ring)
-        self.feed = Feed(feed, _decode_flagged, _stored_score)
+        self.feed = Feed(feed, _decode_flagged, _stored_score, self.geo.country)
         self._feed_batch: list[tuple[str, int, Any]] = []  # this batch's flagged requests: (file, line, stored)
         # retained requests are stored as plain tuples: the garbage collector stops tracking a
         # plain tuple of atoms, never a named tuple, and every tracked object costs each collection
@@ -299,7 +299,7 @@ class Stats:
             if verdicts is not None:
                 verdicts = [verdicts[i] for i in keep]
         geo = self.geo.country
-        return records, verdicts, [a for a in alerts if flt.matches_alert(a, geo(a.ip))]
+        return records, verdicts, [a for a in alerts if flt.matches_alert(a, geo(a.ip), geo)]
 
     def _count_unparsed(self, unparsed: Sequence[Unparsed]) -> None:
         self.unparsed += len(unparsed)

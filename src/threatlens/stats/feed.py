@@ -35,12 +35,14 @@ class Feed:
     ``score_of`` reads its score without decoding it (entries below a raised threshold are skipped cheaply).
     """
 
-    __slots__ = ("_decode", "_match_filter", "_matches", "_ring", "_score_of")
+    __slots__ = ("_country_of", "_decode", "_match_filter", "_matches", "_ring", "_score_of")
 
-    def __init__(self, maxlen: int, decode: Callable[[Any], FlaggedRequest], score_of: Callable[[Any], float]) -> None:
+    def __init__(self, maxlen: int, decode: Callable[[Any], FlaggedRequest], score_of: Callable[[Any], float],
+                 country_of: Callable[[str], str | None] | None = None) -> None:
         self._ring: Ring[Any] = Ring(maxlen)
         self._decode = decode
         self._score_of = score_of
+        self._country_of = country_of  # a campaign member's country, for the filter
         self._match_filter: RecordFilter | None = None
         self._matches: dict[int, bool] = {}  # entry number -> passes _match_filter (each decided once)
 
@@ -85,7 +87,8 @@ class Feed:
                 if record_filter is not None:
                     ok = matches.get(number)
                     if ok is None:
-                        ok = matches[number] = record_filter.matches_alert(stored.alert, stored.country)
+                        ok = matches[number] = record_filter.matches_alert(stored.alert, stored.country,
+                                                                            self._country_of)
                     if not ok:
                         continue
                 yield FeedItem(number, None, stored)

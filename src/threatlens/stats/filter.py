@@ -59,6 +59,8 @@ _FIELDS = {
 
 Subject = tuple[LogRecord | None, Verdict | Alert | None, str | None]
 Test = Callable[[Any, Any, Any], bool | None]  # None = cannot tell (counts as no match)
+#: The country of a subject nobody looked up (a campaign member without a lookup at hand).
+_UNTOLD = object()
 
 
 @lru_cache(maxsize=4096)
@@ -104,6 +106,8 @@ def _country_test(value: str) -> Test:
     def test(rec: Any, ver: Any, cc: Any) -> bool | None:
         if cc is None:
             return want_none
+        if cc is _UNTOLD:
+            return None
         return cc.lower() == want
 
     return test
@@ -282,9 +286,23 @@ class RecordFilter:
         """Whether a request passes the filter."""
         return self._check(record, verdict, country)
 
-    def matches_alert(self, alert: Alert, country: str | None = None) -> bool:
-        """Whether a behaviour alert passes (``ip``, ``country``, ``cat`` and ``score`` terms apply)."""
-        return self._check(None, alert, country)
+    def matches_alert(self, alert: Alert, country: str | None = None,
+                      country_of: Callable[[str], str | None] | None = None) -> bool:
+        """Whether a behaviour alert passes (``ip``, ``country``, ``cat`` and ``score`` terms apply).
+
+        ``country`` is the country of ``alert.ip``. A campaign passes when any of its member IPs does;
+        ``country_of`` gives a member's country (without it, ``country:`` terms cannot tell for the others).
+        """
+        if len(alert.members) < 2:
+            return self._check(None, alert, country)
+        for ip in alert.members:
+            if ip == alert.ip:
+                cc: Any = country
+            else:
+                cc = country_of(ip) if country_of is not None else _UNTOLD
+            if self._check(None, alert._replace(ip=ip), cc):
+                return True
+        return False
 
     def select(
         self,

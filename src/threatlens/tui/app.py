@@ -418,17 +418,23 @@ class ThreatLensApp(App[None]):
         return datetime.fromtimestamp(self.clock())
 
     def ask_export(self, ip: str | None = None, what: str = "flagged") -> None:
-        """Open the export dialog (``ip`` offers "this IP"; ``what`` is preselected)."""
+        """Open the export dialog.
+
+        ``ip`` offers "this IP"; ``what`` is preselected; the tier starts at ``--min-severity``, as in the
+        block-list dialog.
+        """
         from threatlens.tui.screens.export_dialog import ExportDialog
 
-        self.push_screen(ExportDialog(self.options.export_dir, self.now(), ip=ip, what=what), self.do_export)
+        self.push_screen(ExportDialog(self.options.export_dir, self.now(), ip=ip, what=what,
+                                      min_severity=self.options.min_severity), self.do_export)
 
     def _reopen_export(self, request: Any) -> None:
         """Back to the export dialog with the same choices and path (after "No" to overwriting)."""
         from threatlens.tui.screens.export_dialog import ExportDialog
 
         self.push_screen(ExportDialog(self.options.export_dir, self.now(), ip=request.ip, what=request.what,
-                                      fmt=request.fmt, path=request.path), self.do_export)
+                                      fmt=request.fmt, path=request.path, min_severity=request.min_severity),
+                         self.do_export)
 
     def do_export(self, request: Any, overwrite: bool = False) -> None:
         """Write what the dialog asked for (``threatlens.export`` writes atomically)."""
@@ -508,9 +514,13 @@ class ThreatLensApp(App[None]):
         if not _is_ip(ip):
             self.notify(f"not an IP address: {ip}", severity="error", markup=False)
             return
+        again = ip in self.blocked
         self.blocked.add(ip)
-        self.notify(f"{ip} added to the block list ({len(self.blocked)} added); b on the dashboard writes it",
-                    markup=False)
+        n = len(self.blocked)
+        self.notify(f"{ip} {'is already' if again else 'added'} in this session's block list ({n} IP{'s' * (n > 1)}"
+                    " added by hand). No file written yet: b on the dashboard writes them, with the flagged IPs, "
+                    f"to a block-list file (under {self.options.export_dir} unless you choose another path)",
+                    markup=False, timeout=10)
 
 
 def _inside(path: Path, directory: Path) -> bool:

@@ -565,12 +565,17 @@ class LiveStats:
         country = self.geo.country
         return [(r, v, country(r.ip)) for r, v in pairs]
 
-    def flagged_items(self, ip: str | None = None) -> list[tuple[LogRecord, Verdict, str | None]]:
-        """Retained requests at or above the threshold (optionally of one IP), oldest first."""
+    def flagged_items(self, ip: str | None = None, min_severity: str = "nuisance",
+                      ) -> list[tuple[LogRecord, Verdict, str | None]]:
+        """Retained requests at or above the threshold, oldest first.
+
+        Optionally only those of one IP, and only those of tier ``min_severity`` or a more serious one.
+        """
         with self.lock:
             thr = self.threshold
             pairs = self.stats.retained(min_score=thr)
-        return self._with_country((r, v) for r, v in pairs if ip is None or r.ip == ip)  # type: ignore[return-value]
+        return self._with_country((r, v) for r, v in pairs  # type: ignore[return-value]
+                                  if (ip is None or r.ip == ip) and at_least(request_tier(v, thr), min_severity))
 
     def filtered_items(self) -> list[tuple[LogRecord, Verdict | None, str | None]]:
         """Retained requests passing the current filter (all retained ones without a filter)."""

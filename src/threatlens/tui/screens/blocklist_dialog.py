@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, RadioSet, Static
 
 from threatlens.export import BLOCKLIST_EXTENSIONS, BLOCKLIST_FORMATS, default_export_name
 from threatlens.models.verdict import SEVERITIES
-from threatlens.tui.exporting import BlocklistRequest
+from threatlens.tui.exporting import TIER_CHOICES, TIER_WORDS, BlocklistRequest
 from threatlens.tui.screens.file_dialog import FileDialog
 from threatlens.tui.widgets.choice_button import ChoiceButton
 
@@ -25,12 +25,6 @@ LABELS = {
     "apache": "Apache Require not ip",
     "fail2ban": "fail2ban-client banip script",
     "crowdsec": "CrowdSec decisions CSV",
-}
-#: The tier choices: the IPs of this tier and the more serious ones go in.
-TIER_LABELS = {
-    "attack": "attack only",
-    "suspicious": "attack + suspicious",
-    "nuisance": "all, nuisance too",
 }
 
 
@@ -51,8 +45,7 @@ class BlocklistDialog(FileDialog[BlocklistRequest]):
         self._tier = min_severity if min_severity in SEVERITIES else "attack"
 
     def _title(self) -> str:
-        tiers = {"attack": "attack tier", "suspicious": "attack or suspicious tier", "nuisance": "any tier"}
-        return f"Block list of {self.counts.get(self._tier, 0)} IPs flagged or alerted ({tiers[self._tier]})"
+        return f"Block list of {self.counts.get(self._tier, 0)} IPs flagged or alerted ({TIER_WORDS[self._tier]})"
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
@@ -64,7 +57,7 @@ class BlocklistDialog(FileDialog[BlocklistRequest]):
                         yield ChoiceButton(LABELS.get(key, key), value=key == self._fmt, name=key, id=f"bl-{key}")
                 with RadioSet(id="blocklist-tier"):
                     for key in SEVERITIES:
-                        label = f"{TIER_LABELS[key]} ({self.counts.get(key, 0)})"
+                        label = f"{TIER_CHOICES[key]} ({self.counts.get(key, 0)})"
                         yield ChoiceButton(label, value=key == self._tier, name=key, id=f"tier-{key}")
             yield Input(str(self._start_path()), id=self.PATH_ID)
             with Horizontal(classes="buttons"):

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, RadioSet, Static
 
 from threatlens.export import default_export_name
-from threatlens.tui.exporting import EXPORT_WHAT, EXTENSIONS, FORMAT_LABELS, ExportRequest
+from threatlens.tui.exporting import EXPORT_WHAT, EXTENSIONS, FORMAT_LABELS, TIER_CHOICES, TIERED, ExportRequest
 from threatlens.tui.screens.file_dialog import FileDialog
 from threatlens.tui.widgets.choice_button import ChoiceButton
 
@@ -25,13 +25,14 @@ class ExportDialog(FileDialog[ExportRequest]):
     FIRST_FOCUS = "#export-what"
 
     def __init__(self, export_dir: Path, when: datetime, ip: str | None = None, what: str = "flagged",
-                 fmt: str = "raw", path: Path | None = None) -> None:
+                 fmt: str = "raw", path: Path | None = None, min_severity: str = "attack") -> None:
         super().__init__(path)
         self.export_dir = export_dir
         self.when = when
         self.ip = ip
         self._what = what if what != "ip" or ip else "flagged"
         self._fmt = fmt
+        self._tier = min_severity if min_severity in TIER_CHOICES else "attack"
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
@@ -46,9 +47,12 @@ class ExportDialog(FileDialog[ExportRequest]):
                 with RadioSet(id="export-format"):
                     for key, label in FORMAT_LABELS.items():
                         yield ChoiceButton(label, value=key == self._fmt, name=key, id=f"fmt-{key}")
+            with RadioSet(id="export-tier", disabled=self._what not in TIERED):
+                for key, label in TIER_CHOICES.items():
+                    yield ChoiceButton(label, value=key == self._tier, name=key, id=f"etier-{key}")
             yield Input(str(self._start_path()), id=self.PATH_ID)
-            yield Static("Written atomically; an existing file is never replaced without asking.",
-                         classes="hint", markup=False)
+            yield Static("The tier applies to flagged requests and alerts. Written atomically; an existing file "
+                         "is never replaced without asking.", classes="hint", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Export", id=self.OK_ID, variant="primary")
                 yield Button("Cancel", id="export-cancel")
@@ -59,11 +63,15 @@ class ExportDialog(FileDialog[ExportRequest]):
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         name = event.pressed.name or ""
+        if event.radio_set.id == "export-tier":
+            self._tier = name or "attack"
+            return
         if event.radio_set.id == "export-what":
             self._what = name
+            self.query_one("#export-tier", RadioSet).disabled = name not in TIERED
         else:
             self._fmt = name
         self._choices_changed()
 
     def _result(self, path: Path) -> ExportRequest:
-        return ExportRequest(self._what, self._fmt, path, self.ip)
+        return ExportRequest(self._what, self._fmt, path, self.ip, self._tier)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -55,20 +57,21 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        """Lay out the widgets."""
-        text = Text(end="")
-        current = ""
+        """Lay out the widgets: one grid per screen, a wrapped description stays in its column."""
         width = max(len(key) for _screen, key, _what in KEYS) + 2
-        for screen, key, what in KEYS:
-            if screen != current:
-                text.append(f"{'' if not current else chr(10)}{screen}\n", style="bold underline")
-                current = screen
-            text.append(f"  {key:<{width}}", style="bold")
-            text.append(f"{what}\n")
-        text.append("\nScores: HIGH >= 0.90, FLAG >= threshold, warn >= threshold/2 (colour repeats the word).")
-        text.append("\nTier: attack (payloads, probes, brute force), suspic. (weak evidence), nuisance (bots, floods).")
         with VerticalScroll(id="help-box"):
-            yield Static(text, id="help-text", markup=False)
+            for screen, rows in groupby(KEYS, key=lambda row: row[0]):
+                yield Static(Text(screen, style="bold underline", end=""), classes="help-screen-name")
+                grid = Table.grid(padding=(0, 0))
+                grid.add_column(width=width + 2, no_wrap=True)
+                grid.add_column(ratio=1, overflow="fold")
+                for _screen, key, what in rows:
+                    grid.add_row(Text(f"  {key}", style="bold", end=""), Text(what, end=""))
+                yield Static(grid, classes="help-keys")
+            yield Static(Text(
+                "Scores: HIGH >= 0.90, FLAG >= threshold, warn >= threshold/2 (colour repeats the word).\n"
+                "Tier: attack (payloads, probes, brute force), suspic. (weak evidence), nuisance (bots, floods).",
+                end=""), id="help-legend")
 
     def on_mount(self) -> None:
         self.query_one("#help-box").border_title = "ThreatLens keys (Esc closes)"
