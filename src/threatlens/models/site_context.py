@@ -68,8 +68,9 @@ class SiteContext:
 
     def __init__(self, max_paths: int = MAX_PATHS) -> None:
         self.max_paths = max_paths
-        #: path -> [2xx answers, 4xx answers, size count, size mean, size M2]
-        self._paths: dict[str, list[float]] = {}
+        #: path -> [2xx answers, 4xx answers, size count, size mean, size M2] once answered 2xx; before
+        #: that only its 4xx answers, as an int (most paths of a flood of probes are never served)
+        self._paths: dict[str, list[float] | int] = {}
         self._ext_ok: dict[str, int] = {}
         self._host_votes: dict[str, int] = {}
         self.own_hosts: set[str] = set()
@@ -86,13 +87,14 @@ class SiteContext:
 
     def serves(self, path: str | None) -> bool:
         """True once the site answered ``path`` with a 2xx."""
-        st = self._paths.get(path) if path is not None else None
-        return st is not None and st[0] > 0
+        return type(self._paths.get(path) if path is not None else None) is list
 
     def errors(self, path: str | None) -> int:
         """How many 4xx answers ``path`` got."""
         st = self._paths.get(path) if path is not None else None
-        return int(st[1]) if st is not None else 0
+        if st is None:
+            return 0
+        return st if isinstance(st, int) else int(st[1])
 
     def serves_extension(self, ext: str) -> bool:
         """True once the site answered a path with this extension with a 2xx."""
@@ -112,7 +114,7 @@ class SiteContext:
         if path is None or size is None:
             return False
         st = self._paths.get(path)
-        if st is None or st[2] < min_count:
+        if not isinstance(st, list) or st[2] < min_count:
             return False
         mean = st[3]
         std = math.sqrt(st[4] / (st[2] - 1)) if st[2] > 1 else 0.0
@@ -126,12 +128,15 @@ class SiteContext:
         status = r.status
         if path is None or status is None:
             return
-        st = self._paths.get(path)
+        paths = self._paths
+        st = paths.get(path)
         if st is None:
-            if len(self._paths) >= self.max_paths:
+            if len(paths) >= self.max_paths:
                 self._forget()
-            st = self._paths[path] = [0, 0, 0, 0.0, 0.0]
+            st = paths[path] = 0
         if 200 <= status < 300:
+            if isinstance(st, int):
+                st = paths[path] = [0, st, 0, 0.0, 0.0]  # same place in the (oldest first) order
             st[0] += 1
             self.ok_total += 1
             size = r.bytes
@@ -156,7 +161,10 @@ class SiteContext:
                 if host_path is None or host_path[0] not in self.own_hosts:
                     self._learn_referer(ref, host_path)
         elif 400 <= status < 500:
-            st[1] += 1
+            if isinstance(st, int):
+                paths[path] = st + 1
+            else:
+                st[1] += 1
         if not self.post_ok and r.method == "POST" and 200 <= status < 400:
             # accepted from several clients: one spam bot answered 200 by a static site proves nothing
             self._post_ips.add(r.ip)

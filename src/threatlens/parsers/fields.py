@@ -7,7 +7,11 @@ import re
 
 from threatlens.errors import FieldError
 
-_CACHE_MAX = 100_000
+#: Entries of each converter cache (then it starts again): a hit saves the work, a miss costs a dict insert.
+_CACHE_MAX = 65_536
+#: One copy of each method and protocol token (``GET``, ``HTTP/1.1``) for every record and cache entry.
+_TOKENS: dict[str, str] = {}
+_TOKENS_MAX = 1024
 _ESCAPE = re.compile(rb'\\(x[0-9A-Fa-f]{2}|["\\])')
 _METHOD = re.compile(r"[A-Za-z][A-Za-z0-9_.+-]{0,31}")
 
@@ -98,6 +102,8 @@ class IpValidator:
         if value is None:
             try:
                 value = str(parse_address(text))
+                if value == text:
+                    value = text  # the key and the value: one string
             except ValueError:
                 raise FieldError(f"client address is not an IP address: {text[:60]!r}") from None
             if len(cache) >= _CACHE_MAX:
@@ -154,4 +160,7 @@ class RequestSplitter:
         if not _METHOD.fullmatch(method) or not target:
             return (None, request, None, None)
         path, query = split_target(target)
+        if len(_TOKENS) < _TOKENS_MAX:
+            method = _TOKENS.setdefault(method, method)
+            protocol = _TOKENS.setdefault(protocol, protocol) if protocol is not None else None
         return (method, path, query, protocol)
