@@ -28,7 +28,7 @@ def alert(ip: str, line: int) -> Alert:
 
 
 def numbers(s: Stats, **kw) -> list[tuple[int, str]]:
-    return [(item.number, f"a{item.alert.alert.ip}" if item.alert else f"r{item.request.record.line}")
+    return [(item.number, f"a{item.alert.alert.ip}" if item.alert else f"r{s.feed.request(item.stored).record.line}")
             for item in s.feed.newest(**kw)]
 
 

@@ -94,3 +94,18 @@ async def test_the_whole_feed_scrolls_newest_first_with_stable_numbers_at_80x24(
         for i, n in enumerate(shown):
             key = feed.coordinate_to_cell_key((i, 0)).row_key.value
             assert keyed.get(key, n) == n
+
+        # new entries push the oldest out, several per refresh: the table stays the feed, the picked row stays picked
+        app.set_filter("")
+        app.refresh_dashboard(force=True)
+        await pilot.pause()
+        feed.focus()
+        feed.move_cursor(row=500)
+        picked = feed.selected_key()
+        write_log(log, attack_lines(30, start=5000, ip=IPS[1]), mode="a")
+        await wait_for(pilot, lambda: app.live.totals.lines >= total + 30, timeout=30)
+        app.refresh_dashboard(force=True)
+        await pilot.pause()
+        numbers = [int(n) for n in _column(feed, "id")]
+        assert numbers == list(range(entries + 30, entries + 30 - 1000, -1))
+        assert feed.selected_key() == picked and feed.border_subtitle == f"{entries + 30 - 1000} older dropped"

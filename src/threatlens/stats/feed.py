@@ -21,11 +21,15 @@ __all__ = ["Feed", "FeedItem"]
 
 
 class FeedItem(NamedTuple):
-    """One feed entry: ``number`` and either ``request`` or ``alert``."""
+    """One feed entry: its ``number`` and what is stored (an ``AlertEntry``, else a request for ``Feed.request``)."""
 
     number: int
-    request: FlaggedRequest | None
-    alert: AlertEntry | None
+    stored: Any
+
+    @property
+    def alert(self) -> AlertEntry | None:
+        """The alert, if the entry is one."""
+        return self.stored if isinstance(self.stored, AlertEntry) else None
 
 
 class Feed:
@@ -67,11 +71,15 @@ class Feed:
         """Append an alert."""
         self._ring.append_raw(entry)
 
+    def request(self, stored: Any) -> FlaggedRequest:
+        """A stored flagged request, decoded."""
+        return self._decode(stored)
+
     def newest(self, threshold: float | None = None, record_filter: RecordFilter | None = None) -> Iterator[FeedItem]:
         """Entries newest first: requests scored below ``threshold`` left out, and what ``record_filter`` rejects.
 
-        A filter's verdict on an entry is remembered (entries never change), so a view refreshed
-        a few times a second decides each entry once.
+        Nothing is decoded but what the filter must see; a filter's verdict on an entry is remembered
+        (entries never change), so a view refreshed a few times a second decides each entry once.
         """
         if record_filter is not self._match_filter:
             self._match_filter = record_filter
@@ -91,16 +99,14 @@ class Feed:
                                                                             self._country_of)
                     if not ok:
                         continue
-                yield FeedItem(number, None, stored)
+                yield FeedItem(number, stored)
                 continue
             if threshold is not None and self._score_of(stored) < threshold:
                 continue
-            request = None
             if record_filter is not None:
                 ok = matches.get(number)
                 if ok is None:
-                    request = self._decode(stored)
-                    ok = matches[number] = record_filter.matches(*request)
+                    ok = matches[number] = record_filter.matches(*self._decode(stored))
                 if not ok:
                     continue
-            yield FeedItem(number, request or self._decode(stored), None)
+            yield FeedItem(number, stored)

@@ -28,7 +28,7 @@ from threatlens.stats.aggregates import Stats
 from threatlens.stats.filter import RecordFilter
 from threatlens.stats.firewall import FirewallIpSummary
 from threatlens.stats.rates import per_minute
-from threatlens.stats.results import IPRow
+from threatlens.stats.results import AlertEntry, FlaggedRequest, IPRow
 
 __all__ = ["AlertRow", "DashboardData", "IpSnapshot", "LiveStats", "RequestRow", "TableRow", "request_tier",
            "score_band"]
@@ -144,9 +144,8 @@ class TableRow(Generic[Cells]):
     band: str = "none"
 
 
-@dataclass(frozen=True)
-class AlertRow:
-    """One line of the alerts feed (a behaviour alert or a flagged request)."""
+class AlertRow(NamedTuple):
+    """One line of the alerts feed (a behaviour alert or a flagged request); a tuple, cheap to pickle by the 1000."""
 
     key: str
     time: datetime | None
@@ -157,7 +156,7 @@ class AlertRow:
     what: str
     possibly_succeeded: bool
     band: str
-    alert: Alert | None = None  #: the behaviour alert behind the row (``None`` for a flagged request)
+    alert: Alert | None = None  #: the campaign behind the row (``None`` for other alerts and flagged requests)
     severity: str = ""  #: ``attack``, ``suspicious`` or ``nuisance``
     number: int = 0  #: its number in the feed (arrival order; never given to another entry)
 
@@ -233,6 +232,24 @@ class IpSnapshot:
     nuisance_hidden: bool = False  #: nuisance-tier requests and alerts were left out of ``rows`` and ``alerts``
 
 
+def _feed_row(number: int, stored: Any, decode: Callable[[Any], FlaggedRequest], thr: float) -> AlertRow:
+    """The feed row of one entry (an ``AlertEntry`` or a stored flagged request, decoded by ``decode``)."""
+    if isinstance(stored, AlertEntry):
+        alert, cc = stored
+        if alert.kind == "campaign" and len(alert.reasons) >= 2:
+            return AlertRow(f"c{alert.file}:{alert.first_line}:{alert.reasons[0]}", alert.last_time, alert.ip, cc,
+                            alert.score, alert.categories, f"campaign: {alert.reasons[1]}, {alert.reasons[0]}", False,
+                            score_band(alert.score, thr), alert, alert.severity, number)
+        what = f"{alert.kind}: {'; '.join(alert.reasons[:2])}" if alert.reasons else alert.kind
+        return AlertRow(f"a{alert.ip}:{alert.file}:{alert.first_line}:{alert.kind}", alert.last_time, alert.ip, cc,
+                        alert.score, alert.categories, what, False, score_band(alert.score, thr), None,
+                        alert.severity, number)
+    rec, ver, cc = decode(stored)
+    what = f"{rec.method or '-'} {rec.target} {rec.status if rec.status is not None else '-'}"
+    return AlertRow(f"r{rec.file}:{rec.line}:{rec.offset}", rec.time, rec.ip or "-", cc, ver.score, ver.categories,
+                    what, ver.possibly_succeeded, score_band(ver.score, thr), None, request_tier(ver, thr), number)
+
+
 def _status_classes(statuses: Iterable[tuple[Any, int]], parsed: int) -> list[tuple[str, int]]:
     """``[("2xx", n), ...]`` from per-code counts; codes outside 100-599 and missing ones as ``other``."""
     classes: dict[str, int] = {}
@@ -282,6 +299,8 @@ class LiveStats:
         self.allowlist: Any = None
         self.hide_nuisance = False
         self.generation = 0
+        self._feed_rows: dict[int, AlertRow] = {}  # feed entry number -> its row at _feed_rows_threshold
+        self._feed_rows_threshold = threshold
 
     @property
     def totals(self) -> Any:
@@ -458,43 +477,32 @@ class LiveStats:
                 sort=sort,
             )
 
-    @staticmethod
-    def _feed(main: Stats, flt: RecordFilter | None, n: int | None, thr: float,
+    def _feed(self, main: Stats, flt: RecordFilter | None, n: int | None, thr: float,
               hide_nuisance: bool = False) -> list[AlertRow]:
         """The feed newest first, in arrival order (without nuisance ones if hidden); see ``threatlens.stats.feed``.
 
         A campaign or burst alerted again as it grew is one row: its newest alert, with that alert's number.
+        Rows are built once per entry and threshold (a snapshot of the whole feed is made 1-4 times a second).
         """
+        cache = self._feed_rows
+        if self._feed_rows_threshold != thr or len(cache) > 4 * max(1, len(main.feed)):
+            cache = self._feed_rows = {}
+            self._feed_rows_threshold = thr
         rows: list[AlertRow] = []
         keys: set[str] = set()
-        for number, request, entry in main.feed.newest(thr, flt):
+        for number, stored in main.feed.newest(thr, flt):
             if n is not None and len(rows) >= n:
                 break
-            if entry is not None:
-                alert, cc = entry
-                if hide_nuisance and alert.severity == "nuisance":
-                    continue
-                if alert.kind == "campaign" and len(alert.reasons) >= 2:
-                    key = f"c{alert.file}:{alert.first_line}:{alert.reasons[0]}"
-                    what = f"campaign: {alert.reasons[1]}, {alert.reasons[0]}"
-                else:
-                    key = f"a{alert.ip}:{alert.file}:{alert.first_line}:{alert.kind}"
-                    what = f"{alert.kind}: {'; '.join(alert.reasons[:2])}" if alert.reasons else alert.kind
-                if key in keys:
-                    continue
-                keys.add(key)
-                rows.append(AlertRow(key, alert.last_time, alert.ip, cc, alert.score, alert.categories, what, False,
-                                     score_band(alert.score, thr), alert, alert.severity, number))
+            row = cache.get(number)
+            if row is None:
+                row = cache[number] = _feed_row(number, stored, main.feed.request, thr)
+            if hide_nuisance and row.severity == "nuisance":
                 continue
-            assert request is not None
-            rec, ver, cc = request
-            tier = request_tier(ver, thr)
-            if hide_nuisance and tier == "nuisance":
-                continue
-            what = f"{rec.method or '-'} {rec.target} {rec.status if rec.status is not None else '-'}"
-            rows.append(AlertRow(f"r{rec.file}:{rec.line}:{rec.offset}", rec.time, rec.ip or "-", cc, ver.score,
-                                 ver.categories, what, ver.possibly_succeeded, score_band(ver.score, thr),
-                                 severity=tier, number=number))
+            if row.key[0] != "r":  # an alert: the newest of its campaign or burst only
+                if row.key in keys:
+                    continue
+                keys.add(row.key)
+            rows.append(row)
         return rows
 
     def ip_snapshot(self, ip: str) -> IpSnapshot:

@@ -61,6 +61,7 @@ class AlertsFeed(KeyedTable):
         super().__init__(id=id, classes=classes)
         self._ips: dict[str, str] = {}
         self._campaigns: dict[str, Alert] = {}
+        self._cells: dict[str, tuple[AlertRow, tuple[Text | str, ...]]] = {}  # key -> (row, its cells)
 
     def show(self, rows: Sequence[AlertRow], dropped: int = 0) -> None:
         """Display the feed of a dashboard snapshot (newest first); ``dropped`` older entries are gone."""
@@ -71,16 +72,22 @@ class AlertsFeed(KeyedTable):
         out = []
         self._ips = {}
         self._campaigns = {}
+        known, self._cells = self._cells, {}
         for row in rows:
             if row.alert is not None and row.alert.kind == "campaign":
                 self._campaigns[row.key] = row.alert
+            self._ips[row.key] = row.ip
+            seen = known.get(row.key)
+            if seen is not None and seen[0] == row:  # unchanged: the same cells object (the table skips it)
+                self._cells[row.key] = seen
+                out.append((row.key, seen[1]))
+                continue
             style = self.band_style(row.band)
             what = fmt.safe(row.what)
             if row.possibly_succeeded:
                 what = Text.assemble(("SUCCEEDED? ", self.get_component_rich_style("cell--succeeded")), what,
                                      end="")
-            self._ips[row.key] = row.ip
-            out.append((row.key, (
+            cells = (
                 str(row.number),
                 fmt.when(row.time),
                 fmt.safe(row.ip),
@@ -89,7 +96,9 @@ class AlertsFeed(KeyedTable):
                 what,
                 fmt.country(row.country),
                 fmt.safe(", ".join(row.categories)),
-            )))
+            )
+            self._cells[row.key] = (row, cells)
+            out.append((row.key, cells))
         self.sync(out)
 
     def ip_of(self, key: str | None) -> str | None:

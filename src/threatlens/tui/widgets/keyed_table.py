@@ -13,6 +13,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey
 
 __all__ = ["SIDEWAYS_HINT", "KeyedTable"]
 
@@ -59,6 +60,7 @@ class KeyedTable(DataTable[Any]):
         self._order: list[str] = []
         self._rows: list[tuple[str, Sequence[Cell]]] = []
         self._layout: tuple[tuple[str, int], ...] = ()
+        self._applied: dict[str, Sequence[Cell]] = {}  # key -> the cells object last applied to its row
         self._note = ""
 
     def on_mount(self) -> None:
@@ -162,9 +164,13 @@ class KeyedTable(DataTable[Any]):
         flexible = {k for k, _label, w in self.COLUMNS if w is None}
         wanted = {key for key, _ in rows}
         existing = {rk.value for rk in self.rows}
-        for stale in existing - wanted:
-            self.remove_row(stale)
+        self._remove_rows(existing - wanted)
+        applied = self._applied if existing else {}
+        self._applied = {}
         for key, cells in rows:
+            self._applied[key] = cells
+            if key in existing and applied.get(key) is cells:
+                continue  # the very cells shown already (a subclass may hand the same object again)
             visible = [_cell(cells[i] if i < len(cells) else "", k in flexible) for k, i in shown]
             if key in existing:
                 for (col, _i), old, new in zip(shown, self.get_row(key), visible, strict=False):
@@ -186,6 +192,33 @@ class KeyedTable(DataTable[Any]):
         elif follow_top and self.row_count:
             self.move_cursor(row=0, animate=False, scroll=False)
             self.scroll_to(y=0, animate=False)
+
+    def _remove_rows(self, keys: set[str]) -> None:
+        """Remove rows, several in one pass.
+
+        ``DataTable.remove_row`` renumbers every row each time, and a full alerts feed drops its
+        oldest rows on every refresh: this does what it does (with the table's own private
+        bookkeeping) once for all of them, and falls back to it where that bookkeeping differs.
+        """
+        if len(keys) <= 1 or not hasattr(self, "_row_locations"):
+            for key in keys:
+                self.remove_row(key)
+            return
+        locations = self._row_locations
+        kept = sorted((index, rk) for rk in locations if rk.value not in keys
+                      if (index := locations.get(rk)) is not None)
+        gone = [rk for rk in list(self.rows) if rk.value in keys]
+        for rk in gone:
+            for column_key in self._data.get(rk, {}):
+                self._updated_cells.discard(CellKey(rk, column_key))
+            del self.rows[rk]
+            del self._data[rk]
+        self._row_locations = type(locations)({rk: i for i, (_index, rk) in enumerate(kept)})
+        self._require_update_dimensions = True
+        self._update_count += 1
+        self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows left
+        self.hover_coordinate = self.hover_coordinate
+        self.refresh(layout=True)
 
     def selected_key(self) -> str | None:
         """The key of the row under the cursor."""
