@@ -128,10 +128,11 @@ def structures(pipeline: Any) -> Iterator[tuple[str, object, str]]:
         yield "port scans", pipeline.portscan._sources, f"{pipeline.portscan.max_ips:,}"
     if pipeline.crossref is not None:
         yield "web/firewall crossref", pipeline.crossref._ips, f"{pipeline.crossref.max_ips:,}"
-    for p in pipeline._parsers.values():
-        for name, conv in sorted(vars(p).items()):
-            if isinstance(getattr(conv, "cache", None), dict):
-                yield f"parser {name} cache", conv.cache, f"{fields._CACHE_MAX:,}"
+    for p in {id(p): p for p in (pipeline._fixed, *pipeline._parsers.values()) if p is not None}.values():
+        for name in dir(p):
+            cache = getattr(getattr(p, name, None), "cache", None)
+            if isinstance(cache, dict):
+                yield f"parser {name.strip('_')} cache", cache, f"{fields._CACHE_MAX:,}"
     for name, value in sorted(vars(pipeline.stats).items()):
         yield f"stats.{name}", value, ""
 

@@ -9,7 +9,7 @@ the count of probes grew ``escalate_factor``-fold.
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,10 +23,15 @@ __all__ = ["KIND", "CrossSource", "describe_paths"]
 KIND = "port_scan_then_web"
 
 
+#: Flagged requests kept per IP (the latest; older ones are counted, not kept).
+_MAX_PROBES = 64
+
+
 @dataclass(slots=True)
 class _Ip:
     scan: Alert | None = None
-    probes: deque[tuple[datetime, str, str, int, tuple[str, ...]]] = field(default_factory=lambda: deque(maxlen=64))
+    #: the latest flagged requests, oldest first (a list: an empty bounded deque costs 600 bytes per IP)
+    probes: list[tuple[datetime, str, str, int, tuple[str, ...]]] = field(default_factory=list)
     probe_count: int = 0  # probes after the scan (all of them, not only those kept)
     raised: int = 0
 
@@ -89,7 +94,10 @@ class CrossSource:
             for rec, verdict in zip(records, verdicts, strict=True):
                 if verdict.flagged and rec.ip is not None and rec.time is not None:
                     entry = self._entry(rec.ip)
-                    entry.probes.append((rec.time, rec.path or "", rec.file, rec.line, verdict.categories))
+                    probes = entry.probes
+                    probes.append((rec.time, rec.path or "", rec.file, rec.line, verdict.categories))
+                    if len(probes) > _MAX_PROBES:
+                        del probes[0]
                     scan = entry.scan
                     if scan is not None and rec.time >= scan.first_time:  # type: ignore[operator]
                         entry.probe_count += 1
