@@ -70,7 +70,7 @@ async def test_ip_screen_shows_path_and_reasons(tmp_path: Path, size: tuple[int,
         await pilot.pause()
         widths = _widths(app.screen.query_one(IpRequestsTable))
         assert {"score", "tier", "target", "reasons"} <= set(widths), widths
-        assert widths["reasons"] >= 28 and widths["target"] >= 20, widths
+        assert widths["reasons"] >= 24 and widths["target"] >= 20, widths
         text = screen_text(app)
         assert "matched 'union select'" in text
         assert "? Help" in text.splitlines()[-1]

@@ -68,8 +68,9 @@ def country(code: str | None, long: bool = False) -> str:
 def paths(names: Sequence[str], width: int) -> str:
     """File names joined with ``, `` in at most ``width`` cells, each cut in the middle of its directory part.
 
-    ``/var/log/nginx/…/access.log`` keeps the start of the path and the whole file name; a file name longer
-    than its share is cut in its middle. ``width`` below what the names need at their shortest is not met.
+    ``/var/log/nginx/…/access.log`` keeps the start of the path and the whole file name; when even ``…/name``
+    does not fit, the file names alone; a file name longer than its share is cut in its middle. ``width``
+    below what the names need at their shortest is not met.
     """
     names = [visible(n) for n in names]
     joined = ", ".join(names)
@@ -79,6 +80,9 @@ def paths(names: Sequence[str], width: int) -> str:
     # First every file name whole ("…/access.log"), then the start of each directory as room allows.
     shares = [min(len(n), len(n.rpartition("/")[2]) + 2) for n in names]
     if sum(shares) > room:
+        bare = ", ".join(n.rpartition("/")[2] for n in names)  # the file names alone, if they fit
+        if len(bare) <= width:
+            return bare
         shares = [room // len(names)] * len(names)
     extra = room - sum(shares)
     while extra > 0 and any(s < len(n) for s, n in zip(shares, names, strict=True)):

@@ -41,7 +41,7 @@ class IpRequestsTable(KeyedTable):
     )
     #: Score, tier, what was asked and why stay; the rest folds away on a narrow screen (Enter shows it all).
     FOLD = ("bytes", "cats", "n", "method", "status", "time")
-    FLEX = {"target": (20, 1), "reasons": (28, 2)}
+    FLEX = {"target": (20, 1), "reasons": (24, 1)}
 
     def show(self, snap: IpSnapshot) -> None:
         """Display the snapshot's rows."""
