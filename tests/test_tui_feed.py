@@ -85,10 +85,12 @@ async def test_the_whole_feed_scrolls_newest_first_with_stable_numbers_at_80x24(
 
         # a filter hides rows and keeps every number where it was
         keyed = {feed.coordinate_to_cell_key((i, 0)).row_key.value: n for i, n in enumerate(numbers)}
+        other = next(i for i, ip in enumerate(_column(feed, "ip")) if i > 600 and ip != IPS[0])
+        feed.move_cursor(row=other)  # a row the filter hides: the cursor goes back to the newest
         app.set_filter(f"ip:{IPS[0]}")
         app.refresh_dashboard(force=True)
         await pilot.pause()
-        assert set(_column(feed, "ip")) == {IPS[0]}
+        assert set(_column(feed, "ip")) == {IPS[0]} and feed.cursor_row == 0 and feed.scroll_y == 0
         shown = [int(n) for n in _column(feed, "id")]
         assert shown == sorted(shown, reverse=True) and len(shown) > 300
         for i, n in enumerate(shown):

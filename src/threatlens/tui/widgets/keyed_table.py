@@ -189,7 +189,8 @@ class KeyedTable(DataTable[Any]):
             row = self.get_row_index(keep_key)
             if row != self.cursor_row:
                 self.move_cursor(row=row, animate=False, scroll=False)
-        elif follow_top and self.row_count:
+        elif (follow_top or (self.FOLLOW_TOP and keep_key is not None)) and self.row_count:
+            # a newest-first table whose picked row went (a filter, the oldest dropped) goes back to the newest
             self.move_cursor(row=0, animate=False, scroll=False)
             self.scroll_to(y=0, animate=False)
 
