@@ -115,3 +115,45 @@ def test_standard_input_and_bad_job_counts(logs: list[str], tmp_path: Path, caps
             main(["scan", "-j", bad, logs[1]])
         assert exc.value.code == 2
         assert "argument --jobs/-j" in capsys.readouterr().err
+
+
+def test_auto_uses_one_process_per_core_for_large_inputs_only(tmp_path: Path) -> None:
+    from threatlens.parallel.local import AUTO_MAX, AUTO_MIN_BYTES, available_cores, resolve_jobs
+
+    small = tmp_path / "small.log"
+    small.write_bytes(b"x\n" * 1000)
+    large = tmp_path / "large.log"
+    with large.open("wb") as f:
+        f.truncate(AUTO_MIN_BYTES)  # sparse: its size is what counts
+    archive = tmp_path / "a.gz"
+    archive.write_bytes(gzip.compress(b"x") + b"\0" * (AUTO_MIN_BYTES // 4))  # counts as 8 times its size
+    assert resolve_jobs("auto", [str(small)]) == 1
+    assert resolve_jobs("auto", [str(small), str(large)]) == min(available_cores(), AUTO_MAX)
+    assert resolve_jobs("auto", [str(archive)]) == min(available_cores(), AUTO_MAX)
+    assert resolve_jobs(4, [str(small)]) == 4
+
+
+def test_ctrl_c_stops_every_process_and_keeps_the_export(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    psutil = pytest.importorskip("psutil")
+    log = tmp_path / "a.log"
+    log.write_bytes((SAMPLES / "combined.log").read_bytes())
+    flagged = tmp_path / "flagged.log"
+    proc = subprocess.Popen([sys.executable, "-m", "threatlens", "scan", "-j", "3", "-o", "jsonl",
+                             "--export-flagged", str(flagged), *[str(log)] * 400],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # scanning: the parsing processes are running
+    assert first.startswith(b'{"type"')
+    children = psutil.Process(proc.pid).children()
+    os.killpg(proc.pid, signal.SIGINT)  # what the terminal does: the whole foreground group
+    _rest, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err and b"interrupted" in err
+    assert flagged.exists()
+    _gone, alive = psutil.wait_procs(children, timeout=10)
+    assert len(children) >= 2 and alive == []

@@ -168,10 +168,17 @@ class Pipeline:
         for file, lines in self._by_file(batch, False).items():
             self._parser_or_hold(file, lines, False, [])
 
-    def complete(self, results: list[LogRecord | FirewallRecord | Unparsed], *, ended: bool = False) -> Processed:
-        """The second half of :meth:`process`: score, watch and aggregate parsed ``results``."""
+    def complete(self, results: list[LogRecord | FirewallRecord | Unparsed], *, ended: bool = False,
+                 requests_only: bool = False) -> Processed:
+        """The second half of :meth:`process`: score, watch and aggregate parsed ``results``.
+
+        ``requests_only``: the caller knows every result is a ``LogRecord`` (no pass to sort them).
+        """
         out = Processed(results=results)
-        self._split(out)
+        if requests_only:
+            out.records = list(results)  # type: ignore[arg-type]
+        else:
+            self._split(out)
         if self.detection is not None and out.records:
             self._score(out)
         elif self.detection is not None:

@@ -239,7 +239,7 @@ def _start_parsers(args: argparse.Namespace, opts: RunOptions) -> Any:
     from threatlens.parallel.local import LocalParsers, resolve_jobs
     from threatlens.parallel.units import ParseSpec
 
-    jobs = resolve_jobs(args.jobs)
+    jobs = resolve_jobs(args.jobs, args.paths)
     if jobs < 2:
         return None
     return LocalParsers(args.paths, ParseSpec(opts.log_format, nginx_conf), jobs - 1)

@@ -22,6 +22,8 @@ from threatlens.pipeline import Pipeline, Processed
 
 #: Parsed batches a parsing process may have ready before the scanning process takes them.
 AHEAD = 4
+#: The signals that stop a scan.
+_STOPS = {signal.SIGINT, signal.SIGTERM}
 #: Seconds between checks that a parsing process is still alive while waiting for its batch.
 POLL = 1.0
 
@@ -37,13 +39,35 @@ def available_cores() -> int:
 #: Processes ``-j auto`` uses at most: the scanning process (about 60 % of the work per line) and two
 #: parsing processes already keep it busy; more would only read the input once more each.
 AUTO_MAX = 3
+#: Input below which ``-j auto`` stays in one process: starting a parsing process costs about as
+#: much CPU as parsing this much (a .gz archive counts :data:`GZIP_RATIO` times its size).
+AUTO_MIN_BYTES = 8 << 20
+GZIP_RATIO = 8
 
 
-def resolve_jobs(jobs: str | int) -> int:
-    """The number of processes for ``-j`` (``auto``: one per available core, at most :data:`AUTO_MAX`)."""
-    if jobs == "auto":
-        return min(available_cores(), AUTO_MAX)
-    return int(jobs)
+def resolve_jobs(jobs: str | int, paths: Sequence[str] = ()) -> int:
+    """The number of processes for ``-j``.
+
+    ``auto``: one per available core, at most :data:`AUTO_MAX`, and one for less than
+    :data:`AUTO_MIN_BYTES` of input.
+    """
+    if jobs != "auto":
+        return int(jobs)
+    if _input_bytes(paths) < AUTO_MIN_BYTES:
+        return 1
+    return min(available_cores(), AUTO_MAX)
+
+
+def _input_bytes(paths: Sequence[str]) -> int:
+    total = 0
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                gz = f.read(2) == b"\x1f\x8b"
+                total += os.fstat(f.fileno()).st_size * (GZIP_RATIO if gz else 1)
+        except OSError:
+            continue  # reported by the scan itself
+    return total
 
 
 class LocalParsers:
@@ -60,8 +84,14 @@ class LocalParsers:
                         name=f"threatlens-parse-{w}")
             for w, q in enumerate(self.queues)
         ]
-        for p in self.processes:
-            p.start()
+        # Ctrl-C reaches the whole process group: the parsing processes hold it from their first instruction
+        # (the mask survives exec) and ignore it once they run, leaving it to this process.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+        try:
+            for p in self.processes:
+                p.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def units(self) -> Iterator[Unit]:
         """Every unit in input order, from the process that owns it."""
@@ -109,8 +139,9 @@ class LocalParsers:
 def _work(paths: list[str], spec: ParseSpec, w: int, n: int, out: Any, parent: int) -> None:
     """A parsing process: parse the units ``w, w+n, w+2n, ...`` and put them on ``out`` in order."""
     # Ctrl-C and SIGTERM are the scanning process's to handle: it finishes the exports, then ends us.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for signum in _STOPS:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
     for unit in parse_units(paths, spec, lambda index: index % n == w):
         while True:
             try:

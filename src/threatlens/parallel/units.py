@@ -162,4 +162,6 @@ def apply_unit(pipeline: Pipeline, unit: Unit) -> Any:
         pipeline.on_message(text)
     if unit.formats:
         pipeline.formats.update(unit.formats)
-    return pipeline.complete(unpack(unit.packed) if unit.packed is not None else [])
+    if unit.packed is None:
+        return pipeline.complete([])
+    return pipeline.complete(unpack(unit.packed), requests_only=not unit.packed[0].strip(b"\x00"))
