@@ -36,6 +36,10 @@ class DetectionLike(Protocol):
         """Score a batch; return verdicts parallel to ``records`` and new alerts."""
         ...
 
+    def flush(self) -> list[Alert]:
+        """The input ended for good: the alerts that were waiting for log time to pass."""
+        ...
+
 
 class PortScanLike(Protocol):
     """What the pipeline needs from port-scan detection (``threatlens.models.portscan.PortScanDetector``)."""

@@ -64,8 +64,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     par = p.add_argument_group("parallel scan")
     par.add_argument("--jobs", "-j", type=_jobs, default=DEFAULT_JOBS, metavar="N",
                      help="processes to use: N-1 parse the input, one scores, watches and counts in input order; "
-                     "the output is byte for byte that of -j 1 (one process). auto: one per core "
-                     f"(default {DEFAULT_JOBS}). Standard input (-) and --follow always use one process")
+                     "the output is byte for byte that of -j 1 (one process). auto: one per core, at most 3, and one "
+                     f"for under 8 MB of input (default {DEFAULT_JOBS}). Standard input (-) and --follow always use "
+                     "one process")
     par.add_argument("--dask", metavar="SCHEDULER",
                      help="parse as Dask tasks on the cluster at SCHEDULER (tcp://host:8786), or local: a Dask "
                      "LocalCluster on this machine; the scan and its output stay here, identical to -j 1 "
