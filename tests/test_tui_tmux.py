@@ -132,3 +132,27 @@ def test_real_command_in_tmux(tmp_path: Path, tmux) -> None:
     files = list(exports.iterdir())
     assert len(files) == 1 and files[0].name.startswith("threatlens-flagged-") and files[0].suffix == ".log"
     assert files[0].read_text(encoding="utf-8") == "".join(f"{a}\n" for a in attacks)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 34)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_real_command_fits_the_readme_sizes(tmp_path: Path, tmux, size: tuple[int, int]) -> None:
+    """At 80x24 and 120x34 the attacker's row shows IP, score in words, tier and what it did; ``? Help`` shows."""
+    name, base = tmux
+    log = tmp_path / "access.log"
+    now = datetime.now(UTC).replace(microsecond=0)
+    lines = [line(f"198.51.100.{i % 5 + 10}", PAGES[i % len(PAGES)], when=now, agent=BROWSER) for i in range(20)]
+    lines += [line(ATTACKER, ATTACKS[i % len(ATTACKS)], when=now, agent="sqlmap/1.7.2#stable") for i in range(8)]
+    log.write_text("".join(f"{x}\n" for x in lines))
+    cmd = f"{_command()} --from-start --config {tmp_path / 'config.toml'} --geoip-db '' {log}; sleep 30"
+    subprocess.run([*base, "new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]), cmd],
+                   check=True, env={"PATH": "/usr/bin:/bin", "TERM": "xterm-256color", "HOME": str(tmp_path),
+                                    "LANG": "C.UTF-8"})
+    _wait_screen(base, name, "model threatlens-model")
+    _wait_screen(base, name, f"lines {len(lines)}  parsed")
+    subprocess.run([*base, "send-keys", "-t", name, "s"], check=True)
+    screen = _wait_screen(base, name, "Top IPs by flagged")
+    row = next(r for r in screen.splitlines() if ATTACKER in r)
+    assert "HIGH" in row and "attack" in row and "alert" in row, row
+    assert any(cat in row for cat in ("scanner", "sqli", "path_tr", "xss", "cmd_inj")), row  # what it did
+    footer = screen.rstrip("\n").splitlines()[-1]
+    assert footer.rstrip().endswith("? Help") and "Blocklist" in footer, footer

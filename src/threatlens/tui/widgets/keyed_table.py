@@ -32,9 +32,9 @@ class KeyedTable(DataTable[Any]):
     ``COLUMNS`` lists ``(key, label, width)``; a width of ``None`` makes the column flexible: flexible
     columns share the width the others leave (at least their ``FLEX`` minimum, ``FLEX_MIN`` by default;
     text longer than a column ends in ``…``). When the panel cannot hold every column, the columns
-    named in ``FOLD`` are left out, first named first, until the rest fits; if it still does not, the
-    table scrolls sideways and its border says so. Score-band colours come from the component classes
-    ``band--high`` etc., styled in ``threatlens.tcss``.
+    named in ``FOLD`` are left out, first named first, until the rest fits (flexible columns at the
+    width they want); if it does not at their minimum, the table scrolls sideways and its border says so.
+    Score-band colours come from the component classes ``band--high`` etc., styled in ``threatlens.tcss``.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -49,8 +49,9 @@ class KeyedTable(DataTable[Any]):
     COLUMNS: ClassVar[tuple[tuple[str, str, int | None], ...]] = ()
     #: Columns left out when the panel is too narrow, the least needed first.
     FOLD: ClassVar[tuple[str, ...]] = ()
-    #: Flexible columns: key -> (minimum width, share of the spare width).
-    FLEX: ClassVar[dict[str, tuple[int, int]]] = {}
+    #: Flexible columns: key -> (minimum width, share of the spare width[, the width wanted before folding
+    #: stops]): columns fold while the flexible ones would get less than they want, then take what is left.
+    FLEX: ClassVar[dict[str, tuple[int, ...]]] = {}
     #: A cursor on the first row stays on the first row (a newest-first feed keeps showing the newest);
     #: otherwise the cursor follows its row's key as rows are added above it.
     FOLLOW_TOP: ClassVar[bool] = False
@@ -76,11 +77,11 @@ class KeyedTable(DataTable[Any]):
         pad = 2 * self.cell_padding
         cols = list(self.COLUMNS)
 
-        def least(cs: list[tuple[str, str, int | None]]) -> int:
-            return sum(pad + (w if w is not None else self._flex(k)[0]) for k, _label, w in cs)
+        def least(cs: list[tuple[str, str, int | None]], want: bool = False) -> int:
+            return sum(pad + (w if w is not None else self._flex(k)[2 if want else 0]) for k, _label, w in cs)
 
-        for key in self.FOLD:
-            if least(cols) <= width:
+        for key in self.FOLD:  # fold until the flexible columns get the width they want (or nothing is left)
+            if least(cols, want=True) <= width:
                 break
             if len(cols) > 1:
                 cols = [c for c in cols if c[0] != key]
@@ -92,8 +93,9 @@ class KeyedTable(DataTable[Any]):
             extra[flexible[-1]] += spare - sum(extra.values())
         return tuple((k, w if w is not None else self._flex(k)[0] + extra[k]) for k, _label, w in cols)
 
-    def _flex(self, key: str) -> tuple[int, int]:
-        return self.FLEX.get(key, (FLEX_MIN, 1))
+    def _flex(self, key: str) -> tuple[int, int, int]:
+        spec = self.FLEX.get(key, (FLEX_MIN, 1))
+        return (spec[0], spec[1], spec[2] if len(spec) > 2 else spec[0])  # type: ignore[misc]
 
     def fit_columns(self, force: bool = False) -> None:
         """Choose the columns for the current width (after a resize, or ``force`` after ``COLUMNS`` changed)."""
