@@ -165,3 +165,18 @@ def test_follower_rejects_bad_options(bad: dict[str, object], tmp_path: Path) ->
         Follower([str(tmp_path / "x")], **bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         Follower([])
+
+
+def test_first_pieces_keeps_one_record_per_line() -> None:
+    from threatlens.tail.lines import FirstPieces
+
+    asm_a, asm_b = LineAssembler("a", max_line_bytes=8), LineAssembler("b", max_line_bytes=8)
+    keep = FirstPieces(8)
+    got = []
+    for chunk_a, chunk_b in [(b"ok\n0123456789", b"x\n"), (b"abcdefghij", b"y\n"), (b"klm\nend\n", b"z\n")]:
+        got += keep(asm_a.feed(chunk_a) + asm_b.feed(chunk_b))  # pieces of a's line 2, b's lines between them
+    assert [(r.file, r.line, r.data) for r in got] == [
+        ("a", 1, b"ok"), ("a", 2, b"0123456789"), ("b", 1, b"x"), ("b", 2, b"y"), ("a", 3, b"end"), ("b", 3, b"z"),
+    ]
+    fresh = LineAssembler("a", max_line_bytes=8)  # the same name again (rotated): line 2 is a new line
+    assert [r.data for r in keep(fresh.feed(b"1\n2\n"))] == [b"1", b"2"]

@@ -70,6 +70,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     for path in opts.paths:
         if path != "-" and os.path.isdir(path):
             parser.error(f"{path} is a directory")
+    if opts.nginx_conf is not None or opts.log_format != "auto":  # a bad format exits 2 here, not in the child
+        from threatlens.parsers import get_parser
+
+        get_parser(opts.log_format, nginx_conf=opts.nginx_conf)
     from threatlens.tui.app import make_app
 
     follower_options = {}
