@@ -72,7 +72,7 @@ def scan_paths(
     lines = 0
     for path in paths:
         with progress(path) if progress is not None else nullcontext() as advance:
-            for batch in iter_batches(path, on_progress=advance):
+            for batch in iter_batches(path, on_progress=advance, notify=pipeline.on_message):
                 done = pipeline.process(batch)
                 lines += len(batch)
                 if on_batch is not None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
+import stat
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -18,22 +20,36 @@ CHUNK_BYTES = 1 << 20
 BATCH_LINES = 2000
 
 
-def open_source(path: str) -> tuple[BinaryIO, int | None]:
-    """Open ``path`` (``-`` is standard input) and return the binary stream and its size if known."""
+Notify = Callable[[str], None]
+#: How long opening a FIFO may wait for its writer before saying so.
+FIFO_NOTICE_AFTER = 0.3
+
+
+def _stderr(text: str) -> None:
+    print(f"threatlens: {text}", file=sys.stderr, flush=True)
+
+
+def open_source(path: str, notify: Notify | None = None) -> tuple[BinaryIO, int | None]:
+    """Open ``path`` (``-`` is standard input) and return the binary stream and its size if known.
+
+    Any input is read as a stream, never seeked: ``<(cat f)`` and pipes work, and ``.gz`` is told
+    by its first bytes from the read buffer. Opening a FIFO waits for a writer; after
+    :data:`FIFO_NOTICE_AFTER` seconds ``notify`` (default: standard error) says so.
+    """
     if path == "-":
         if sys.stdin is None:
             raise SourceError("standard input (-) is closed")
         return sys.stdin.buffer, None
     try:
-        if os.path.isdir(path):
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
             raise SourceError(f"{path}: is a directory")
-        raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
-        size = os.fstat(raw.fileno()).st_size
-        magic = raw.read(2)
-        raw.seek(0)
-        if magic == b"\x1f\x8b":
-            raw.close()  # the archive opens its own file, so closing it closes the file too
-            return gzip.GzipFile(path, mode="rb"), size  # type: ignore[return-value]
+        fd = _open_fifo(path, notify or _stderr) if stat.S_ISFIFO(st.st_mode) else os.open(path, os.O_RDONLY)
+        raw = os.fdopen(fd, "rb")
+        opened = os.fstat(fd)
+        size = opened.st_size if stat.S_ISREG(opened.st_mode) else None
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            return gzip.GzipFile(filename=path, mode="rb", fileobj=raw), size  # type: ignore[return-value]
         return raw, size
     except SourceError:
         raise
@@ -41,11 +57,65 @@ def open_source(path: str) -> tuple[BinaryIO, int | None]:
         raise SourceError(f"cannot open {path}: {exc.strerror or exc}") from None
 
 
+def _open_fifo(path: str, notify: Notify) -> int:
+    """A descriptor on the FIFO ``path`` once a writer has opened it (saying so if that takes a while).
+
+    The blocking open runs in a helper thread so that the wait can be announced and Ctrl-C ends it.
+    """
+    done: list[int | BaseException] = []
+
+    def opener() -> None:
+        try:
+            done.append(os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)))
+        except OSError as exc:
+            done.append(exc)
+
+    thread = threading.Thread(target=opener, name=f"open {path}", daemon=True)
+    thread.start()
+    thread.join(FIFO_NOTICE_AFTER)
+    if thread.is_alive():
+        notify(f"{path}: waiting for a writer on this FIFO (Ctrl-C to stop)")
+        while thread.is_alive():
+            thread.join(0.5)
+    result = done[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def close_source(stream: BinaryIO) -> None:
+    """Close a stream from :func:`open_source` and the file under it (a ``.gz`` does not close its file)."""
+    underlying = getattr(stream, "fileobj", None)
+    stream.close()
+    if underlying is not None:
+        underlying.close()
+
+
 def check_readable(path: str) -> None:
-    """Raise ``SourceError`` with a clear message if ``path`` cannot be read."""
-    stream, _ = open_source(path)
-    if path != "-":
-        stream.close()
+    """Raise ``SourceError`` with a clear message if ``path`` cannot be read.
+
+    A regular file is opened and closed; a pipe, FIFO or device only has its permissions checked:
+    opening a FIFO would wait for a writer, and reading a pipe would take the data from the scan.
+    """
+    if path == "-":
+        open_source(path)
+        return
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise SourceError(f"cannot open {path}: {exc.strerror or exc}") from None
+    if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
+        close_source(open_source(path)[0])
+    elif not os.access(path, os.R_OK):
+        raise SourceError(f"cannot open {path}: Permission denied")
+
+
+def is_regular(path: str) -> bool:
+    """Whether ``path`` names a regular file (which can be read twice, or by several processes)."""
+    try:
+        return path != "-" and stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def iter_batches(
@@ -53,18 +123,20 @@ def iter_batches(
     *,
     batch_lines: int = BATCH_LINES,
     on_progress: Callable[[int], None] | None = None,
+    notify: Notify | None = None,
 ) -> Iterator[list[RawLine]]:
     r"""Yield batches of complete lines with 1-based numbers and byte offsets.
 
     ``on_progress`` receives the number of compressed/raw bytes consumed so far (for a progress
     bar). A last line without a newline is delivered too. ``\\r\\n`` endings are stripped.
+    ``notify`` gets the notice that a FIFO waits for its writer.
     """
-    stream, _ = open_source(path)
+    stream, _ = open_source(path, notify)
     try:
         yield from stream_batches(stream, path, batch_lines=batch_lines, on_progress=on_progress)
     finally:
         if path != "-":
-            stream.close()
+            close_source(stream)
 
 
 def stream_batches(

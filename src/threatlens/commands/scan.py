@@ -28,7 +28,7 @@ from threatlens.serialize import (
     request_json,
     unparsed_dict,
 )
-from threatlens.sources import check_readable
+from threatlens.sources import check_readable, is_regular
 from threatlens.tail import FollowerError
 
 OUTPUTS = ("table", "jsonl", "csv")
@@ -65,8 +65,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     par.add_argument("--jobs", "-j", type=_jobs, default=DEFAULT_JOBS, metavar="N",
                      help="processes to use: N-1 parse the input, one scores, watches and counts in input order; "
                      "the output is byte for byte that of -j 1 (one process). auto: one per core, at most 3, and one "
-                     f"for under 8 MB of input (default {DEFAULT_JOBS}). Standard input (-) and --follow always use "
-                     "one process")
+                     f"for under 8 MB of input (default {DEFAULT_JOBS}). Standard input (-), pipes, FIFOs and --follow "
+                     "always use one process")
     par.add_argument("--dask", metavar="SCHEDULER",
                      help="parse as Dask tasks on the cluster at SCHEDULER (tcp://host:8786), or local: a Dask "
                      "LocalCluster on this machine; the scan and its output stay here, identical to -j 1 "
@@ -229,13 +229,13 @@ def _start_parsers(args: argparse.Namespace, opts: RunOptions) -> Any:
     """The parsing processes of ``-j N`` or ``--dask`` (``None``: this process does it all)."""
     nginx_conf = None if opts.nginx_conf is None else str(opts.nginx_conf)
     if args.dask:
-        if args.follow or "-" in args.paths:
-            raise UsageError("--dask scans files: not standard input (-), not --follow")
+        if args.follow or not all(map(is_regular, args.paths)):
+            raise UsageError("--dask scans regular files: not standard input (-), a pipe or a FIFO, not --follow")
         from threatlens.parallel.cluster import DaskParsers
         from threatlens.parallel.units import ParseSpec
 
         return DaskParsers(args.paths, ParseSpec(opts.log_format, nginx_conf), args.dask, workers=args.dask_workers)
-    if args.follow or "-" in args.paths:
+    if args.follow or not all(map(is_regular, args.paths)):  # a pipe or FIFO can be read only once, by one
         return None
     from threatlens.parallel.local import LocalParsers, resolve_jobs
     from threatlens.parallel.units import ParseSpec
