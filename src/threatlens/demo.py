@@ -4,7 +4,9 @@ Copies ``sample_logs/combined.log`` and the same host's firewall log ``sample_lo
 generates the same kind of traffic when the package was installed without the repository) into a
 temporary directory, appends a realistic mix of browsing, crawlers and attacks to the access log and
 the internet's knocks plus a port scan every minute and a half to the firewall log from background
-threads, and opens ``threatlens-tui --from-start`` on both. The temporary directory is removed on
+threads, and opens ``threatlens-tui --from-start`` on both. Appended lines continue each log's own
+timeline (the sample is from March 2026: the live lines follow its last line, at real-time pace, in
+its time zone), so the rates, windows and "last seen" never jump to today. The temporary directory is removed on
 exit. Exports and block lists go to ``$TMPDIR/threatlens-exports-demo`` (kept, never into the
 repository); allowlist entries go to a temporary config that goes with the demo. Both are said at exit.
 """
@@ -13,14 +15,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
-__all__ = ["Appender", "FirewallAppender", "main", "prepare_firewall_log", "prepare_log"]
+__all__ = ["Appender", "FirewallAppender", "log_end", "main", "prepare_firewall_log", "prepare_log"]
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "combined.log"
 FIREWALL_SAMPLE = SAMPLE.with_name("ufw.log")
@@ -53,17 +58,56 @@ def prepare_firewall_log(directory: Path) -> Path:
     return target
 
 
-class Appender(threading.Thread):
-    """Appends ``live_lines()`` (current timestamps, real-time pace) to a file until stopped."""
+_UPTIME = re.compile(rb"kernel: \[ *(\d+\.\d+)\]")
 
-    def __init__(self, path: Path, rate: float, seed: int = 1, attack_share: float = 0.08) -> None:
+
+def log_end(path: Path) -> tuple[datetime, float | None] | None:
+    """The time of the last line of ``path`` that has one, and its kernel uptime if it shows one.
+
+    ``None`` when no line near the end parses with a time (then the demo uses the current time).
+    """
+    from threatlens.parsers import RawLine, UnknownFormatError, detect_format
+
+    with path.open("rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - 65536))
+        lines = fh.read().splitlines()
+    lines = [x for x in (lines[1:] if size > 65536 else lines) if x.strip()]
+    try:
+        parser = detect_format(lines[-50:]).parser
+    except UnknownFormatError:
+        return None
+    for data in reversed(lines):
+        when = getattr(parser.parse_raw(RawLine(str(path), 1, 0, data)), "time", None)
+        if isinstance(when, datetime) and when.tzinfo is not None:
+            uptime = _UPTIME.search(data)
+            return when, float(uptime.group(1)) if uptime else None
+    return None
+
+
+class Appender(threading.Thread):
+    """Appends ``live_lines()`` at real-time pace to a file until stopped.
+
+    ``start`` (a log's last time, :func:`log_end`): the lines continue from one second after it, in
+    its time zone; ``None``: they carry the current time.
+    """
+
+    def __init__(self, path: Path, rate: float, seed: int = 1, attack_share: float = 0.08,
+                 start: datetime | None = None) -> None:
         super().__init__(name="threatlens-demo-writer", daemon=True)
         self.path = path
         self.rate = rate
         self.seed = seed
         self.attack_share = attack_share
+        self.start_at = start
+        #: seconds added to the wall clock to get the log's clock
+        self.offset = 0.0 if start is None else start.timestamp() + 1.0 - time.time()
         self.stopping = threading.Event()
         self.written = 0
+
+    def clock(self) -> float:
+        """The log's clock: the wall clock moved to continue the log's timeline."""
+        return time.time() + self.offset
 
     def run(self) -> None:
         """Run."""
@@ -72,8 +116,11 @@ class Appender(threading.Thread):
         def sleep(seconds: float) -> None:
             self.stopping.wait(seconds)
 
+        zone = self.start_at.tzinfo if self.start_at is not None else None
+        tz = zone if isinstance(zone, timezone) else None
         with open(self.path, "a", encoding="utf-8") as fh:
-            for text in live_lines(self.seed, "combined", self.rate, attack_share=self.attack_share, sleep=sleep):
+            for text in live_lines(self.seed, "combined", self.rate, attack_share=self.attack_share, sleep=sleep,
+                                   clock=self.clock, tz=tz):
                 if self.stopping.is_set():
                     return
                 fh.write(text + "\n")
@@ -87,18 +134,25 @@ class Appender(threading.Thread):
 
 
 class FirewallAppender(Appender):
-    """Appends live firewall lines (knocks, a port scan now and then) with current timestamps."""
+    """Appends live firewall lines (knocks, a port scan now and then), continuing the log's timeline.
+
+    ``uptime``: the kernel uptime on the log's last line, so the appended lines' uptime goes on from it.
+    """
+
+    def __init__(self, path: Path, rate: float, seed: int = 1, start: datetime | None = None,
+                 uptime: float | None = None) -> None:
+        super().__init__(path, rate, seed, start=start)
+        self.boot = None if start is None or uptime is None else start.timestamp() - uptime
 
     def run(self) -> None:
         """Run."""
-        import time
-
         from threatlens.samplegen.firewall import format_packet, live_packets
 
-        boot = time.time() - 86400
+        begin = self.clock()
+        boot = self.boot if self.boot is not None else begin - 86400
         with open(self.path, "a", encoding="utf-8") as fh:
-            for i, packet in enumerate(live_packets(self.seed, time.time(), knocks_per_minute=self.rate * 60)):
-                delay = packet.t - time.time()
+            for i, packet in enumerate(live_packets(self.seed, begin, knocks_per_minute=self.rate * 60)):
+                delay = packet.t - self.clock()
                 if delay > 0 and self.stopping.wait(delay):
                     return
                 if self.stopping.is_set():
@@ -136,8 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with guard:
             log = prepare_log(workdir)
             firewall = prepare_firewall_log(workdir)
-            appenders.extend([Appender(log, args.rate, args.seed),
-                              FirewallAppender(firewall, args.rate / 4, args.seed)])
+            log_last, fw_last = log_end(log), log_end(firewall)
+            appenders.extend([Appender(log, args.rate, args.seed, start=log_last[0] if log_last else None),
+                              FirewallAppender(firewall, args.rate / 4, args.seed,
+                                               *(fw_last if fw_last else (None, None)))])
             for appender in appenders:
                 appender.start()
             extra = {"detection": None} if args.no_detect else {}
