@@ -44,7 +44,7 @@ async def test_counts_controls_drilldown_and_exports_go_through_the_child(tmp_pa
         assert app.ingestor is None  # nothing is followed on the UI's side
         data = app.remote.latest[0]
         assert (data.flagged, data.alerts) == (8, 1)
-        assert "lines 48" in screen_text(app)
+        await wait_for(pilot, lambda: "lines 48" in screen_text(app))  # drawn with the next redraw
 
         write_log(log, attack_lines(4, start=100), mode="a")  # followed as it grows
         await wait_for(pilot, lambda: _shown(app) == 52)

@@ -38,6 +38,8 @@ __all__ = ["ThreatLensApp", "make_app"]
 THRESHOLD_STEP = 0.05
 #: Seconds between redraws while no line arrives (keeps idle CPU low).
 IDLE_REDRAW = 5.0
+#: Timed redraws are never spaced more than this by slow drawing.
+MAX_DRAW_GAP = 2.0
 _AUTO = object()
 
 
@@ -89,6 +91,7 @@ class ThreatLensApp(App[None]):
         self.refresh_log: list[tuple[float, int, bool]] = []
         self._last_generation = -1
         self._force_pending = False  # a forced redraw waits for the ingestion process's answer
+        self._draw_gap = 0.0  # the least time between timed redraws (see _drawn)
         self._last_refresh = 0.0
         self.notes: list[str] = []
         self.detection_ready = threading.Event()
@@ -234,8 +237,6 @@ class ThreatLensApp(App[None]):
 
     def refresh_dashboard(self, force: bool = False) -> None:
         """Redraw the dashboard from a snapshot (skipped while paused or covered by another screen)."""
-        if force and self.remote is not None and not self.remote.caught_up:
-            self._force_pending = True  # redrawn when the snapshot showing the change arrives
         if self.paused and not force:
             return
         if not self.screen_stack:  # shutting down: a timer fired after the last screen left
@@ -248,23 +249,34 @@ class ThreatLensApp(App[None]):
         generation = self.live.generation
         if not force and generation == self._last_generation and now - self._last_refresh < IDLE_REDRAW:
             return  # idle: nothing new; redraw now and then so the rate charts move on
+        if not force and now - self._last_refresh < self._draw_gap:
+            return  # drawing is slow (a flood, a busy machine): leave the loop free for keys in between
+        rows = self.dashboard.rows_wanted()
+        data = self.live.dashboard(top=rows, sort=self.sort_ips)  # (remote: sends a changed view)
+        if force and self.remote is not None and not self.remote.caught_up:
+            self._force_pending = True  # drawn when the snapshot showing the change arrives, not the stale one
+            return
         self._last_generation = generation
         self._last_refresh = now
-        rows = self.dashboard.rows_wanted()
-        data = self.live.dashboard(top=rows, sort=self.sort_ips)
         source: Any = self.pipeline if self.pipeline is not None else self.live
         names = source.format_names
         self.header_info.log_format = ", ".join(names) if names else f"{self.options.log_format} (detecting)"
         data = _with_held(data, source.held_lines)
+        started = time.perf_counter()
         try:
             with self.batch_update():
                 self.dashboard.show(self.header_info, data)
                 self._show_sort(data.sort)
         except NoMatches:  # shutting down: the widgets left before the screen did
             return
+        self.call_after_refresh(self._drawn, started)
         self.refreshes += 1
         self.refresh_log.append((now, data.lines, force))
         del self.refresh_log[:-1000]
+
+    def _drawn(self, started: float) -> None:
+        """A redraw reached the screen: the next timed one waits at least twice as long as this one took."""
+        self._draw_gap = min(MAX_DRAW_GAP, 2 * (time.perf_counter() - started))
 
     def repaint_header(self) -> None:
         """Redraw only the header (PAUSED, filter) without touching the frozen tables."""

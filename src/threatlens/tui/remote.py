@@ -105,8 +105,9 @@ class RemoteLive:
         return self.latest[3] >= self._sent
 
     def _command(self, *message: Any) -> None:
-        self._sent += 1
-        self._send(*message)
+        """A change of state: counted when sent (before :meth:`start` the spec carries the state)."""
+        if self._send(*message):
+            self._sent += 1
 
     def _send(self, *message: Any) -> bool:
         conn = self._conn
