@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -360,5 +361,115 @@ def test_new_file_waits_until_the_rotated_one_is_quiet(tmp_path: Path) -> None:
         f.check_now()
         col.wait_data([b"old 1", b"old 2", b"new 1"])  # the old file's lines come first
         server.close()
+    finally:
+        f.stop()
+
+
+def test_cut_back_to_a_smaller_size_delivers_nothing_twice_and_new_lines_once(tmp_path: Path) -> None:
+    """``truncate -s`` to 501 of 1,000 lines read: nothing again (was 501 lines twice), then the new ones."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+    col = Collector()
+    f = follow([log], col, poll=True, poll_interval=3600)
+    try:
+        lines = numbered("line", 0, 1000)
+        append(log, join_lines(lines))
+        f.check_now()
+        col.wait_count(1000)
+        os.truncate(log, len(join_lines(lines[:501])))
+        f.check_now()
+        col.wait_message("cut back")
+        append(log, b"new 0\nnew 1\n")
+        f.check_now()
+        col.wait_count(1002)
+        assert col.data() == [*lines, b"new 0", b"new 1"]
+        assert [r.line for r in col.lines[-2:]] == [502, 503]
+        assert col.lines[-2].offset == len(join_lines(lines[:501]))
+    finally:
+        f.stop()
+
+
+def test_cut_back_and_regrown_before_we_look_reads_the_new_lines_once(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+    col = Collector()
+    f = follow([log], col, poll=True, poll_interval=3600)
+    try:
+        lines = numbered("line", 0, 300)
+        append(log, join_lines(lines))
+        f.check_now()
+        col.wait_count(300)
+        os.truncate(log, len(join_lines(lines[:100])))
+        append(log, b"after the cut 0\nafter the cut 1\n")  # still shorter than what was read
+        f.check_now()
+        col.wait_count(302)
+        assert col.data() == [*lines, b"after the cut 0", b"after the cut 1"]
+    finally:
+        f.stop()
+
+
+def test_cut_back_further_than_remembered_goes_on_at_the_new_end(tmp_path: Path) -> None:
+    from threatlens.tail.openfile import RECENT_LINES
+
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+    col = Collector()
+    f = follow([log], col, poll=True, poll_interval=3600)
+    try:
+        lines = numbered("line", 0, RECENT_LINES + 200)
+        append(log, join_lines(lines))
+        f.check_now()
+        col.wait_count(len(lines))
+        os.truncate(log, len(join_lines(lines[:100])))
+        f.check_now()
+        col.wait_message("cut back")
+        append(log, b"later\n")
+        f.check_now()
+        col.wait_count(len(lines) + 1)
+        assert col.data()[-1] == b"later" and col.lines[-1].line == 101
+    finally:
+        f.stop()
+
+
+def test_copytruncate_in_the_middle_of_a_line_joins_its_two_halves(tmp_path: Path) -> None:
+    """The writer keeps its descriptor: the bytes after the truncation finish the line it had begun."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+    col = Collector()
+    f = follow([log], col, poll=True, poll_interval=3600)
+    try:
+        writer = open(log, "ab", buffering=0)  # noqa: SIM115 - the server's descriptor, O_APPEND
+        writer.write(b"whole 1\nfirst half, ")
+        f.check_now()
+        col.wait_count(1)
+        shutil.copyfile(log, tmp_path / "access.log.1")
+        os.truncate(log, 0)
+        writer.write(b"second half\nwhole 2\n")
+        writer.close()
+        f.check_now()
+        col.wait_count(3)
+        assert col.data() == [b"whole 1", b"first half, second half", b"whole 2"]
+        assert [(r.line, r.offset) for r in col.lines[1:]] == [(1, 0), (2, 12)]
+    finally:
+        f.stop()
+
+
+def test_halves_of_a_line_written_seconds_apart_across_a_rotation_stay_one_line(tmp_path: Path) -> None:
+    """logrotate renames the file between the two writes of one line: the server finishes it in the old file."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+    col = Collector()
+    f = follow([log], col, rotate_grace=0.2, rotate_linger=8.0)
+    try:
+        server = open(log, "ab", buffering=0)  # noqa: SIM115 - the server keeps its descriptor
+        server.write(b"whole\nfirst half, ")
+        col.wait_count(1)
+        os.rename(log, tmp_path / "access.log.1")
+        log.write_bytes(b"new 1\n")
+        col.wait_message("rotated")
+        time.sleep(1.5)  # longer than rotate_grace: the old file is quiet, but its line is unfinished
+        server.write(b"second half\n")
+        server.close()
+        col.wait_data([b"whole", b"first half, second half", b"new 1"])
     finally:
         f.stop()

@@ -92,7 +92,13 @@ class Follower:
     After a rename (or delete) rotation the old file stays open: it is read to its end
     and the new file waits until the old one was quiet for ``rotate_grace`` seconds, so
     lines arrive in the order they were written; late writes to the old file are still
-    read for ``rotate_linger`` seconds.
+    read for ``rotate_linger`` seconds. An old file that ends inside a line holds the new
+    one for up to ``rotate_linger`` seconds: the server finishes that line in the old file
+    (it writes there until it reopens its log), so the halves of a line written seconds
+    apart stay one line; a line still unfinished then is delivered as it is (it is never
+    joined with the new file, whose first line may be a whole one from a restarted server).
+    After an in-place truncation (copytruncate) the writer's unfinished line is joined
+    with the first bytes written after it (see :class:`~threatlens.tail.openfile.OpenFile`).
 
     Start position (for the files present at :meth:`start`; files that appear later are
     read from their start): ``start="end"`` (default; an unfinished last line is kept
@@ -586,7 +592,9 @@ class Follower:
                 f.close()
                 ps.old.remove(f)
                 continue
-            holding = not f.at_eof or quiet < self.rotate_grace
+            # An unfinished last line means its writer is mid-line: the rest goes to this file (logrotate's
+            # rename; the server writes here until it reopens), so wait for it up to rotate_linger.
+            holding = not f.at_eof or quiet < (self.rotate_linger if f.asm.partial else self.rotate_grace)
             if holding and f.rotated_at is not None and now - f.rotated_at < _MAX_HOLD:
                 return more, (None if not f.at_eof else f.last_growth + self.rotate_grace)
             if not f.partial_flushed:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from itertools import accumulate, count, repeat
+from collections.abc import Callable, Iterable
+from itertools import accumulate, count, islice, repeat
 
 from threatlens.parsers.record import RawLine
 
@@ -27,7 +27,7 @@ class LineAssembler:
     that size, all carrying the same line number, so memory stays bounded.
     """
 
-    __slots__ = ("_notify", "_split_noted", "line", "max_line_bytes", "name", "partial", "pos")
+    __slots__ = ("_notify", "_split_noted", "carried", "line", "max_line_bytes", "name", "partial", "pos")
 
     def __init__(
         self,
@@ -42,9 +42,17 @@ class LineAssembler:
         self.pos = pos
         self.line = line
         self.partial = b""
+        #: bytes at the start of ``partial`` that came from before ``pos`` was reset (a line begun before a
+        #: truncation): they join the first line but not its offset
+        self.carried = 0
         self.max_line_bytes = max_line_bytes
         self._notify = notify
         self._split_noted = False
+
+    def carry(self, data: bytes) -> None:
+        """Start the next line with ``data`` (the unfinished line of the same writer, before a truncation)."""
+        self.partial = data + self.partial
+        self.carried += len(data)
 
     @property
     def partial_start(self) -> int:
@@ -54,13 +62,16 @@ class LineAssembler:
     def feed(self, data: bytes) -> list[RawLine]:
         """Add ``data`` and return the lines it completes."""
         buf = self.partial + data if self.partial else data
-        start = self.pos - len(self.partial)
+        start = self.pos - len(self.partial)  # below the real offset by ``carried`` while carrying
         self.pos += len(data)
         parts = buf.split(b"\n")
         rest = parts.pop()
         name = self.name
         if parts:
-            offsets = accumulate(map(len, parts), _next_offset, initial=start)
+            offsets: Iterable[int] = accumulate(map(len, parts), _next_offset, initial=start)
+            if self.carried:  # only the first line holds carried bytes: its offset is where the file starts
+                offsets = [start + self.carried, *islice(offsets, 1, None)]
+                self.carried = 0
             if b"\r" in buf:
                 parts = [p[:-1] if p[-1:] == b"\r" else p for p in parts]
             lines = list(map(_new, repeat(RawLine), zip(repeat(name), count(self.line + 1), offsets, parts)))
@@ -68,7 +79,8 @@ class LineAssembler:
         else:
             lines = []
         if len(rest) >= self.max_line_bytes:
-            lines.append(RawLine(name, self.line + 1, self.pos - len(rest), rest))
+            lines.append(RawLine(name, self.line + 1, self.pos - len(rest) + self.carried, rest))
+            self.carried = 0
             if not self._split_noted and self._notify is not None:
                 self._split_noted = True
                 self._notify(
@@ -90,8 +102,9 @@ class LineAssembler:
             return None
         data = self.partial[:-1] if self.partial[-1:] == b"\r" else self.partial
         self.line += 1
-        raw = RawLine(self.name, self.line, self.pos - len(self.partial), data)
+        raw = RawLine(self.name, self.line, self.pos - len(self.partial) + self.carried, data)
         self.partial = b""
+        self.carried = 0
         return raw
 
 
