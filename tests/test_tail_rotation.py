@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -365,17 +366,23 @@ def test_new_file_waits_until_the_rotated_one_is_quiet(tmp_path: Path) -> None:
         f.stop()
 
 
-def test_cut_back_to_a_smaller_size_delivers_nothing_twice_and_new_lines_once(tmp_path: Path) -> None:
-    """``truncate -s`` to 501 of 1,000 lines read: nothing again (was 501 lines twice), then the new ones."""
+def _followed_after(tmp_path: Path, n: int) -> tuple[Path, Collector, Any, list[bytes]]:
+    """A log of ``n`` numbered lines, followed (looked at only on ``check_now()``) until all were read."""
     log = tmp_path / "access.log"
     log.write_bytes(b"")
     col = Collector()
     f = follow([log], col, poll=True, poll_interval=3600)
+    lines = numbered("line", 0, n)
+    append(log, join_lines(lines))
+    f.check_now()
+    col.wait_count(n)
+    return log, col, f, lines
+
+
+def test_cut_back_to_a_smaller_size_delivers_nothing_twice_and_new_lines_once(tmp_path: Path) -> None:
+    """``truncate -s`` to 501 of 1,000 lines read: nothing again (was 501 lines twice), then the new ones."""
+    log, col, f, lines = _followed_after(tmp_path, 1000)
     try:
-        lines = numbered("line", 0, 1000)
-        append(log, join_lines(lines))
-        f.check_now()
-        col.wait_count(1000)
         os.truncate(log, len(join_lines(lines[:501])))
         f.check_now()
         col.wait_message("cut back")
@@ -390,15 +397,8 @@ def test_cut_back_to_a_smaller_size_delivers_nothing_twice_and_new_lines_once(tm
 
 
 def test_cut_back_and_regrown_before_we_look_reads_the_new_lines_once(tmp_path: Path) -> None:
-    log = tmp_path / "access.log"
-    log.write_bytes(b"")
-    col = Collector()
-    f = follow([log], col, poll=True, poll_interval=3600)
+    log, col, f, lines = _followed_after(tmp_path, 300)
     try:
-        lines = numbered("line", 0, 300)
-        append(log, join_lines(lines))
-        f.check_now()
-        col.wait_count(300)
         os.truncate(log, len(join_lines(lines[:100])))
         append(log, b"after the cut 0\nafter the cut 1\n")  # still shorter than what was read
         f.check_now()
@@ -411,15 +411,8 @@ def test_cut_back_and_regrown_before_we_look_reads_the_new_lines_once(tmp_path: 
 def test_cut_back_further_than_remembered_goes_on_at_the_new_end(tmp_path: Path) -> None:
     from threatlens.tail.openfile import RECENT_LINES
 
-    log = tmp_path / "access.log"
-    log.write_bytes(b"")
-    col = Collector()
-    f = follow([log], col, poll=True, poll_interval=3600)
+    log, col, f, lines = _followed_after(tmp_path, RECENT_LINES + 200)
     try:
-        lines = numbered("line", 0, RECENT_LINES + 200)
-        append(log, join_lines(lines))
-        f.check_now()
-        col.wait_count(len(lines))
         os.truncate(log, len(join_lines(lines[:100])))
         f.check_now()
         col.wait_message("cut back")
