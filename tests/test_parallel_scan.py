@@ -157,3 +157,19 @@ def test_ctrl_c_stops_every_process_and_keeps_the_export(tmp_path: Path) -> None
     assert flagged.exists()
     _gone, alive = psutil.wait_procs(children, timeout=10)
     assert len(children) >= 2 and alive == []
+
+
+def test_a_log_that_grows_during_the_scan_is_read_as_it_was_at_the_start(logs: list[str], tmp_path: Path) -> None:
+    from threatlens.parallel.local import LocalParsers
+    from threatlens.parallel.units import BATCH, END, ParseSpec, unpack
+
+    log = tmp_path / "live.log"
+    source = Path(logs[0]).read_bytes()
+    log.write_bytes(source)
+    with LocalParsers([str(log)], ParseSpec(), 2) as parsers:  # two readers, each at its own pace
+        with log.open("ab") as out:  # appended after the start: no process may read it, or they could disagree
+            out.write(source)
+        units = list(parsers.units())
+    assert [u.kind for u in units] == [BATCH] * len(units[:-1]) + [END]
+    lines = [r.line for u in units[:-1] for r in unpack(u.packed)]  # type: ignore[arg-type]
+    assert lines == list(range(1, source.count(b"\n") + 1))

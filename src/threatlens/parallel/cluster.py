@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from threatlens.errors import UsageError
-from threatlens.parallel.units import ParseSpec, Unit, count_batches, parse_units
+from threatlens.parallel.units import ParseSpec, Unit, count_batches, parse_units, sizes
 
 #: Batches per task: 50,000 lines, a few seconds of parsing, about 25 MB of results.
 SPAN = 25
@@ -25,10 +25,11 @@ SPAN = 25
 AHEAD = 2
 
 
-def parse_span(path: str, name: str, spec: ParseSpec, first: int, start: int, stop: int) -> list[Unit]:
+def parse_span(path: str, name: str, limit: int | None, spec: ParseSpec, first: int, start: int,
+               stop: int) -> list[Unit]:
     """One task: the units ``start..stop`` of the file whose first unit is numbered ``first``."""
     return list(parse_units([path], spec, lambda index: start <= index <= stop, first=first, stop=stop,
-                            names=[name]))
+                            names=[name], limits=[limit]))
 
 
 class DaskParsers:
@@ -57,7 +58,8 @@ class DaskParsers:
             self.close()
             raise UsageError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
         self.absolute = [os.path.abspath(p) for p in self.paths]
-        self._counts = self.client.map(count_batches, self.absolute, pure=False)  # starts while the model loads
+        self.limits = sizes(self.absolute)  # a log that grows meanwhile is read as it is now, by every task
+        self._counts = self.client.map(count_batches, self.absolute, self.limits, pure=False)  # while the model loads
 
     def plan(self) -> list[tuple[int, int, int, int]]:
         """The parsing tasks in input order: (file index, first unit of the file, first and last unit of the span)."""
@@ -82,8 +84,8 @@ class DaskParsers:
 
         def submit() -> None:
             f, base, start, stop = tasks.popleft()
-            futures.append((f, self.client.submit(parse_span, self.absolute[f], self.paths[f], self.spec, base,
-                                                  start, stop, pure=False)))
+            futures.append((f, self.client.submit(parse_span, self.absolute[f], self.paths[f], self.limits[f],
+                                                  self.spec, base, start, stop, pure=False)))
 
         while tasks and len(futures) < window:
             submit()

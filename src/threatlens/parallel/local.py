@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from threatlens.parallel.units import BATCH, END, ERROR, ParseSpec, Unit, apply_unit, parse_units
+from threatlens.parallel.units import BATCH, END, ERROR, ParseSpec, Unit, apply_unit, parse_units, sizes
 from threatlens.pipeline import Pipeline, Processed
 
 #: Parsed batches a parsing process may have ready before the scanning process takes them.
@@ -79,8 +79,9 @@ class LocalParsers:
         ctx = mp.get_context("spawn")  # a clean interpreter: safe whatever threads this process runs
         self.paths = list(paths)
         self.queues = [ctx.Queue(maxsize=AHEAD) for _ in range(workers)]
+        limits = sizes(self.paths)  # a log that grows meanwhile is read as it is now, by every process alike
         self.processes = [
-            ctx.Process(target=_work, args=(self.paths, spec, w, workers, q, os.getpid()), daemon=True,
+            ctx.Process(target=_work, args=(self.paths, spec, w, workers, q, os.getpid(), limits), daemon=True,
                         name=f"threatlens-parse-{w}")
             for w, q in enumerate(self.queues)
         ]
@@ -136,13 +137,14 @@ class LocalParsers:
         self.close()
 
 
-def _work(paths: list[str], spec: ParseSpec, w: int, n: int, out: Any, parent: int) -> None:
+def _work(paths: list[str], spec: ParseSpec, w: int, n: int, out: Any, parent: int,
+          limits: list[int | None]) -> None:
     """A parsing process: parse the units ``w, w+n, w+2n, ...`` and put them on ``out`` in order."""
     # Ctrl-C and SIGTERM are the scanning process's to handle: it finishes the exports, then ends us.
     for signum in _STOPS:
         signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
-    for unit in parse_units(paths, spec, lambda index: index % n == w):
+    for unit in parse_units(paths, spec, lambda index: index % n == w, limits=limits):
         while True:
             try:
                 out.put(unit, timeout=POLL)

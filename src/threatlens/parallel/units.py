@@ -10,16 +10,18 @@ order and runs the rest of the pipeline on them (:func:`threatlens.parallel.loca
 
 from __future__ import annotations
 
+import gzip
+import os
 import pickle
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from threatlens.errors import ThreatLensError
 from threatlens.parsers import FirewallRecord, LogRecord, RawLine, Unparsed
 from threatlens.pipeline import Pipeline
-from threatlens.sources import iter_batches, open_source, stream_batches
+from threatlens.sources import close_source, open_source, stream_batches
 
 #: Kinds of unit.
 BATCH = "batch"  #: one batch of one file, parsed
@@ -55,13 +57,15 @@ class Unit(NamedTuple):
 
 
 def parse_units(paths: Sequence[str], spec: ParseSpec, mine: Callable[[int], bool], *, first: int = 0,
-                stop: int | None = None, names: Sequence[str] | None = None) -> Iterator[Unit]:
+                stop: int | None = None, names: Sequence[str] | None = None,
+                limits: Sequence[int | None] | None = None) -> Iterator[Unit]:
     """Read ``paths`` in order and yield the units ``mine(index)`` selects, parsed.
 
     Units are numbered from ``first``; reading stops once the unit numbered ``stop`` (if given)
     has been produced. A failure yields an ``ERROR`` unit at the current position, whoever owns
     it, and ends the loop: every process stops where a single pass would. ``names`` are the
-    names the lines carry (default: ``paths``), for a process that opens the files by another path.
+    names the lines carry (default: ``paths``), for a process that opens the files by another path;
+    ``limits`` the sizes of the files when the scan started (see :func:`read_batches`).
     """
     said: list[str] = []
     pipeline = spec.pipeline(said.append)
@@ -75,7 +79,8 @@ def parse_units(paths: Sequence[str], spec: ParseSpec, mine: Callable[[int], boo
                 progress[0] = pos
 
             name = path if names is None else names[file_index]
-            for batch in read_batches(path, name, advance):
+            limit = None if limits is None else limits[file_index]
+            for batch in read_batches(path, name, advance, limit):
                 known = len(pipeline.formats)
                 if mine(index):
                     packed = pack(pipeline.parse(batch))
@@ -115,21 +120,55 @@ def unpack(packed: tuple[bytes, list[tuple[Any, ...]]]) -> list[LogRecord | Fire
     return [new(_KINDS[code], row) for code, row in zip(kinds, rows, strict=True)]
 
 
-def read_batches(path: str, name: str, advance: Callable[[int], None] | None = None) -> Iterator[list[RawLine]]:
-    """The batches of :func:`~threatlens.sources.iter_batches` of ``path``, its lines named ``name``."""
-    if path == name:
-        yield from iter_batches(path, on_progress=advance)
-        return
-    stream, _size = open_source(path)
-    with stream:
+def read_batches(path: str, name: str, advance: Callable[[int], None] | None = None,
+                 limit: int | None = None) -> Iterator[list[RawLine]]:
+    """The batches of :func:`~threatlens.sources.iter_batches` of ``path``, its lines named ``name``.
+
+    ``limit``: read a plain file only up to this many bytes (its size when the scan started), so
+    that every process reads the same lines of a log that grows meanwhile.
+    """
+    opened, _size = open_source(path)
+    stream: Any = opened if limit is None or isinstance(opened, gzip.GzipFile) else _Limited(opened, limit)
+    try:
         yield from stream_batches(stream, name, on_progress=advance)
+    finally:
+        close_source(opened)
 
 
-def count_batches(path: str) -> int:
+class _Limited:
+    """A binary stream that ends after ``limit`` bytes."""
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        self.stream = stream
+        self.left = limit
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        data = self.stream.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.stream.tell()
+
+
+def sizes(paths: Sequence[str]) -> list[int | None]:
+    """The size of each file now (``None`` if it cannot be read: the scan reports that itself)."""
+    out: list[int | None] = []
+    for path in paths:
+        try:
+            out.append(os.stat(path).st_size)
+        except OSError:
+            out.append(None)
+    return out
+
+
+def count_batches(path: str, limit: int | None = None) -> int:
     """How many batches ``path`` holds (those before a read error, if one stops it)."""
     n = 0
     try:
-        for _batch in read_batches(path, path):
+        for _batch in read_batches(path, path, limit=limit):
             n += 1
     except ThreatLensError:
         pass  # the parsing pass meets the same error at the same place and reports it
