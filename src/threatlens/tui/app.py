@@ -251,7 +251,10 @@ class ThreatLensApp(App[None]):
             return  # idle: nothing new; redraw now and then so the rate charts move on
         if not force and now - self._last_refresh < self._draw_gap:
             return  # drawing is slow (a flood, a busy machine): leave the loop free for keys in between
-        rows = self.dashboard.rows_wanted()
+        try:
+            rows = self.dashboard.rows_wanted()
+        except NoMatches:  # shutting down: the widgets left before the screen did
+            return
         data = self.live.dashboard(top=rows, sort=self.sort_ips)  # (remote: sends a changed view)
         if force and self.remote is not None and not self.remote.caught_up:
             self._force_pending = True  # drawn when the snapshot showing the change arrives, not the stale one
