@@ -77,3 +77,17 @@ async def test_status_legend_stays_on_its_line_whatever_the_shares(tmp_path: Pat
             assert set(bar) == {"█"}, (flt, bar)
             expected = {"": ("2xx", "4xx", "5xx"), "status:4xx": ("4xx",), "-status:4xx": ("2xx", "5xx")}[flt]
             assert all(cls in legend for cls in expected), (flt, legend)
+
+
+@run_async
+async def test_ip_screen_timeline_of_one_busy_minute_is_one_bar(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "access.log", normal_lines(20) + attack_lines(9, start=20))  # all in one minute
+    app = _app(log, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= 29)
+        app.open_ip(ATTACKER)
+        await wait_for(pilot, lambda: getattr(app.screen, "ip", None) == ATTACKER)
+        await pilot.pause()
+        chart = _panel_lines(app, app.screen.query_one("#ip-rate"))
+        # one column of bars at the right (it was a solid block as wide as the panel)
+        assert all(row.rstrip() and not row.rstrip()[:-1].strip() for row in chart), chart

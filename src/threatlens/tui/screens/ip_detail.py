@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, Static
 
 from threatlens.tui import format as fmt
 from threatlens.tui.live import IpSnapshot
 from threatlens.tui.widgets.keyed_table import KeyedTable
 from threatlens.tui.widgets.keys_footer import KeysFooter
+from threatlens.tui.widgets.rate_chart import RateChart
 
 if TYPE_CHECKING:
     from threatlens.tui.app import ThreatLensApp
@@ -95,10 +96,10 @@ class IpDetailScreen(Screen[None]):
         with Horizontal(id="ip-panels"):
             with Vertical(id="ip-activity", classes="panel"):
                 yield Label("", id="ip-rate-label")
-                yield Sparkline([], id="ip-rate")
+                yield RateChart([], id="ip-rate")  # from zero: one busy minute is one bar, not a solid block
                 yield Static(id="ip-status")
                 yield Label("", id="ip-packets-label")
-                yield Sparkline([], id="ip-packets")
+                yield RateChart([], id="ip-packets")
             yield Static(id="ip-agents", classes="panel")
             yield Static(id="ip-firewall", classes="panel")
             yield Static(id="ip-alerts", classes="panel")
@@ -140,7 +141,7 @@ class IpDetailScreen(Screen[None]):
             head.append("  nuisance tier hidden (n shows it)")
         self.query_one("#ip-summary", Static).update(head)
         per_min = snap.per_minute or [0]
-        self.query_one("#ip-rate", Sparkline).data = per_min
+        self.query_one("#ip-rate", RateChart).data = per_min
         self.query_one("#ip-rate-label", Label).update(
             f"requests/min (log time, {len(snap.per_minute)} min)  max {max(per_min)}")
         status = Text(" ".join(f"{code}:{n}" for code, n in snap.status) or "no status", end="")
@@ -173,7 +174,7 @@ class IpDetailScreen(Screen[None]):
         if fw is None:
             return
         per_min = fw.per_minute or [0]
-        self.query_one("#ip-packets", Sparkline).data = per_min
+        self.query_one("#ip-packets", RateChart).data = per_min
         self.query_one("#ip-packets-label", Label).update(
             f"firewall packets/min (log time, {len(fw.per_minute)} min)  max {max(per_min)}")
         text = Text(end="")
