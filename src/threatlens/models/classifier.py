@@ -77,7 +77,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
 FORMAT = 1
 #: Bound of each cache (entries); past it the oldest quarter is dropped (the target cache may hold
 #: one batch more until the next batch starts).
-CACHE_SIZE = 65_536
+CACHE_SIZE = 32_768
 #: Distinct values (targets, verdicts, agents ...) shared between cache entries (then the sharing starts again).
 _SHARED_MAX = 16_384
 #: Score of each kind of evidence (before noisy-OR combination).
