@@ -235,7 +235,7 @@ def _start_parsers(args: argparse.Namespace, opts: RunOptions) -> Any:
         from threatlens.parallel.units import ParseSpec
 
         return DaskParsers(args.paths, ParseSpec(opts.log_format, nginx_conf), args.dask, workers=args.dask_workers)
-    if args.follow or not all(map(is_regular, args.paths)):  # a pipe or FIFO can be read only once, by one
+    if args.jobs == 1 or args.follow or not all(map(is_regular, args.paths)):  # a pipe or FIFO: read once, by one
         return None
     from threatlens.parallel.local import LocalParsers, resolve_jobs
     from threatlens.parallel.units import ParseSpec
