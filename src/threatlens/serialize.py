@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from json.encoder import encode_basestring as _str  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _str  # type: ignore[attr-defined, unused-ignore]
 from typing import Any
 
 from threatlens.models.verdict import Alert, Verdict
@@ -84,7 +84,7 @@ def _json(value: Any) -> str:
         return "null"
     kind = type(value)
     if kind is str:
-        return _str(value)  # type: ignore[no-any-return]
+        return _str(value)  # type: ignore[no-any-return, unused-ignore]
     if kind is int:
         return int.__repr__(value)
     return json.dumps(value, ensure_ascii=False, default=_json_default)

@@ -29,7 +29,7 @@ from threatlens.parsers.record import LogRecord
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _CACHE_MAX = 100_000
-_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 
 
 class _Ranges:
