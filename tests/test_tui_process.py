@@ -55,29 +55,31 @@ async def test_counts_controls_drilldown_and_exports_go_through_the_child(tmp_pa
 
         await pilot.press("enter")  # the IP screen: a request answered by the child
         await wait_for(pilot, lambda: ATTACKER in screen_text(app) and "requests 12" in screen_text(app))
+        write_log(log, attack_lines(4, start=150), mode="a")  # the open screen follows (without waiting on the child)
+        await wait_for(pilot, lambda: "requests 16" in screen_text(app))
         await pilot.press("escape")
 
         app.set_filter(f"ip:{ATTACKER}")
-        await wait_for(pilot, lambda: app.remote.latest[0].matching == 12)
+        await wait_for(pilot, lambda: app.remote.latest[0].matching == 16)
         app.set_filter("")
         await wait_for(pilot, lambda: app.remote.latest[0].matching is None)
 
         app.change_threshold(+0.5)  # 0.5 -> 0.99: above the rules' 0.95, nothing stays flagged
         await wait_for(pilot, lambda: app.remote.latest[0].flagged == 0)
         app.change_threshold(-0.49)
-        await wait_for(pilot, lambda: app.remote.latest[0].flagged == 12)
+        await wait_for(pilot, lambda: app.remote.latest[0].flagged == 16)
 
         app.add_allowlist(ATTACKER)  # marked on screen; detection in the child stops flagging it
         await wait_for(pilot, lambda: any(r.cells.allowlisted for r in app.remote.latest[0].top_ips))
         write_log(log, attack_lines(4, start=200), mode="a")
-        await wait_for(pilot, lambda: _shown(app) == 56)
-        assert app.remote.latest[0].flagged == 12
+        await wait_for(pilot, lambda: _shown(app) == 60)
+        assert app.remote.latest[0].flagged == 16
 
         from threatlens.tui.exporting import ExportRequest
 
         app.do_export(ExportRequest("flagged", "jsonl", tmp_path / "flagged.jsonl"))
         rows = [json.loads(x) for x in (tmp_path / "flagged.jsonl").read_text(encoding="utf-8").splitlines()]
-        assert len(rows) == 12 and {r["ip"] for r in rows} == {ATTACKER}
+        assert len(rows) == 16 and {r["ip"] for r in rows} == {ATTACKER}
         app.do_export(ExportRequest("flagged", "jsonl", tmp_path / "flagged.jsonl"))  # exists: asks first
         await pilot.pause(0.2)
         assert "Overwrite" in screen_text(app)

@@ -358,7 +358,17 @@ class ThreatLensApp(App[None]):
         except ThreatLensError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.push_screen(IpDetailScreen(ip, snapshot, lambda: self.live.ip_snapshot(ip)))
+        remote = self.remote
+        if remote is None:
+            self.push_screen(IpDetailScreen(ip, snapshot, lambda: self.live.ip_snapshot(ip)))
+            return
+        newest = [snapshot]
+
+        def source() -> Any:  # the live update never waits for the ingestion process: the newest answer
+            remote.call_soon("ip_snapshot", ip, on_reply=lambda snap: newest.__setitem__(0, snap))
+            return newest[0]
+
+        self.push_screen(IpDetailScreen(ip, snapshot, source))
 
     def open_campaign(self, alert: Alert) -> None:
         """Open the member list of a campaign alert (Enter on a member opens its IP screen)."""

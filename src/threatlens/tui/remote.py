@@ -55,6 +55,7 @@ class RemoteLive:
         self._view: tuple[int, int | None, str] | None = None
         self._ids = itertools.count(1)
         self._pending: dict[int, list[Any]] = {}
+        self._callbacks: dict[int, tuple[str, Callable[[Any], None]]] = {}
         self._send_lock = threading.Lock()
         self._stopping = False
 
@@ -133,6 +134,9 @@ class RemoteLive:
                     self.generation += 1
                     self.on_event("snapshot", ())
                 elif kind == "reply":
+                    asked = self._callbacks.pop(message[1], None)
+                    if asked is not None and message[2]:
+                        asked[1](message[3])
                     slot = self._pending.get(message[1])
                     if slot is not None:
                         slot[1:] = message[2:]
@@ -167,6 +171,18 @@ class RemoteLive:
         if not ok:
             raise value
         return value
+
+    def call_soon(self, name: str, *args: Any, on_reply: Callable[[Any], None]) -> None:
+        """Ask without waiting: ``on_reply(value)`` runs on the reader thread (a failed call is dropped).
+
+        One call of a kind at a time: while one is unanswered, asking again does nothing.
+        """
+        if any(asked_name == name for asked_name, _cb in self._callbacks.values()):
+            return
+        call_id = next(self._ids)
+        self._callbacks[call_id] = (name, on_reply)
+        if not self._send("call", call_id, name, args):
+            self._callbacks.pop(call_id, None)
 
     # -- what the app asks of LiveStats ------------------------------------------------------------
 
