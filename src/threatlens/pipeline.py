@@ -80,6 +80,23 @@ class Processed:
         return [next(it) if isinstance(r, LogRecord) else None for r in self.results]
 
 
+def alert_positions(results: Sequence[LogRecord | FirewallRecord | Unparsed], alerts: Sequence[Alert]) -> list[int]:
+    """Per alert, the index in ``results`` of the line that raised it (its ``file`` and ``last_line``).
+
+    ``len(results)`` for an alert whose line is not in the batch (a flush at the end of the input).
+    """
+    wanted = {(a.file, a.last_line) for a in alerts}
+    found: dict[tuple[str, int], int] = {}
+    for index, item in enumerate(results):
+        key = (item.file, item.line)
+        if key in wanted and key not in found:
+            found[key] = index
+            if len(found) == len(wanted):
+                break
+    end = len(results)
+    return [found.get((a.file, a.last_line), end) for a in alerts]
+
+
 class Pipeline:
     """Turns batches of raw lines into records, verdicts and alerts, and feeds the aggregates.
 
@@ -193,6 +210,9 @@ class Pipeline:
             out.alerts.extend(self.portscan.observe(out.packets))
         if self.crossref is not None and (out.records or out.alerts):
             out.alerts.extend(self.crossref.observe(out.records, out.verdicts, out.alerts))
+        if len(out.alerts) > 1:  # line order, so the monitor's feed numbers them as the output places them
+            at = alert_positions(results, out.alerts)
+            out.alerts = [out.alerts[i] for i in sorted(range(len(at)), key=at.__getitem__)]
         if self.stats is not None:
             self._aggregate(out)
         return out

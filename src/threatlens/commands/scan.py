@@ -17,7 +17,7 @@ from threatlens.export import CSV_COLUMNS, alert_block_ips, csv_safe
 from threatlens.models.verdict import Alert, Verdict, at_least
 from threatlens.options import RunOptions, add_run_options, check_run_options, resolve_options
 from threatlens.parsers import FirewallRecord, LogRecord, Unparsed
-from threatlens.pipeline import Pipeline, Processed
+from threatlens.pipeline import Pipeline, Processed, alert_positions
 from threatlens.scanner import build_pipeline, scan_paths
 from threatlens.serialize import (
     REQUEST_COLUMNS,
@@ -140,27 +140,30 @@ class Writer:
             stream.write(",".join(CSV_COLUMNS) + "\r\n")
 
     def write(self, batch: Processed) -> None:
-        """Print the lines of one batch."""
+        """Print the lines of one batch; each alert right after the line that raised it."""
         if self.output == "table":
             return
         lines: list[str] = []
+        alerts = batch.alerts if self.csv is None else []
+        if self.only_flagged:
+            alerts = [a for a in alerts if kept_alert(a, self.min_severity)]
+        after: dict[int, list[str]] = {}
+        for at, alert in zip(alert_positions(batch.results, alerts) if alerts else (), alerts, strict=True):
+            after.setdefault(at, []).append(json_line(alert_dict(alert, self.country(alert.ip))) + "\n")
         verdicts = batch.verdict_by_result()
-        for item, verdict in zip(batch.results, verdicts, strict=True):
-            if type(item) is LogRecord:
-                if self.only_flagged and not kept(verdict, self.min_severity):
-                    continue
-            elif self.only_flagged:
-                continue
-            try:
-                text = self._format(item, verdict)
-            except Exception as exc:  # one line that cannot be written must not end the output
-                text = self._format(_output_failed(item, exc), None)
-            lines.append(text)
-        if self.csv is None:
-            alerts = batch.alerts
-            if self.only_flagged:
-                alerts = [a for a in alerts if kept_alert(a, self.min_severity)]
-            lines.extend(json_line(alert_dict(a, self.country(a.ip))) + "\n" for a in alerts)
+        for index, (item, verdict) in enumerate(zip(batch.results, verdicts, strict=True)):
+            if self.only_flagged and (type(item) is not LogRecord or not kept(verdict, self.min_severity)):
+                pass
+            else:
+                try:
+                    text = self._format(item, verdict)
+                except Exception as exc:  # one line that cannot be written must not end the output
+                    text = self._format(_output_failed(item, exc), None)
+                lines.append(text)
+            if after and index in after:
+                lines.extend(after.pop(index))
+        for rest in after.values():  # alerts whose line is not in the batch: flushed at the end of the input
+            lines.extend(rest)
         if lines:
             self.stream.write("".join(lines))
 
