@@ -55,3 +55,12 @@ def test_any_record_encodes_as_the_stdlib_encoder_does(
     if v is not None:
         other = v._replace(score=float(v.score)) if type(v.score) is int else v._replace(score=int(v.score))
         assert request_json(record, other, country) == json_line(request_dict(record, other, country))
+
+
+def test_a_negative_zero_score_is_not_taken_for_a_shared_zero() -> None:
+    """-0.0 == 0.0: the verdict memo must not hand one's encoding to the other (found by the property test)."""
+    record = LogRecord(None, None, None, None, None, None, None, None, None, None, None, None, None,
+                       None, None, b"", "f.log", 7, 0)
+    for score in (0.0, -0.0, 0.0):
+        v = Verdict(score, False)
+        assert request_json(record, v, None) == json_line(request_dict(record, v, None))

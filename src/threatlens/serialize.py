@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime
 from json.encoder import encode_basestring as _str  # type: ignore[attr-defined, unused-ignore]
 from typing import Any
@@ -108,9 +109,11 @@ def request_json(record: LogRecord, verdict: Verdict | None = None, country: str
                 _times.clear()
             time = _str(stamp.isoformat())
             _times[id(stamp)] = (stamp, time)
-    # equal verdicts encode alike only when their numbers have the same types (0 == 0.0 == False)
+    # equal verdicts encode alike only when their numbers have the same types (0 == 0.0 == False) and the
+    # score is not a zero whose sign the output shows (-0.0 == 0.0)
     shared = verdict is None or (type(verdict.score) is float and type(verdict.flagged) is bool
-                                 and type(verdict.possibly_succeeded) is bool)
+                                 and type(verdict.possibly_succeeded) is bool
+                                 and (verdict.score != 0.0 or math.copysign(1.0, verdict.score) > 0))
     tail = _verdicts.get(verdict) if shared else None
     if tail is None:
         if len(_verdicts) >= _MEMO_CAP:
