@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -19,6 +19,27 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> _U(33))
 
 
+def stable_hashes(items: Sequence[str]) -> np.ndarray:
+    """64-bit hashes of strings, the same in every process and run (``hash`` is salted per process).
+
+    Vectorised over the batch: the strings' UTF-32 code units, two per 64-bit word, are folded in
+    by multiply and xor-shift (the caller finalises with :func:`_fmix64`); the zero padding of
+    the shorter strings in a batch leaves their hashes alone, so a string hashes alike in any batch.
+    """
+    units = np.array(items, dtype=str)
+    width = units.dtype.itemsize // 4
+    if width % 2:
+        units = units.astype(f"<U{width + 1}")
+        width += 1
+    words = units.view(np.uint64).reshape(len(units), width // 2) if width else np.zeros((len(units), 0), _U)
+    h = np.full(len(units), 0x9E3779B97F4A7C15, dtype=_U)
+    for j in range(words.shape[1]):
+        w = words[:, j]
+        mixed = (h ^ w) * _U(0x100000001B3)
+        h = np.where(w != 0, mixed ^ (mixed >> _U(29)), h)  # padding past a string's end changes nothing
+    return h.view(np.int64)
+
+
 def _hashes(items: Iterable[int], count: int) -> np.ndarray:
     return _fmix64(np.fromiter(items, dtype=np.int64, count=count).view(np.uint64))
 
@@ -29,10 +50,10 @@ class DistinctCounters:
     Each key counts exactly, keeping the items' hashes, up to ``exact_cap`` distinct items; past
     that it switches to a HyperLogLog of ``2**precision`` one-byte registers (4 KiB at the default
     12): standard error ``1.04 / sqrt(2**precision)`` (1.6%), linear counting for small
-    cardinalities. Memory per key is at most ``max(exact_cap * ~60 B, 2**precision B)``. Hashes are
-    Python's ``hash`` (salted per process for strings), finalised with MurmurHash3's mixer:
-    estimates above the cap may differ slightly between runs, exact counts never do. All keys'
-    HyperLogLog updates of a batch are one vectorised numpy operation.
+    cardinalities. Memory per key is at most ``max(exact_cap * ~60 B, 2**precision B)``. Items are
+    strings, hashed by :func:`stable_hashes` and finalised with MurmurHash3's mixer, so the same
+    input gives the same estimates in every run and process. All keys' HyperLogLog updates of a
+    batch are one vectorised numpy operation.
     """
 
     __slots__ = ("_cached", "_exact", "_hll_of", "_p", "_regs", "_row", "exact_cap", "max_keys")
@@ -49,21 +70,21 @@ class DistinctCounters:
         self.max_keys = max_keys
         self._hll_of = np.full(max_keys, -1, dtype=np.intp)  # key -> row of _regs, or -1
 
-    def add(self, key: int, item: Hashable) -> None:
+    def add(self, key: int, item: str) -> None:
         """Add one item under ``key``."""
         self.update_pairs([key], [item])
 
-    def update(self, groups: Mapping[int, Iterable[Hashable]]) -> None:
+    def update(self, groups: Mapping[int, Iterable[str]]) -> None:
         """Add items under their keys: ``{key: [item, ...], ...}``."""
         keys: list[int] = []
-        items: list[Hashable] = []
+        items: list[str] = []
         for key, group in groups.items():
             before = len(items)
             items.extend(group)
             keys.extend([key] * (len(items) - before))
         self.update_pairs(keys, items)
 
-    def update_pairs(self, keys: Sequence[int], items: Sequence[Hashable]) -> None:
+    def update_pairs(self, keys: Sequence[int], items: Sequence[str]) -> None:
         """Add ``items[i]`` under ``keys[i]`` (parallel sequences); vectorised past the cap."""
         n = len(items)
         if not n:
@@ -71,7 +92,7 @@ class DistinctCounters:
         karr = np.fromiter(keys, dtype=np.intp, count=n)
         if karr.min() < 0 or karr.max() >= self.max_keys:
             raise ValueError(f"keys must be within [0, {self.max_keys})")
-        hashes = np.fromiter(map(hash, items), dtype=np.int64, count=n)
+        hashes = stable_hashes(items)
         cached = self._cached
         if cached:
             for key in set(keys):
