@@ -83,6 +83,24 @@ def test_fifo_wait_ends_on_ctrl_c_with_status_130(tmp_path: Path) -> None:
     assert proc.returncode == 130
 
 
+def test_ctrl_c_before_any_line_prints_one_line_not_an_empty_summary(tmp_path: Path) -> None:
+    fifo = tmp_path / "idle.fifo"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([*THREATLENS, "scan", "--no-detect", str(fifo)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert "waiting for a writer" in _stderr_until(proc, "waiting for a writer")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+    assert proc.returncode == 130
+    assert out == ""  # no "0 lines ... (not scored)" and no empty tables
+    assert err.strip() == "threatlens: interrupted before any line was read"
+
+
 def test_a_gz_archive_is_still_sniffed_from_a_regular_file(tmp_path: Path) -> None:
     archive = tmp_path / "access.log.1.gz"
     archive.write_bytes(gzip.compress(SAMPLE.read_bytes()))

@@ -293,7 +293,10 @@ def _run_with(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exp
         signal.signal(signal.SIGINT, previous_int)
     exports.finish(ui, interrupted=status != 0)
     if args.output == "table":
-        ui.summary(stats, pipeline, top=args.top, files=len(set(args.paths)))
+        if status and not ui.lines:  # stopped before a line came (a FIFO without a writer): no empty tables
+            ui.info("interrupted before any line was read")
+        else:
+            ui.summary(stats, pipeline, top=args.top, files=len(set(args.paths)))
     return status
 
 
