@@ -28,8 +28,8 @@ SIZES = [(80, 24), (120, 34)]
 
 
 @contextlib.asynccontextmanager
-async def _monitor(tmp_path: Path, size: tuple[int, int]):
-    lines = normal_lines(40) + attack_lines(9, start=40)
+async def _monitor(tmp_path: Path, size: tuple[int, int], lines: list[str] | None = None):
+    lines = lines or normal_lines(40) + attack_lines(9, start=40)
     log = write_log(tmp_path / "access.log", lines)
     app = make_app([log], from_start=True, detection=RuleDetection(), geo=None, clock=lambda: FIXED_NOW,
                    export_dir=tmp_path / "exports")
@@ -111,3 +111,31 @@ async def test_help_descriptions_wrap_under_their_column(tmp_path: Path) -> None
         continued = lines[at + 1]
         assert continued[column:].startswith("first / last column)"), (lines[at], continued)
         assert continued[column - 10:column].strip() == "", continued  # blank under the keys
+
+
+LONG_V6 = "2001:16b8:be65:4d00:a1b2:c3d4:e5f6:1234"  # 39 characters, the longest an IPv6 address prints
+
+
+@pytest.mark.parametrize("size", [*SIZES, (170, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+@run_async
+async def test_a_long_ipv6_address_is_never_cut_silently(tmp_path: Path, size: tuple[int, int]) -> None:
+    """#11 item 2: whole when there is room, else cut in its middle with ``…`` (both ends kept), never at its end."""
+    from threatlens.tui.widgets import AlertsFeed
+
+    lines = normal_lines(40) + attack_lines(12, start=40, ip=LONG_V6)  # the busiest: shown at 80x24 too
+    async with _monitor(tmp_path, size, lines) as (app, _pilot):
+        text = screen_text(app)
+        for table in (app.dashboard.query_one(TopIpsTable), app.dashboard.query_one(AlertsFeed)):
+            width = _widths(table)["ip"]
+            shown = [str(c) for c in table.get_column("ip") if str(c).startswith("2001:")]
+            assert shown, f"{type(table).__name__} shows no row of {LONG_V6}"
+            for cell in shown:
+                if width >= len(LONG_V6):
+                    assert cell == LONG_V6, (cell, width)
+                else:
+                    head, _, tail = cell.partition("…")
+                    assert _ and LONG_V6.startswith(head) and LONG_V6.endswith(tail) and head and tail, cell
+                    assert len(cell) == width, (cell, width)
+        assert "2001:16b8:be65: " not in text and "2001:16b8:be65:\n" not in text  # the cut the issue saw
+        if size[0] >= 170:
+            assert LONG_V6 in text  # room for the whole address (at 120 the IP takes all the spare width)

@@ -88,6 +88,22 @@ async def test_counts_controls_drilldown_and_exports_go_through_the_child(tmp_pa
     await _gone(child, 5.0)
 
 
+@run_async
+async def test_rates_fall_to_zero_once_the_log_stops_growing(tmp_path: Path) -> None:
+    """#10 item 1: the child pushes snapshots while "now" decays, so header and Rates reach 0 (they stayed)."""
+    log = write_log(tmp_path / "access.log", normal_lines(300) + attack_lines(20))
+    app = _app(tmp_path, log)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: _shown(app) == 320 and app.remote.latest[0].rate_now > 0, timeout=60)
+        await wait_for(pilot, lambda: "lines 320" in screen_text(app) and " 0 lines/s" not in screen_text(app))
+        # nothing more arrives: the mean of the last 10 complete seconds falls to 0 (bounded by the timeout,
+        # generous for a loaded machine; before the fix no snapshot came and the old speed stayed for good)
+        await wait_for(pilot, lambda: app.remote.latest[0].rate_now == 0, timeout=40)
+        await wait_for(pilot, lambda: " 0 lines/s" in screen_text(app), timeout=10)
+        text = screen_text(app)
+        assert "requests/s  now 0" in text and "flagged+alerts/s  now 0" in text, text
+
+
 async def _gone(proc: psutil.Process, seconds: float) -> None:
     try:
         proc.wait(timeout=seconds)

@@ -38,6 +38,8 @@ __all__ = ["ThreatLensApp", "make_app"]
 THRESHOLD_STEP = 0.05
 #: Seconds between redraws while no line arrives (keeps idle CPU low).
 IDLE_REDRAW = 5.0
+#: Seconds between redraws while no line arrives but the last 10 s still held some ("now" is falling).
+DECAY_REDRAW = 1.0
 #: Timed redraws are never spaced more than this by slow drawing.
 MAX_DRAW_GAP = 2.0
 _AUTO = object()
@@ -93,6 +95,7 @@ class ThreatLensApp(App[None]):
         self._force_pending = False  # a forced redraw waits for the ingestion process's answer
         self._draw_gap = 0.0  # the least time between timed redraws (see _drawn)
         self._last_refresh = 0.0
+        self._rates_falling = False  # the last redraw's "now" rates were not all 0 yet
         self.notes: list[str] = []
         self.detection_ready = threading.Event()
         if (detection is not _AUTO or not options.detect) and self.remote is None:
@@ -247,8 +250,9 @@ class ThreatLensApp(App[None]):
             return
         now = time.monotonic()
         generation = self.live.generation
-        if not force and generation == self._last_generation and now - self._last_refresh < IDLE_REDRAW:
-            return  # idle: nothing new; redraw now and then so the rate charts move on
+        idle = DECAY_REDRAW if self._rates_falling else IDLE_REDRAW
+        if not force and generation == self._last_generation and now - self._last_refresh < idle:
+            return  # idle: nothing new; redraw now and then so the rate charts move on (each second while they fall)
         if not force and now - self._last_refresh < self._draw_gap:
             return  # drawing is slow (a flood, a busy machine): leave the loop free for keys in between
         try:
@@ -261,6 +265,7 @@ class ThreatLensApp(App[None]):
             return
         self._last_generation = generation
         self._last_refresh = now
+        self._rates_falling = data.rates_falling
         source: Any = self.pipeline if self.pipeline is not None else self.live
         names = source.format_names
         self.header_info.log_format = ", ".join(names) if names else f"{self.options.log_format} (detecting)"

@@ -5,8 +5,9 @@ owns the ``Follower``, the ``Pipeline`` and the ``LiveStats``, and talks to the 
 (:class:`threatlens.tui.remote.RemoteLive`) over one pipe:
 
 * it pushes a ``DashboardData`` snapshot at most ``refresh_hz`` times a second while lines arrive
-  (every ``IDLE_PUSH`` seconds when idle, so the rate charts move on), and at once after a command
-  that changes what the dashboard shows;
+  (every ``IDLE_PUSH`` seconds when idle, every ``DECAY_PUSH`` while the last 10 s still held lines, so
+  "now" falls to 0 within seconds of the log going quiet), and at once after a command that changes
+  what the dashboard shows;
 * it answers requests (one IP's screen, campaign members, the block list, an export) by id;
 * it forwards notes, progress, model readiness and the end of the input as events.
 
@@ -31,10 +32,12 @@ from typing import Any
 from threatlens.tui.ingest import Ingestor, attach_detection, build_live, load_detection, model_name
 from threatlens.tui.options import MonitorOptions
 
-__all__ = ["IDLE_PUSH", "IngestSpec", "run_ingestion"]
+__all__ = ["DECAY_PUSH", "IDLE_PUSH", "IngestSpec", "run_ingestion"]
 
 #: Seconds between snapshots while nothing changes.
 IDLE_PUSH = 5.0
+#: Seconds between snapshots while nothing arrives but the rates of the last 10 s are still falling.
+DECAY_PUSH = 1.0
 #: Allocations between young-generation collections in the ingestion process (default 700).
 GC_THRESHOLD = 20_000
 #: ``detection`` / ``geo`` value: load the shipped model / open the configured GeoIP database in the child.
@@ -75,6 +78,7 @@ class _Child:
         self.stopping = threading.Event()
         self.view: tuple[int, int | None, str] = (30, None, "requests")
         self.push_now = True
+        self.decaying = False  #: the last snapshot's rates were not all 0 yet
         self.handled = 0  #: commands applied so far: the UI knows a snapshot shows all it asked for
         self.ingestor: Ingestor | None = None
 
@@ -126,11 +130,11 @@ class _Child:
     def serve(self) -> None:
         hz = max(0.5, min(4.0, self.opts.refresh_hz))
         period = 1.0 / hz
-        last_push = 0.0
+        last_check = last_push = 0.0
         last_generation = -1
         while not self.stopping.is_set():
             now = time.monotonic()
-            wait = max(0.0, last_push + period - now)
+            wait = max(0.0, last_check + period - now)
             try:
                 if self.conn.poll(wait):
                     self.handle(self.conn.recv())
@@ -138,18 +142,21 @@ class _Child:
             except (EOFError, OSError):
                 return  # the UI is gone
             now = time.monotonic()
-            if now - last_push < period:
+            if now - last_check < period:
                 continue
+            last_check = now
             generation = self.live.generation
-            if self.push_now or generation != last_generation or now - last_push >= IDLE_PUSH:
+            idle = DECAY_PUSH if self.decaying else IDLE_PUSH
+            if self.push_now or generation != last_generation or now - last_push >= idle:
                 self.push_now = False
                 last_generation = generation
                 self.push_snapshot()
-            last_push = now
+                last_push = now
 
     def push_snapshot(self) -> None:
         top, feed, sort = self.view
         data = self.live.dashboard(top=top, feed=feed, sort=sort)
+        self.decaying = data.rates_falling
         self.send("snapshot", data, self.pipeline.format_names, self.pipeline.held_lines, self.handled)
 
     def handle(self, message: tuple[Any, ...]) -> None:

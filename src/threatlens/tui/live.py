@@ -194,6 +194,12 @@ class DashboardData:
     #: the order of ``top_ips``: ``requests`` or ``flagged``
     sort: str = "requests"
 
+    @property
+    def rates_falling(self) -> bool:
+        """The last 10 complete seconds (or the one under way) held lines: "now" is not 0 yet."""
+        recent = (self.requests_series[-11:], self.flagged_series[-11:], self.alerts_series[-11:])
+        return self.rate_now > 0 or any(any(s) for s in recent)
+
 
 @dataclass(frozen=True)
 class RequestRow:

@@ -35,6 +35,7 @@ class CampaignMembersTable(KeyedTable):
         ("cc", "CC", 4),
         ("seen", "Last seen", None),
     )
+    WIDEN = {"ip": 39}  # an IPv6 address whole when there is room, else cut in its middle
 
     def show(self, rows: Sequence[TableRow[MemberCells]]) -> None:
         """Display one row per member (counts are ``-`` for an IP no longer in the live tables)."""

@@ -44,6 +44,7 @@ class AlertsFeed(KeyedTable):
     #: #, time, IP, tier (the score in words), what and why stay; the country, then the score, fold away.
     FOLD = ("cc", "score")
     FLEX = {"what": (16, 3), "cats": (8, 1)}
+    WIDEN = {"ip": 39}  # an IPv6 address whole when there is room, else cut in its middle
 
     @dataclass
     class IpSelected(Message):

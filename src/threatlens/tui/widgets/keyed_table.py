@@ -15,7 +15,7 @@ from textual import events
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey
 
-__all__ = ["SIDEWAYS_HINT", "KeyedTable"]
+__all__ = ["SIDEWAYS_HINT", "KeyedTable", "middle_cut"]
 
 BANDS = ("high", "flagged", "elevated", "low", "none")
 #: Border subtitle of a table wider than its panel (Left/Right and Home/End scroll it).
@@ -52,6 +52,9 @@ class KeyedTable(DataTable[Any]):
     #: Flexible columns: key -> (minimum width, share of the spare width[, the width wanted before folding
     #: stops]): columns fold while the flexible ones would get less than they want, then take what is left.
     FLEX: ClassVar[dict[str, tuple[int, ...]]] = {}
+    #: Columns that grow to their longest value: key -> the most cells they take (values longer than the
+    #: column are cut in the middle, keeping both ends).
+    WIDEN: ClassVar[dict[str, int]] = {}
     #: A cursor on the first row stays on the first row (a newest-first feed keeps showing the newest);
     #: otherwise the cursor follows its row's key as rows are added above it.
     FOLLOW_TOP: ClassVar[bool] = False
@@ -63,6 +66,7 @@ class KeyedTable(DataTable[Any]):
         self._layout: tuple[tuple[str, int], ...] = ()
         self._applied: dict[str, Sequence[Cell]] = {}  # key -> the cells object last applied to its row
         self._note = ""
+        self._wanted: dict[str, int] = {}  # WIDEN column -> the length of its longest value
 
     def on_mount(self) -> None:
         self.fit_columns()
@@ -86,12 +90,18 @@ class KeyedTable(DataTable[Any]):
             if len(cols) > 1:
                 cols = [c for c in cols if c[0] != key]
         spare = max(0, width - least(cols))
+        grown: dict[str, int] = {}
+        for k, _label, w in cols:  # widened columns first: a whole IP before a wider description
+            if k in self.WIDEN and w is not None:
+                grow = min(spare, max(0, min(self.WIDEN[k], self._wanted.get(k, w)) - w))
+                grown[k] = w + grow
+                spare -= grow
         flexible = [k for k, _label, w in cols if w is None]
         shares = sum(self._flex(k)[1] for k in flexible) or 1
         extra = {k: spare * self._flex(k)[1] // shares for k in flexible}
         if flexible:  # the rounding remainder goes to the last flexible column
             extra[flexible[-1]] += spare - sum(extra.values())
-        return tuple((k, w if w is not None else self._flex(k)[0] + extra[k]) for k, _label, w in cols)
+        return tuple((k, grown.get(k, w) if w is not None else self._flex(k)[0] + extra[k]) for k, _label, w in cols)
 
     def _flex(self, key: str) -> tuple[int, int, int]:
         spec = self.FLEX.get(key, (FLEX_MIN, 1))
@@ -154,6 +164,16 @@ class KeyedTable(DataTable[Any]):
         Only what changed is touched; cells of folded columns are kept for when the panel widens.
         """
         self._rows = list(rows)
+        if self.WIDEN:
+            index = {k: i for i, (k, _label, _w) in enumerate(self.COLUMNS)}
+            wanted = {k: max((_length(cells[index[k]]) for _key, cells in self._rows if index[k] < len(cells)),
+                             default=0) for k in self.WIDEN if k in index}
+            if wanted != self._wanted:
+                self._wanted = wanted
+                layout = self._layout
+                self.fit_columns()
+                if self._layout != layout:
+                    return  # fit_columns laid the rows out again
         if self._layout:
             self._apply(self._rows, None)
 
@@ -163,6 +183,7 @@ class KeyedTable(DataTable[Any]):
             keep_key = self.selected_key()
         index = {k: i for i, (k, _label, _w) in enumerate(self.COLUMNS)}
         shown = [(k, index[k]) for k, _w in self._layout]
+        widths = dict(self._layout)
         flexible = {k for k, _label, w in self.COLUMNS if w is None}
         wanted = {key for key, _ in rows}
         existing = {rk.value for rk in self.rows}
@@ -173,7 +194,8 @@ class KeyedTable(DataTable[Any]):
             self._applied[key] = cells
             if key in existing and applied.get(key) is cells:
                 continue  # the very cells shown already (a subclass may hand the same object again)
-            visible = [_cell(cells[i] if i < len(cells) else "", k in flexible) for k, i in shown]
+            visible = [_cell(cells[i] if i < len(cells) else "", k in flexible, widths[k] if k in self.WIDEN else 0)
+                       for k, i in shown]
             if key in existing:
                 for (col, _i), old, new in zip(shown, self.get_row(key), visible, strict=False):
                     if not _same(old, new):
@@ -230,8 +252,29 @@ class KeyedTable(DataTable[Any]):
         return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
 
 
-def _cell(value: Cell, flexible: bool) -> Text:
-    """A cell as a ``Text`` (never markup) on one line; text too long for a flexible column ends in ``…``."""
+def _length(value: Cell) -> int:
+    return value.cell_len if isinstance(value, Text) else len(str(value))
+
+
+def middle_cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, cut in its middle with ``…`` (both ends kept) when longer."""
+    if len(text) <= width:
+        return text
+    if width < 2:
+        return "…"[:width]
+    right = (width - 1) // 2
+    return f"{text[:width - 1 - right]}…{text[len(text) - right:]}" if right else f"{text[:width - 1]}…"
+
+
+def _cell(value: Cell, flexible: bool, middle: int = 0) -> Text:
+    """A cell as a ``Text`` (never markup) on one line; text too long for a flexible column ends in ``…``.
+
+    With ``middle`` (a ``WIDEN`` column's width) a longer value is cut in its middle instead.
+    """
+    if middle and _length(value) > middle:
+        plain = value.plain if isinstance(value, Text) else str(value)
+        return Text(middle_cut(plain, middle), style=value.style if isinstance(value, Text) else "",
+                    no_wrap=True, end="")
     if not isinstance(value, Text):
         return Text(str(value), no_wrap=True, overflow="ellipsis" if flexible else None, end="")
     if value.no_wrap and (value.overflow == "ellipsis" or not flexible):

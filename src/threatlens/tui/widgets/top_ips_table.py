@@ -33,6 +33,7 @@ class TopIpsTable(KeyedTable):
     #: What decides (IP, score in words, tier, what it did) stays; the rest folds away on a narrow panel.
     FOLD = ("seen", "cc", "flag", "req")
     FLEX = {"cats": (16, 1, 22)}  # at 120 columns the country folds before the categories shrink
+    WIDEN = {"ip": 39}  # an IPv6 address whole when there is room, else cut in its middle
 
     @dataclass
     class IpSelected(Message):
