@@ -89,3 +89,25 @@ async def test_lines_counts_an_over_long_line_once(tmp_path: Path) -> None:
         app.refresh_dashboard(force=True)
         await pilot.pause()
         assert "lines 6  parsed 5  unparsed 1" in _header(app)
+
+
+@run_async
+async def test_the_counts_fit_80_columns_with_shorter_labels(tmp_path: Path) -> None:
+    """fixb item 4: at 80x24 the alerts and succeeded? counts were cut (``flagged 133  ale…``)."""
+    lines = normal_lines(900) + attack_lines(300, start=900)
+    log = write_log(tmp_path / "access.log", lines)
+    app = make_app([log], from_start=True, detection=RuleDetection(), geo=None, clock=lambda: FIXED_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= len(lines), timeout=30)
+        app.refresh_dashboard(force=True)
+        await pilot.pause()
+        data = app.live.dashboard()
+        assert data.flagged >= 100 and data.alerts and data.possibly >= 100, data
+        counts = _header(app).splitlines()[1]
+        assert "…" not in counts, counts
+        for part in (f"flagged {data.flagged}", f"alerts {data.alerts}", f"succeeded? {data.possibly}", "lines 1.2k"):
+            assert part in counts, (part, counts)
+        await pilot.resize_terminal(120, 34)  # room: every count in full again
+        await pilot.pause()
+        counts = _header(app).splitlines()[1]
+        assert f"lines 1200  parsed 1200  unparsed 0  flagged {data.flagged}" in counts, counts

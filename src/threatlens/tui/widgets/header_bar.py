@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
@@ -67,19 +68,10 @@ class HeaderBar(Static):
         room = max(MIN_FILES_WIDTH, self.size.width - keep - 2) if self.size.width else 1 << 16
         line1 = Text.assemble(start, fmt.paths(info.files, room), rest, no_wrap=True, overflow="ellipsis", end="")
         line2 = Text(no_wrap=True, overflow="ellipsis", end="")
-        if data is not None:
-            line2.append(f"{fmt.count(data.rate_now)} lines/s", label)
-            line2.append(f"  lines {data.lines}  parsed {data.parsed}  unparsed {data.unparsed}")
-            if data.packets:
-                line2.append(f"  packets {data.packets}")
-            line2.append("  flagged ")
-            line2.append(str(data.flagged), alert if data.flagged else "")
-            line2.append("  alerts ")
-            line2.append(str(data.alerts), alert if data.alerts else "")
-            if data.possibly:
-                line2.append(f"  succeeded? {data.possibly}", alert)
-            if data.held:
-                line2.append(f"  detecting format ({data.held} lines waiting)")
+        if data is not None:  # the widest form that fits: the flagged, alerts and succeeded? counts always show
+            forms = (_counts(data, level, label, alert) for level in range(len(_SHORT) + 1))
+            width = self.size.width or 1 << 16
+            line2 = next((f for f in forms if f.cell_len <= width), None) or _counts(data, len(_SHORT), label, alert)
         line3 = Text(no_wrap=True, overflow="ellipsis", end="")
         if info.progress:  # first on its line: the counts above would push it out at 120 columns
             line3.append(fmt.safe(info.progress, hint))
@@ -112,3 +104,43 @@ class HeaderBar(Static):
         shown = getattr(self, "_last_shown", None)
         if shown is not None:
             self.show(*shown)
+
+
+#: Shorter labels, a step at a time, for narrow terminals (80 columns): applied from level 3 on.
+_SHORT = (
+    {},  # 1: compact numbers (100k)
+    {},  # 2: no parsed count (lines = parsed + unparsed)
+    {"lines/s": "/s", "unparsed": "unpars.", "packets": "pkts", "succeeded?": "succ?"},
+    {"lines/s": "/s", "unparsed": "unp.", "packets": "pkts", "flagged": "flag", "alerts": "alert",
+     "succeeded?": "succ?", "lines": "ln"},
+)
+
+
+def _counts(data: DashboardData, level: int, label: Style | str, alert: Style | str) -> Text:
+    """The header's counts line at ``level`` (0: everything in full; each level is narrower)."""
+    short = _SHORT[level - 1] if level else {}
+    num = fmt.count if level >= 1 else str
+    gap = " " if level >= len(_SHORT) else "  "
+
+    def name(word: str) -> str:
+        return short.get(word, word)
+
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    line.append(f"{fmt.count(data.rate_now)} {name('lines/s')}".replace(" /s", "/s"), label)
+    line.append(f"{gap}{name('lines')} {num(data.lines)}")
+    if level < 2:
+        line.append(f"{gap}parsed {num(data.parsed)}")
+    if level < 2 or data.unparsed:
+        line.append(f"{gap}{name('unparsed')} {num(data.unparsed)}")
+    if data.packets:
+        line.append(f"{gap}{name('packets')} {num(data.packets)}")
+    line.append(f"{gap}{name('flagged')} ")
+    line.append(str(data.flagged), alert if data.flagged else "")
+    line.append(f"{gap}{name('alerts')} ")
+    line.append(str(data.alerts), alert if data.alerts else "")
+    if data.possibly:
+        line.append(f"{gap}{name('succeeded?')} {data.possibly}", alert)
+    if data.held:
+        line.append(f"{gap}detecting format ({data.held} lines waiting)" if level < 2
+                    else f"{gap}detecting ({data.held} waiting)")
+    return line
