@@ -54,3 +54,21 @@ def test_filter_applies_to_retained_and_new_requests() -> None:
     assert data.matching == 100 and {r.key for r in data.top_ips} == {f"10.0.1.{i}" for i in range(50)}
     live.set_filter(None)
     assert live.dashboard().matching is None and live.dashboard().lines == 600
+
+
+def test_an_alert_raised_again_keeps_its_number_and_shows_its_tier_rose() -> None:
+    """fixb item 5: a port scan raised as suspicious then as attack was #160 then #161, leaving a hole."""
+    live = LiveStats(clock=lambda: 1000.0, threshold=0.5)
+    scan = Alert("31.229.46.167", "port_scan_vertical", "ufw.log", 7, 7, 12, 0.6, ("12 ports",), ("scanner",),
+                 None, None, "suspicious")
+    hit = REC._replace(ip="192.0.2.9")
+    live.update([hit._replace(line=1)], [Verdict(0.9, True)], [], [])
+    live.update([hit._replace(line=2)], [Verdict(0.9, True)], [scan], [])
+    live.update([hit._replace(line=3)], [Verdict(0.9, True)], [scan._replace(score=0.9, severity="attack")], [])
+    live.update([hit._replace(line=4)], [Verdict(0.9, True)], [], [])
+    feed = live.dashboard().feed
+    numbers = [r.number for r in feed]
+    assert sorted(numbers) == list(range(1, len(feed) + 1)), numbers  # no holes (was 6, 5, 4, 2, 1)
+    (row,) = [r for r in feed if r.alert is None and r.what.lstrip("↑ ").startswith("port_scan_vertical")]
+    assert row.number == 3 and row.severity == "attack" and row.what.startswith("↑ "), row
+    assert numbers == [5, 3, 4, 2, 1]  # newest first; the alert at its newest place, with its first number

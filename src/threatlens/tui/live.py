@@ -25,6 +25,7 @@ from threatlens.models.verdict import Alert, Verdict, at_least, severity_of
 from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import LogRecord, Unparsed
 from threatlens.stats.aggregates import Stats
+from threatlens.stats.feed import alert_key
 from threatlens.stats.filter import RecordFilter
 from threatlens.stats.firewall import FirewallIpSummary
 from threatlens.stats.rates import per_minute
@@ -238,16 +239,20 @@ class IpSnapshot:
     nuisance_hidden: bool = False  #: nuisance-tier requests and alerts were left out of ``rows`` and ``alerts``
 
 
+#: Severity tiers from the least serious (an alert raised again with a higher one is marked ``↑``).
+_RANK = {"nuisance": 1, "suspicious": 2, "attack": 3}
+
+
 def _feed_row(number: int, stored: Any, decode: Callable[[Any], FlaggedRequest], thr: float) -> AlertRow:
     """The feed row of one entry (an ``AlertEntry`` or a stored flagged request, decoded by ``decode``)."""
     if isinstance(stored, AlertEntry):
         alert, cc = stored
         if alert.kind == "campaign" and len(alert.reasons) >= 2:
-            return AlertRow(f"c{alert.file}:{alert.first_line}:{alert.reasons[0]}", alert.last_time, alert.ip, cc,
+            return AlertRow(alert_key(alert), alert.last_time, alert.ip, cc,
                             alert.score, alert.categories, f"campaign: {alert.reasons[1]}, {alert.reasons[0]}", False,
                             score_band(alert.score, thr), alert, alert.severity, number)
         what = f"{alert.kind}: {'; '.join(alert.reasons[:2])}" if alert.reasons else alert.kind
-        return AlertRow(f"a{alert.ip}:{alert.file}:{alert.first_line}:{alert.kind}", alert.last_time, alert.ip, cc,
+        return AlertRow(alert_key(alert), alert.last_time, alert.ip, cc,
                         alert.score, alert.categories, what, False, score_band(alert.score, thr), None,
                         alert.severity, number)
     rec, ver, cc = decode(stored)
@@ -495,19 +500,23 @@ class LiveStats:
             cache = self._feed_rows = {}
             self._feed_rows_threshold = thr
         rows: list[AlertRow] = []
-        keys: set[str] = set()
-        for number, stored in main.feed.newest(thr, flt):
+        keys: dict[str, int] = {}  # alert key -> the index of its row
+        for number, stored, label in main.feed.newest(thr, flt):
             if n is not None and len(rows) >= n:
                 break
             row = cache.get(number)
             if row is None:
-                row = cache[number] = _feed_row(number, stored, main.feed.request, thr)
+                row = cache[number] = _feed_row(label, stored, main.feed.request, thr)
             if hide_nuisance and row.severity == "nuisance":
                 continue
-            if row.key[0] != "r":  # an alert: the newest of its campaign or burst only
-                if row.key in keys:
+            if row.key[0] != "r":  # an alert: the newest of its campaign or burst only, with the number of the first
+                at = keys.get(row.key)
+                if at is not None:
+                    shown = rows[at]
+                    if _RANK.get(row.severity, 0) < _RANK.get(shown.severity, 0) and not shown.what.startswith("↑"):
+                        rows[at] = shown._replace(what=f"↑ {shown.what}")  # its tier rose since it was first raised
                     continue
-                keys.add(row.key)
+                keys[row.key] = len(rows)
             rows.append(row)
         return rows
 
