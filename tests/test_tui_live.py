@@ -72,3 +72,20 @@ def test_an_alert_raised_again_keeps_its_number_and_shows_its_tier_rose() -> Non
     (row,) = [r for r in feed if r.alert is None and r.what.lstrip("↑ ").startswith("port_scan_vertical")]
     assert row.number == 3 and row.severity == "attack" and row.what.startswith("↑ "), row
     assert numbers == [5, 3, 4, 2, 1]  # newest first; the alert at its newest place, with its first number
+
+
+def test_a_filter_counts_matches_in_the_rates_when_they_arrive() -> None:
+    """fixb item 3: ``/ip:X`` 3 min after X's requests gave ``matching req/s now 30`` with no new line."""
+    now = [1000.0]
+    live = LiveStats(clock=lambda: now[0])
+    recs, vers = _batch(30, ip_of=lambda i: "192.0.2.7")
+    live.update(recs, vers, [], [])
+    now[0] = 1180.0
+    live.set_filter(RecordFilter.parse("ip:192.0.2.7"))
+    data = live.dashboard()
+    assert data.matching == 30 and sum(data.requests_series) == 0, data.requests_series  # old matches are not now
+    now[0] = 1181.2
+    live.update(*_batch(5, ip_of=lambda i: "192.0.2.7"), [], [])
+    now[0] = 1182.5
+    data = live.dashboard()
+    assert data.matching == 35 and sum(data.requests_series) == 5 and data.requests_series[-2] == 5, data

@@ -227,6 +227,10 @@ class Stats:
         self._ip_alerts: OrderedDict[str, deque[Alert]] = OrderedDict()
         self._rates = RateMeter(history)
 
+    def forget_rates(self) -> None:
+        """Start the per-second rates afresh (a filtered view replays old requests: they did not arrive now)."""
+        self._rates = RateMeter(self._rates.history)
+
     def spawn_filtered(self, record_filter: RecordFilter | None) -> Stats:
         """A new, empty ``Stats`` with the same settings, geo and clock, counting only matches."""
         return Stats(

@@ -396,6 +396,7 @@ class LiveStats:
             alerts = [entry.alert for entry in reversed(self.stats.alerts())]
             if alerts:
                 view.update([], None, alerts)
+            view.forget_rates()  # matches count in the rates when they arrive, not all at once now
         finally:
             if paused:
                 gc.enable()
