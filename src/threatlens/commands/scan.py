@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import io
 import signal
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from threatlens.config import Config
+from threatlens.csvrow import request_csv, row_line
 from threatlens.errors import ExportError, SourceError, UsageError
-from threatlens.export import CSV_COLUMNS, alert_block_ips, csv_safe
+from threatlens.export import CSV_COLUMNS, alert_block_ips
 from threatlens.models.verdict import Alert, Verdict, at_least
 from threatlens.options import RunOptions, add_run_options, check_run_options, resolve_options
 from threatlens.parsers import FirewallRecord, LogRecord, Unparsed
@@ -133,10 +132,8 @@ class Writer:
         self.min_severity = min_severity
         self.stream = stream
         self.country = country
-        self.csv: Any = None
-        self._buffer = io.StringIO()
-        if output == "csv":
-            self.csv = csv.writer(self._buffer)
+        self.csv = output == "csv"
+        if self.csv:
             stream.write(",".join(CSV_COLUMNS) + "\r\n")
 
     def write(self, batch: Processed) -> None:
@@ -144,7 +141,7 @@ class Writer:
         if self.output == "table":
             return
         lines: list[str] = []
-        alerts = batch.alerts if self.csv is None else []
+        alerts = [] if self.csv else batch.alerts
         if self.only_flagged:
             alerts = [a for a in alerts if kept_alert(a, self.min_severity)]
         after: dict[int, list[str]] = {}
@@ -171,20 +168,11 @@ class Writer:
         """One output line (with its newline) for ``item``."""
         kind = type(item)
         if kind is LogRecord:
-            if self.csv is None:
-                return request_json(item, verdict, self.country(item.ip)) + "\n"  # type: ignore[arg-type]
-            row = request_dict(item, verdict, self.country(item.ip))  # type: ignore[arg-type]
-        elif kind is FirewallRecord:
-            row = packet_dict(item, self.country(item.src))  # type: ignore[union-attr, arg-type]
-        else:
-            row = unparsed_dict(item)  # type: ignore[arg-type]
-        if self.csv is None:
-            return json_line(row) + "\n"
-        buffer = self._buffer
-        buffer.seek(0)
-        buffer.truncate()
-        self.csv.writerow([csv_safe(row.get(c)) for c in CSV_COLUMNS])
-        return buffer.getvalue()
+            if self.csv:
+                return request_csv(item, verdict, self.country(item.ip))  # type: ignore[arg-type]
+            return request_json(item, verdict, self.country(item.ip)) + "\n"  # type: ignore[arg-type]
+        row = packet_dict(item, self.country(item.src)) if kind is FirewallRecord else unparsed_dict(item)  # type: ignore[union-attr, arg-type]
+        return row_line(row, CSV_COLUMNS) if self.csv else json_line(row) + "\n"
 
 
 def _output_failed(item: LogRecord | FirewallRecord | Unparsed, exc: BaseException) -> Unparsed:
