@@ -22,7 +22,6 @@ from threatlens.textsafe import visible
 _MEMO_CAP = 4096
 _times: dict[int, tuple[datetime, str]] = {}  #: by id (equal aware times may print differently), object kept
 _verdicts: dict[Verdict | None, str] = {}
-_texts: dict[str, str] = {}  #: cells of the few-valued text fields: file, method, protocol, vhost, country
 _INT_OR_NONE = frozenset((int, type(None)))
 
 
@@ -47,16 +46,17 @@ def row_line(row: dict[str, Any], columns: Sequence[str]) -> str:
     return ",".join([cell(row.get(c)) for c in columns]) + "\r\n"
 
 
-def _few(value: str | None) -> str:
-    """:func:`cell` of a field with few distinct values, memoised."""
-    if value is None:
-        return ""
-    got = _texts.get(value)
-    if got is None:
-        if len(_texts) >= _MEMO_CAP:
-            _texts.clear()
-        got = _texts[value] = cell(value)
-    return got
+class _Cells(dict[str | None, str]):
+    """:func:`cell` of the few-valued text fields (file, method, protocol, vhost, country), by value."""
+
+    def __missing__(self, value: str | None) -> str:
+        if len(self) >= _MEMO_CAP:
+            self.clear()
+        got = self[value] = cell(value)
+        return got
+
+
+_texts = _Cells()
 
 
 def _csv_tail(verdict: Verdict | None) -> str:
@@ -91,9 +91,10 @@ def request_csv(record: LogRecord, verdict: Verdict | None = None, country: str 
         port = "" if port is None else port
     else:
         number, status, size, port = cell(number), cell(status), cell(size), cell(port)
-    return (f"request,{_few(record.file)},{number},{ip},{time},{_few(record.method)},{path},{query},"
-            f"{_few(record.protocol)},{status},{size},{referer},{agent},{_few(record.vhost)},{port},"
-            f"{_few(country)}{tail}")
+    few = _texts
+    return (f"request,{few[record.file]},{number},{ip},{time},{few[record.method]},{path},{query},"
+            f"{few[record.protocol]},{status},{size},{referer},{agent},{few[record.vhost]},{port},"
+            f"{few[country]}{tail}")
 
 
 def _quoted(text: str) -> str:
