@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import threading
@@ -162,6 +164,23 @@ class FirewallAppender(Appender):
                 self.written += 1
 
 
+def exports_dir() -> Path:
+    """``$TMPDIR/threatlens-exports-demo`` when it is this user's private directory.
+
+    ``/tmp`` is shared: if another user (or a symlink) took the name first, or it is writable by others, the
+    demo's exports go to a fresh private directory instead of into someone else's hands.
+    """
+    path = Path(tempfile.gettempdir()) / "threatlens-exports-demo"
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(path)
+    if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022:
+        return path
+    return Path(tempfile.mkdtemp(prefix="threatlens-exports-demo-"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; the temporary copy is deleted on exit."""
     parser = argparse.ArgumentParser(prog="python -m threatlens.demo", description=__doc__.splitlines()[0])
@@ -175,8 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from threatlens.tui.hangup import TerminalGuard
 
     workdir = Path(tempfile.mkdtemp(prefix="threatlens-demo-"))
-    exports = Path(tempfile.gettempdir()) / "threatlens-exports-demo"
-    exports.mkdir(mode=0o700, exist_ok=True)
+    exports = exports_dir()
     appenders: list[Appender] = []
 
     def cleanup() -> None:
