@@ -171,10 +171,8 @@ def exports_dir() -> Path:
     demo's exports go to a fresh private directory instead of into someone else's hands.
     """
     path = Path(tempfile.gettempdir()) / "threatlens-exports-demo"
-    try:
+    with contextlib.suppress(FileExistsError):
         path.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
     info = os.lstat(path)
     if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022:
         return path
