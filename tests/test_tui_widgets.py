@@ -28,3 +28,28 @@ def test_choice_button_shows_its_state_in_the_glyph() -> None:
             assert "○" in raw.render().plain and "●" in jsonl.render().plain
 
     asyncio.run(scenario())
+
+
+def test_the_feed_number_column_fits_the_widest_number_not_the_top_row() -> None:
+    """An alert raised again moves to the top with its older (shorter) number; #1000 below must still fit."""
+    from threatlens.tui.live import AlertRow
+    from threatlens.tui.widgets import AlertsFeed
+
+    def row(number: int) -> AlertRow:
+        return AlertRow(key=f"k{number}", time=None, ip="203.0.113.9", country=None, score=0.9,
+                        categories=("scanner",), what="GET /x", possibly_succeeded=False, band="high",
+                        severity="attack", number=number)
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield AlertsFeed(id="feed")
+
+    async def run() -> int:
+        app = Host()
+        async with app.run_test(size=(120, 20)) as pilot:
+            feed = app.query_one(AlertsFeed)
+            feed.show([row(999), row(10000), row(998)])
+            await pilot.pause()
+            return feed.ordered_columns[0].width
+
+    assert asyncio.run(run()) >= 5

@@ -66,7 +66,8 @@ class AlertsFeed(KeyedTable):
 
     def show(self, rows: Sequence[AlertRow], dropped: int = 0) -> None:
         """Display the feed of a dashboard snapshot (newest first); ``dropped`` older entries are gone."""
-        digits = len(str(rows[0].number)) if rows else 0
+        # the widest number, not the top row's: an alert raised again moves up with its older number
+        digits = len(str(max(row.number for row in rows))) if rows else 0
         if digits > self.COLUMNS[0][2]:  # type: ignore[operator]
             self.set_columns(_columns(digits))
         self.set_note(f"{dropped:,} older dropped" if dropped else "")
