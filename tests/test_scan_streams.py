@@ -100,7 +100,7 @@ def test_ctrl_c_before_any_line_prints_one_line_not_an_empty_summary(tmp_path: P
         proc.stderr.close()  # type: ignore[union-attr]
     assert proc.returncode == 130
     assert out == ""  # no "0 lines ... (not scored)" and no empty tables
-    assert err.splitlines()[-1:] == ["threatlens: interrupted before any line was read"], err
+    assert err.splitlines()[-1:] == ["threatlens: interrupted before any line was processed"], err
 
 
 def test_a_gz_archive_is_still_sniffed_from_a_regular_file(tmp_path: Path) -> None:

@@ -282,7 +282,7 @@ def _run_with(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exp
     exports.finish(ui, interrupted=status != 0)
     if args.output == "table":
         if status and not ui.lines:  # stopped before a line came (a FIFO without a writer): no empty tables
-            ui.info("interrupted before any line was read")
+            ui.info("interrupted before any line was processed")
         else:
             ui.summary(stats, pipeline, top=args.top, files=len(set(args.paths)))
     return status
