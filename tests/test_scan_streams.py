@@ -109,3 +109,28 @@ def test_a_gz_archive_is_still_sniffed_from_a_regular_file(tmp_path: Path) -> No
     out = subprocess.run([*THREATLENS, "scan", "-o", "csv", "--no-detect", str(archive)], capture_output=True,
                          text=True, timeout=120, check=True)
     assert len(out.stdout.splitlines()) == N_LINES + 1
+
+
+def test_a_pipe_whose_writer_pauses_is_reported_as_lines_arrive() -> None:
+    """``tail -f log | threatlens scan -``: lines written before a pause come out during the pause.
+
+    Before, a pipe was read in whole 1 MiB chunks and 2,000-line batches, so nothing came out until the
+    writer closed, and Ctrl-C then lost every line already taken from the pipe.
+    """
+    first = SAMPLE.read_bytes().splitlines(keepends=True)[:5]
+    proc = subprocess.Popen([*THREATLENS, "scan", "-o", "jsonl", "--no-detect", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdin is not None and proc.stdout is not None
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.extend(proc.stdout.readline() for _ in range(5)), daemon=True)
+    try:
+        proc.stdin.write(b"".join(first))
+        proc.stdin.flush()  # the writer stays open: the pipe pauses, it does not end
+        reader.start()
+        reader.join(timeout=90)
+        assert len(got) == 5 and all(b'"type": "request"' in line for line in got), got
+        assert [int(line.split(b'"line": ')[1].split(b",")[0]) for line in got] == [1, 2, 3, 4, 5]
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+        proc.stdout.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
+import select
 import stat
 import sys
 import threading
@@ -154,9 +155,14 @@ def stream_batches(
     lines = LineAssembler(name, max_line_bytes=MAX_LINE_BYTES + 1)
     batch: list[RawLine] = []
     last = 0
+    # A pipe, FIFO or terminal: take what has arrived (read1) and hand on a partial batch when the writer
+    # pauses, so `tail -f log | threatlens scan -` reports lines as they come and Ctrl-C loses none read.
+    # Regular files keep whole batches (the parallel scan relies on the same batches in every process).
+    fd = _stream_fd(underlying)
+    read = getattr(stream, "read1", stream.read) if fd is not None else stream.read
     while True:
         try:
-            chunk = stream.read(CHUNK_BYTES)
+            chunk = read(CHUNK_BYTES)
         except (OSError, EOFError) as exc:  # truncated .gz, I/O error
             raise SourceError(f"{name}: read error after line {lines.line}: {exc}") from None
         if not chunk:
@@ -169,6 +175,9 @@ def stream_batches(
         while len(batch) >= batch_lines:
             yield batch[:batch_lines]
             del batch[:batch_lines]
+        if batch and fd is not None and not _readable_now(fd):
+            yield batch
+            batch = []
         if on_progress is not None:
             with contextlib.suppress(OSError, ValueError):
                 on_progress(underlying.tell())
@@ -178,3 +187,21 @@ def stream_batches(
     if batch:
         yield batch
 
+
+
+def _stream_fd(stream: object) -> int | None:
+    """The descriptor of a stream that is not a regular file (pipe, FIFO, terminal); ``None`` otherwise."""
+    try:
+        fd = stream.fileno()  # type: ignore[attr-defined]
+        mode = os.fstat(fd).st_mode
+    except (AttributeError, OSError, ValueError):
+        return None
+    return None if stat.S_ISREG(mode) else int(fd)
+
+
+def _readable_now(fd: int) -> bool:
+    """Whether more bytes can be read from ``fd`` without waiting (or it is at its end)."""
+    try:
+        return bool(select.select([fd], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
