@@ -335,21 +335,30 @@ class LiveStats:
     ) -> None:
         """Count one processed batch (the ``Pipeline`` calls this on the ingest thread).
 
-        Big batches go in slices, so the UI thread gets the lock in between; alerts, unparsed
-        lines and firewall records go with the last slice, after the requests.
+        Big batches go in slices, so the UI thread gets the lock in between; each alert goes with
+        the slice holding the line that raised it (so the feed shows it right after that request),
+        other alerts, unparsed lines and firewall records with the last slice, after the requests.
         """
         n = len(records)
         starts = list(range(0, n, _SLICE)) or [0]
+        pending = list(alerts)
         for i in starts:
             last = i == starts[-1]
             recs = records[i:i + _SLICE] if n > _SLICE else records
             part = None if verdicts is None else (verdicts[i:i + _SLICE] if n > _SLICE else verdicts)
+            if last:
+                mine, pending = pending, []
+            elif pending:  # an alert goes with the slice holding the line that raised it (its place in the feed)
+                lines = {(r.file, r.line) for r in recs}
+                mine = [a for a in pending if (a.file, a.last_line) in lines]
+                pending = [a for a in pending if (a.file, a.last_line) not in lines]
+            else:
+                mine = []
             with self.lock:
                 self.generation += 1
-                self.stats.update(recs, part, alerts if last else (), unparsed if last else (),
-                                  packets if last else ())
+                self.stats.update(recs, part, mine, unparsed if last else (), packets if last else ())
                 if self.filtered is not None:
-                    self.filtered.update(recs, part, alerts if last else ())
+                    self.filtered.update(recs, part, mine)
 
     # -- controls (UI thread) ------------------------------------------------------------------
 
