@@ -186,7 +186,7 @@ class ParseFailed(RuntimeError):
 def portable(exc: BaseException) -> BaseException:
     """``exc`` itself if it is a user-facing error, else a ``ParseFailed`` carrying its traceback."""
     if isinstance(exc, ThreatLensError):
-        try:
+        try:  # a round trip of our own object, to learn whether the scanning process can load it
             pickle.loads(pickle.dumps(exc))
             return exc
         except Exception:  # an error class that does not survive pickling: keep its text

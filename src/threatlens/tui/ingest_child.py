@@ -233,7 +233,12 @@ def _allowlist(entries: list[str]) -> Any:
 
 
 def _picklable(exc: Exception) -> Exception:
-    """The exception itself if it crosses the pipe, else a ``RuntimeError`` saying what it was."""
+    """The exception itself if it crosses the pipe, else a ``RuntimeError`` saying what it was.
+
+    The round trip is of an object this process just made (never of bytes from a file or the network):
+    an exception class whose constructor takes other arguments pickles but fails to load, and would
+    fail in the UI's ``recv`` instead of here.
+    """
     import pickle
 
     try:
