@@ -49,10 +49,10 @@ class DaskParsers:
         self.cluster: Any = None
         try:
             if address == "local":
-                # loopback only and no dashboard: Dask moves tasks and results with pickle, so nothing
+                # loopback only (its HTTP server too): Dask moves tasks and results with pickle, so nothing
                 # but this machine may talk to its scheduler and workers
                 self.cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                            processes=True, host="127.0.0.1", dashboard_address=None)
+                                            processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0")
                 self.client: Any = Client(self.cluster)
             else:
                 self.client = Client(address, timeout=30)
