@@ -24,6 +24,7 @@ from threatlens.export import alert_block_ips
 from threatlens.models.verdict import Alert, Verdict, at_least, severity_of
 from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import LogRecord, Unparsed
+from threatlens.pipeline import alert_positions
 from threatlens.stats.aggregates import Stats
 from threatlens.stats.feed import alert_key
 from threatlens.stats.filter import RecordFilter
@@ -341,19 +342,16 @@ class LiveStats:
         """
         n = len(records)
         starts = list(range(0, n, _SLICE)) or [0]
-        pending = list(alerts)
-        for i in starts:
+        by_slice: dict[int, list[Alert]] = {}  # an alert goes with the slice holding its line (its place in the feed)
+        if alerts:
+            final = len(starts) - 1
+            for at, alert in zip(alert_positions(records, alerts), alerts, strict=True):
+                by_slice.setdefault(min(at // _SLICE, final), []).append(alert)
+        for k, i in enumerate(starts):
             last = i == starts[-1]
             recs = records[i:i + _SLICE] if n > _SLICE else records
             part = None if verdicts is None else (verdicts[i:i + _SLICE] if n > _SLICE else verdicts)
-            if last:
-                mine, pending = pending, []
-            elif pending:  # an alert goes with the slice holding the line that raised it (its place in the feed)
-                lines = {(r.file, r.line) for r in recs}
-                mine = [a for a in pending if (a.file, a.last_line) in lines]
-                pending = [a for a in pending if (a.file, a.last_line) not in lines]
-            else:
-                mine = []
+            mine = by_slice.get(k, [])
             with self.lock:
                 self.generation += 1
                 self.stats.update(recs, part, mine, unparsed if last else (), packets if last else ())
