@@ -9,6 +9,7 @@ import pytest
 
 from behaviour_support import GOOGLEBOT, line, parse
 from threatlens.models.detection import Detection
+from threatlens.models.signatures import payload_evidence
 from threatlens.models.units import param_has_syntax, path_has_syntax, query_params
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers import LogRecord
@@ -317,3 +318,66 @@ def test_referrer_spam_with_an_implausible_browser_is_a_nuisance() -> None:
     spam, searched, old_but_real = verdicts[-3:]
     assert spam.flagged and spam.severity == "nuisance" and "referrer spam" in spam.reasons[-1]
     assert not searched.flagged and not old_but_real.flagged
+
+
+# ------------------------------------------------------------------ a call-looking word in prose is content
+PROSE_WITH_CALL = "i never really liked c's assert() feature. if an assertion is violated, it tells you nothing"
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [f"q={PROSE_WITH_CALL}", "q=why does my sleep() hang forever", "title=я не люблю eval() вообще"],
+)
+def test_a_call_inside_prose_is_content(unit: str) -> None:
+    assert not param_has_syntax(unit)
+    assert not [e for e in payload_evidence(unit) if e.category in ("cmd_injection", "xss", "sqli")]
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "cmd=system(id)",  # the value is the call
+        "x=a b eval($_post[x]) c",  # a variable as argument
+        "q=see the sleep(5) docs now",  # a number as argument
+        "id=1 and database() like 0x74",  # numeric SQL context
+        "id=1 or not version() like 0x35",  # SQL operators next to the call
+        "q=so we call foo() and bar() then",
+        "c=x;assert(x);",  # statement separators
+        "q=phpinfo()",  # nothing but the call
+    ],
+)
+def test_a_call_with_code_around_it_is_attack_syntax(unit: str) -> None:
+    assert param_has_syntax(unit)
+
+
+def test_call_fragments_with_code_around_them_are_still_evidence() -> None:
+    for text in ("c=system(id)", "x=a b eval($_post[x]) c", "q=1;passthru(ls)"):
+        assert any(e.category == "cmd_injection" for e in payload_evidence(text)), text
+    assert path_has_syntax("/cgi-bin/x() { :; }; /bin/id")
+
+
+def test_forum_spam_quoting_a_call_is_not_an_attack() -> None:
+    """Spam that quotes programming prose in the path (``+`` for spaces) and the referer, as a real log shows."""
+    spam = "/presentations/vim/Result:+%22" + PROSE_WITH_CALL.replace(" ", "+").replace("'", "%27") + "%22"
+    spam = spam.replace("(", "%28").replace(")", "%29")
+    lines = [*site(), line("203.0.113.9", 300, "/", 200, referer="http://www.example.org" + spam),
+             line("203.0.113.9", 301, spam, 404)]
+    _, verdicts, _ = run(lines)
+    from_referer, in_path = verdicts[-2], verdicts[-1]
+    assert not from_referer.flagged, from_referer
+    assert "cmd_injection" not in in_path.categories and in_path.severity != "attack", in_path
+
+
+ELASTIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "logs" / "elastic_apache_logs" / "apache_logs"
+
+
+@pytest.mark.skipif(not ELASTIC.is_file(), reason="../shared/data/logs/elastic_apache_logs is not present")
+def test_real_forum_spam_quoting_assert_is_not_command_injection() -> None:
+    lines = ELASTIC.read_text(encoding="utf-8", errors="replace").splitlines()
+    spam = [x for x in lines if "assert%28%29+feature" in x]
+    assert len(spam) == 2, "the elastic log holds two lines of this spam"
+    records, verdicts, _ = run(spam)
+    for r, v in zip(records, verdicts, strict=True):
+        assert "cmd_injection" not in v.categories and v.severity != "attack", (r.line, v)
+    # the line that carries the spam only in its referer is an ordinary page view
+    assert not [v for r, v in zip(records, verdicts, strict=True) if r.path == "/" and v.flagged]

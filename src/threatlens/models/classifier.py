@@ -327,8 +327,9 @@ class RequestScorer:
         parts = [ml]
         cats: list[str] = []
         reasons: list[str] = []
-        for text in (*params, pt):  # fragments per parameter: "&id=" separates, it is no shell "& id"
-            for ev in payload_evidence(text):
+        # fragments per parameter: "&id=" separates, it is no shell "& id"; a "+" in a path stands for a space
+        for text, plus in (*((p, False) for p in params), (pt, True)):
+            for ev in payload_evidence(text, plus=plus):
                 if ev.category not in cats:
                     cats.append(ev.category)
                     reasons.append(ev.reason)

@@ -20,6 +20,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
+from threatlens.models.prose import without_prose_calls
+
 
 class Evidence(NamedTuple):
     """One piece of evidence: its category, a short human reason and how strong it is."""
@@ -99,10 +101,15 @@ def _clean(fragment: str) -> str:
     return out[:REASON_LEN]
 
 
-def payload_evidence(text: str) -> list[Evidence]:
-    """Every payload pattern that matches normalised ``text``, one evidence per category at most."""
+def payload_evidence(text: str, *, plus: bool = False) -> list[Evidence]:
+    """Every payload pattern that matches normalised ``text``, one evidence per category at most.
+
+    A call-looking word inside prose is no fragment (:mod:`threatlens.models.prose`); ``plus``: a ``+``
+    between words stands for a space (path text).
+    """
     if not text or not _TRIGGER.search(text):
         return []
+    text = without_prose_calls(text, plus=plus)
     found: list[Evidence] = []
     seen: set[str] = set()
     for cat, strong, rx in _COMPILED:

@@ -6,7 +6,8 @@ about a unit that has *attack syntax*: a metacharacter or fragment that can carr
 next to SQL, markup, shell and statement separators, calls, dot segments, schemes, comments).
 Words, whitespace (encoded or not), ``+``, letters of any script and ordinary punctuation are
 content: a folder named ``Annual Report`` or a search for ``rock 'n' roll`` is never the model's
-call to make.
+call to make; nor is a call-looking word inside prose (``liked c's assert() feature``, see
+:mod:`threatlens.models.prose`).
 
 This module is on the runtime path; the training readers (``dataset.py``) import it, never the
 reverse.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 
 from threatlens.models.normalize import normalise
+from threatlens.models.prose import without_prose_calls
 
 #: A path of only these characters carries no payload.
 PLAIN_PATH = re.compile(r"[a-z0-9/._~+-]*")
@@ -87,10 +89,10 @@ def param_has_syntax(unit: str) -> bool:
     """True when a normalised ``name=value`` unit has syntax that can carry an attack."""
     name, eq, value = unit.partition("=")
     if not eq:
-        return _VALUE_SYNTAX.search(name) is not None
-    return not _PLAIN_NAME.fullmatch(name) or _VALUE_SYNTAX.search(value) is not None
+        return _VALUE_SYNTAX.search(without_prose_calls(name)) is not None
+    return not _PLAIN_NAME.fullmatch(name) or _VALUE_SYNTAX.search(without_prose_calls(value)) is not None
 
 
 def path_has_syntax(text: str) -> bool:
     """True when a normalised path has syntax that can carry an attack."""
-    return _PATH_SYNTAX.search(text) is not None
+    return _PATH_SYNTAX.search(without_prose_calls(text, plus=True)) is not None
