@@ -30,8 +30,17 @@ def ip_of(i: int) -> str:
     return f"{20 + i // 0x1000000 % 50}.{v >> 16}.{(v >> 8) & 255}.{v & 255}"
 
 
-def lines(start: int, n: int, seed: int = 11) -> list[str]:
-    """Lines ``start`` .. ``start + n`` of the log (deterministic for a seed)."""
+#: Distinct paths of a site (``site_paths``): what a real site serves is bounded even when its clients are not.
+SITE_PATHS = 5_000
+
+
+def lines(start: int, n: int, seed: int = 11, *, site_paths: bool = False) -> list[str]:
+    """Lines ``start`` .. ``start + n`` of the log (deterministic for a seed).
+
+    ``site_paths``: every line still a new client IP, but the path (and query) one of ``SITE_PATHS`` a site
+    serves: the per-IP tables fill to their caps while path tables and caches stay warm, as on a real site
+    under a flood of distinct clients; per line it costs what a real site's line costs, not a new path's.
+    """
     rng = np.random.default_rng([seed, start])
     words = rng.integers(0, 2**40, size=(n, 2)).tolist()
     dirs = rng.integers(0, len(DIRS), size=n).tolist()
@@ -49,7 +58,11 @@ def lines(start: int, n: int, seed: int = 11) -> list[str]:
             stamp = (T0 + timedelta(seconds=sec)).strftime("%d/%b/%Y:%H:%M:%S +0000")
             last_sec = sec
         a, b = words[j]
-        path = f"{DIRS[dirs[j]]}{a:x}{EXTS[exts[j]]}"
+        if site_paths:
+            a = a % SITE_PATHS
+            b = a * 7919 + b % 10  # the query (3 in 10 lines) belongs to the path: one URL per path and query
+        d, e = (a % len(DIRS), a // len(DIRS) % len(EXTS)) if site_paths else (dirs[j], exts[j])
+        path = f"{DIRS[d]}{a:x}{EXTS[e]}"
         if b % 10 < 3:
             path += f"?q={b:x}&page={b % 97}"
         status = STATUSES[statuses[j]]

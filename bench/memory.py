@@ -3,6 +3,8 @@
     python bench/memory.py                    # 200k lines, 200k distinct IPs (a few minutes)
     python bench/memory.py --full             # 1M lines, 1M distinct IPs, random paths (bench/out, reused)
     python bench/memory.py --soak 600         # + 10-minute `scan --follow` at 10k lines/s of unique content
+    python bench/memory.py --no-scan --no-structures --soak 600 --soak-content ips
+                                              # the soak with a new IP per line but a site's 5,000 paths
     python bench/memory.py --structures-only  # only the per-structure sizes (in-process, after the scan)
 
 The log (``bench/distinct_log.py``) gives every line a new client IP and a random path: every per-IP
@@ -168,8 +170,13 @@ def structure_sizes(path: Path) -> None:
 # -- the follow soak ----------------------------------------------------------------------------------
 
 
-def soak(seconds: float, rate: int, every: float) -> None:
-    """``scan --follow -o jsonl`` on a file written at ``rate`` lines/s of unique content: RSS over time."""
+def soak(seconds: float, rate: int, every: float, content: str = "unique") -> None:
+    """``scan --follow -o jsonl`` on a file written at ``rate`` lines/s: RSS over time.
+
+    ``content``: ``unique`` (a new IP and a random path on every line: the worst case for every table) or
+    ``ips`` (a new IP on every line, paths from a site's bounded set: per-IP tables fill at a real site's cost
+    per line, so the follower can keep up with 10k lines/s).
+    """
     tmp = Path(tempfile.mkdtemp(prefix="threatlens-soak-"))
     log = tmp / "access.log"
     log.touch()
@@ -189,7 +196,8 @@ def soak(seconds: float, rate: int, every: float) -> None:
     chunk = max(1, rate // 10)
     start = time.perf_counter()
     next_report = every
-    print(f"\nsoak: {' '.join(cmd[2:])}, {rate:,} lines/s of unique content for {seconds:.0f} s ({machine_state()})")
+    what = "unique content" if content == "unique" else "a new IP per line, a site's 5,000 paths and 20k URLs"
+    print(f"\nsoak: {' '.join(cmd[2:])}, {rate:,} lines/s ({what}) for {seconds:.0f} s ({machine_state()})")
     print(f"{'s':>5} {'written':>11} {'processed':>11} {'RSS MB':>7}")
     with log.open("a") as f:
         while True:
@@ -199,7 +207,7 @@ def soak(seconds: float, rate: int, every: float) -> None:
             due = int(elapsed * rate)
             while written < due:
                 n = min(chunk, due - written)
-                f.writelines(distinct_log.lines(written, n))
+                f.writelines(distinct_log.lines(written, n, site_paths=content == "ips"))
                 written += n
             f.flush()
             if elapsed >= next_report:
@@ -219,6 +227,8 @@ def main() -> None:
     ap.add_argument("--lines", type=int, help="lines of the generated log")
     ap.add_argument("--soak", type=float, default=0, metavar="SECONDS", help="also a --follow soak this long")
     ap.add_argument("--rate", type=int, default=10_000, help="soak lines/s (default 10,000)")
+    ap.add_argument("--soak-content", choices=("unique", "ips"), default="unique",
+                    help="soak lines: unique (new IP and random path, default) or ips (new IP, a site's paths)")
     ap.add_argument("--every", type=float, default=20, help="soak: seconds between RSS samples (default 20)")
     ap.add_argument("--structures-only", action="store_true", help="only the per-structure sizes")
     ap.add_argument("--no-structures", action="store_true", help="skip the per-structure sizes")
@@ -248,7 +258,7 @@ def main() -> None:
     if not args.no_structures:
         structure_sizes(path)
     if args.soak:
-        soak(args.soak, args.rate, args.every)
+        soak(args.soak, args.rate, args.every, args.soak_content)
 
 
 if __name__ == "__main__":
