@@ -184,7 +184,7 @@ async def test_filter_applies_to_every_panel_and_escape_clears(tmp_path: Path, m
         await pilot.press("enter")
         assert isinstance(app.screen, DashboardScreen)
         table = app.dashboard.query_one(TopIpsTable)
-        assert [rk.value for rk in table.rows] == [ATTACKER]
+        assert table.row_keys == [ATTACKER]
         assert "filter ip:203.0.113.0/24" in _header(app) and "8 retained requests match" in _header(app)
         write_log(log, normal_lines(5, start=300) + attack_lines(2, start=310), mode="a")
         await _settled(pilot, app, 75)
@@ -360,7 +360,7 @@ async def test_alerts_feed_keeps_showing_the_newest_unless_the_user_moved(tmp_pa
         feed = app.dashboard.query_one(AlertsFeed)
 
         def top_key() -> str:
-            return feed.coordinate_to_cell_key((0, 0)).row_key.value
+            return feed.key_at(0)
 
         assert feed.cursor_row == 0
         before = top_key()

@@ -44,8 +44,8 @@ async def test_campaign_is_one_feed_row_and_enter_lists_its_ips(tmp_path: Path) 
         app.refresh_dashboard(force=True)
         await pilot.pause()
         feed = app.dashboard.query_one(AlertsFeed)
-        rows = {key.value: {c.key.value: _plain(feed.get_cell(key, c.key)) for c in feed.ordered_columns}
-                for key in feed.rows}
+        rows = {key: {column: _plain(feed.get_cell(key, column)) for column, _width in feed.layout}
+                for key in feed.row_keys}
         campaigns = {k: r for k, r in rows.items() if r["what"].startswith("campaign:")}
         assert len(campaigns) == 1  # alerted at 5 and again at 10 IPs: still one row, showing the latest
         key, cells = next(iter(campaigns.items()))
@@ -57,7 +57,7 @@ async def test_campaign_is_one_feed_row_and_enter_lists_its_ips(tmp_path: Path) 
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, CampaignScreen), timeout=20)
         members = app.screen.query_one(CampaignMembersTable)
-        assert [k.value for k in members.rows] == PROBERS[:10]
+        assert members.row_keys == PROBERS[:10]
         text = screen_text(app)
         assert "10 member IPs" in text and "[bold]zgrab-ish[/bold]" in text and "within 24 h" in text
         assert "severity attack" in text

@@ -37,8 +37,7 @@ def _feed_log(path: Path) -> Path:
 
 
 def _column(feed: AlertsFeed, key: str) -> list[str]:
-    rows = (feed.coordinate_to_cell_key((i, 0)).row_key for i in range(feed.row_count))
-    return [str(feed.get_cell(row, key)).strip() for row in rows]
+    return [str(cell).strip() for cell in feed.get_column(key)]
 
 
 @run_async
@@ -84,7 +83,7 @@ async def test_the_whole_feed_scrolls_newest_first_with_stable_numbers_at_80x24(
         assert "GET /" in row and "attack" in row and IPS[2] in row
 
         # a filter hides rows and keeps every number where it was
-        keyed = {feed.coordinate_to_cell_key((i, 0)).row_key.value: n for i, n in enumerate(numbers)}
+        keyed = {feed.key_at(i): n for i, n in enumerate(numbers)}
         other = next(i for i, ip in enumerate(_column(feed, "ip")) if i > 600 and ip != IPS[0])
         feed.move_cursor(row=other)  # a row the filter hides: the cursor goes back to the newest
         app.set_filter(f"ip:{IPS[0]}")
@@ -94,7 +93,7 @@ async def test_the_whole_feed_scrolls_newest_first_with_stable_numbers_at_80x24(
         shown = [int(n) for n in _column(feed, "id")]
         assert shown == sorted(shown, reverse=True) and len(shown) > 300
         for i, n in enumerate(shown):
-            key = feed.coordinate_to_cell_key((i, 0)).row_key.value
+            key = feed.key_at(i)
             assert keyed.get(key, n) == n
 
         # new entries push the oldest out, several per refresh: the table stays the feed, the picked row stays picked

@@ -41,7 +41,7 @@ async def _monitor(tmp_path: Path, size: tuple[int, int], lines: list[str] | Non
 
 
 def _widths(table: KeyedTable) -> dict[str, int]:
-    return {str(c.key.value): c.width for c in table.ordered_columns}
+    return dict(table.layout)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -92,7 +92,7 @@ async def test_footer_always_shows_help_and_never_cuts_a_key(tmp_path: Path, siz
 async def test_a_table_wider_than_its_panel_says_it_scrolls_sideways(tmp_path: Path) -> None:
     async with _monitor(tmp_path, (60, 24)) as (app, pilot):
         table = app.dashboard.query_one(TopIpsTable)
-        assert sum(c.width + 2 for c in table.ordered_columns) > table.size.width
+        assert sum(w + 2 for _k, w in table.layout) > table.size.width
         assert table.border_subtitle == SIDEWAYS_HINT
         assert SIDEWAYS_HINT in screen_text(app)
         await pilot.resize_terminal(120, 34)

@@ -50,6 +50,6 @@ def test_the_feed_number_column_fits_the_widest_number_not_the_top_row() -> None
             feed = app.query_one(AlertsFeed)
             feed.show([row(999), row(10000), row(998)])
             await pilot.pause()
-            return feed.ordered_columns[0].width
+            return feed.layout[0][1]
 
     assert asyncio.run(run()) >= 5

@@ -99,11 +99,10 @@ class CampaignScreen(Screen[None]):
         table.show(self.members)
         table.focus()
 
-    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+    def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         """Enter on a member: its IP screen."""
         event.stop()
-        if event.row_key.value is not None:
-            self.tl.open_ip(event.row_key.value)
+        self.tl.open_ip(event.key)
 
     def action_back(self) -> None:
         """Key action: back."""

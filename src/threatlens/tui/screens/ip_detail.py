@@ -191,12 +191,12 @@ class IpDetailScreen(Screen[None]):
             text.append(f" {rec.dport if rec.dport is not None else '-'}{flags} {rec.action}\n")
         self.query_one("#ip-firewall", Static).update(text)
 
-    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+    def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         from threatlens.tui.screens.request_detail import RequestDetailScreen
 
         event.stop()
         for row in self.snapshot.rows:
-            if row.key == event.row_key.value:
+            if row.key == event.key:
                 self.app.push_screen(RequestDetailScreen(row))
                 return
 

@@ -62,7 +62,6 @@ class AlertsFeed(KeyedTable):
         super().__init__(id=id, classes=classes)
         self._ips: dict[str, str] = {}
         self._campaigns: dict[str, Alert] = {}
-        self._cells: dict[str, tuple[AlertRow, tuple[Text | str, ...]]] = {}  # key -> (row, its cells)
 
     def show(self, rows: Sequence[AlertRow], dropped: int = 0) -> None:
         """Display the feed of a dashboard snapshot (newest first); ``dropped`` older entries are gone."""
@@ -71,48 +70,35 @@ class AlertsFeed(KeyedTable):
         if digits > self.COLUMNS[0][2]:  # type: ignore[operator]
             self.set_columns(_columns(digits))
         self.set_note(f"{dropped:,} older dropped" if dropped else "")
-        out = []
-        self._ips = {}
-        self._campaigns = {}
-        known, self._cells = self._cells, {}
-        for row in rows:
-            if row.alert is not None and row.alert.kind == "campaign":
-                self._campaigns[row.key] = row.alert
-            self._ips[row.key] = row.ip
-            seen = known.get(row.key)
-            if seen is not None and seen[0] == row:  # unchanged: the same cells object (the table skips it)
-                self._cells[row.key] = seen
-                out.append((row.key, seen[1]))
-                continue
-            style = self.band_style(row.band)
-            what = fmt.safe(row.what)
-            if row.possibly_succeeded:
-                what = Text.assemble(("SUCCEEDED? ", self.get_component_rich_style("cell--succeeded")), what,
-                                     end="")
-            cells = (
-                str(row.number),
-                fmt.when(row.time),
-                fmt.safe(row.ip),
-                Text(fmt.score_text(row.score, row.band), style=style, end=""),
-                Text(fmt.tier(row.severity), style=self.tier_style(row.severity), end=""),
-                what,
-                fmt.country(row.country),
-                fmt.safe(", ".join(row.categories)),
-            )
-            self._cells[row.key] = (row, cells)
-            out.append((row.key, cells))
-        self.sync(out)
+        self._ips = {row.key: row.ip for row in rows}
+        self._campaigns = {row.key: row.alert for row in rows if row.alert is not None and row.alert.kind == "campaign"}
+        self.sync_rows(((row.key, row) for row in rows), self._cells_of)
+
+    def _cells_of(self, row: AlertRow) -> tuple[Text | str, ...]:
+        what = fmt.safe(row.what)
+        if row.possibly_succeeded:
+            what = Text.assemble(("SUCCEEDED? ", self.get_component_rich_style("cell--succeeded")), what, end="")
+        return (
+            str(row.number),
+            fmt.when(row.time),
+            fmt.safe(row.ip),
+            Text(fmt.score_text(row.score, row.band), style=self.band_style(row.band), end=""),
+            Text(fmt.tier(row.severity), style=self.tier_style(row.severity), end=""),
+            what,
+            fmt.country(row.country),
+            fmt.safe(", ".join(row.categories)),
+        )
 
     def ip_of(self, key: str | None) -> str | None:
         """The client IP of a feed row."""
         return self._ips.get(key) if key is not None else None
 
-    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+    def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         event.stop()
-        campaign = self._campaigns.get(event.row_key.value) if event.row_key.value is not None else None
+        campaign = self._campaigns.get(event.key)
         if campaign is not None:
             self.post_message(self.CampaignSelected(campaign))
             return
-        ip = self.ip_of(event.row_key.value)
+        ip = self.ip_of(event.key)
         if ip is not None:
             self.post_message(self.IpSelected(ip))

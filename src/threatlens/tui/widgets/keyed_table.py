@@ -1,19 +1,26 @@
-"""``KeyedTable``: a ``DataTable`` updated by keyed diff whose columns fit the panel.
+"""``KeyedTable``: a Line-API table updated by keyed diff whose columns fit the panel.
 
-No clearing on update (the cursor stays on its row); low-value columns fold away when the panel is narrow,
-flexible ones share what is left.
+Only the rows on screen are drawn, and each row's drawn line is kept until its cells, the column
+layout, its cursor/hover state or the table's styles change: a redraw where ten feed rows changed
+draws about ten rows. No clearing on update (the cursor stays on its row); low-value columns fold
+away when the panel is narrow, flexible ones share what is left.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellKey
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 __all__ = ["SIDEWAYS_HINT", "KeyedTable", "middle_cut"]
 
@@ -24,9 +31,11 @@ SIDEWAYS_HINT = "←/→ Home/End: more columns"
 FLEX_MIN = 12
 
 Cell = Text | str | int
+Layout = tuple[tuple[str, int], ...]
+S = TypeVar("S")
 
 
-class KeyedTable(DataTable[Any]):
+class KeyedTable(ScrollView, can_focus=True):
     """A table whose rows are identified by a key; ``sync`` applies the difference only.
 
     ``COLUMNS`` lists ``(key, label, width)``; a width of ``None`` makes the column flexible: flexible
@@ -34,11 +43,27 @@ class KeyedTable(DataTable[Any]):
     text longer than a column ends in ``…``). When the panel cannot hold every column, the columns
     named in ``FOLD`` are left out, first named first, until the rest fits (flexible columns at the
     width they want); if it does not at their minimum, the table scrolls sideways and its border says so.
-    Score-band colours come from the component classes ``band--high`` etc., styled in ``threatlens.tcss``.
+    Score-band colours come from the component classes ``band--high`` etc., the header, cursor and
+    hover looks from ``keyed-table--header`` etc., styled in ``threatlens.tcss``.
     """
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("ctrl+home", "first_row", "First row", show=False),
+        Binding("ctrl+end", "last_row", "Last row", show=False),
+        Binding("left", "scroll_left", "Scroll left", show=False),
+        Binding("right", "scroll_right", "Scroll right", show=False),
+        Binding("home", "scroll_home", "First column", show=False),
+        Binding("end", "scroll_end", "Last column", show=False),
+    ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        *DataTable.COMPONENT_CLASSES,
+        "keyed-table--header",
+        "keyed-table--cursor",
+        "keyed-table--hover",
         *(f"band--{b}" for b in BANDS),
         "cell--succeeded",
         "cell--allowlisted",
@@ -46,6 +71,32 @@ class KeyedTable(DataTable[Any]):
         "tier--suspicious",
         "tier--nuisance",
     }
+    # The look of Textual's DataTable (the widget stands alone); threatlens.tcss adds the NO_COLOR rules.
+    DEFAULT_CSS = """
+    KeyedTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .keyed-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .keyed-table--header { background-tint: $foreground 5%; }
+        }
+        & > .keyed-table--header { text-style: bold; background: $panel; color: $foreground; }
+        &:ansi > .keyed-table--header { background: ansi_bright_blue; color: ansi_default; }
+        & > .keyed-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .keyed-table--hover { background: $block-hover-background; }
+    }
+    """
     COLUMNS: ClassVar[tuple[tuple[str, str, int | None], ...]] = ()
     #: Columns left out when the panel is too narrow, the least needed first.
     FOLD: ClassVar[tuple[str, ...]] = ()
@@ -58,25 +109,54 @@ class KeyedTable(DataTable[Any]):
     #: A cursor on the first row stays on the first row (a newest-first feed keeps showing the newest);
     #: otherwise the cursor follows its row's key as rows are added above it.
     FOLLOW_TOP: ClassVar[bool] = False
+    #: Blank cells on each side of every cell.
+    cell_padding: ClassVar[int] = 1
+
+    @dataclass
+    class RowSelected(Message):
+        """The user chose a row (Enter, or a click on the cursor row)."""
+
+        table: KeyedTable
+        key: str
+        index: int
+
+        @property
+        def control(self) -> KeyedTable:
+            """The table the row is in."""
+            return self.table
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
-        self._order: list[str] = []
+        super().__init__(id=id, classes=classes)
         self._rows: list[tuple[str, Sequence[Cell]]] = []
-        self._layout: tuple[tuple[str, int], ...] = ()
-        self._applied: dict[str, Sequence[Cell]] = {}  # key -> the cells object last applied to its row
+        self._where: dict[str, int] = {}  # key -> its row index
+        self._layout: Layout = ()
         self._note = ""
+        self._sideways = False
         self._wanted: dict[str, int] = {}  # WIDEN column -> the length of its longest value
+        self._cursor = 0
+        self._hover: int | None = None  # the row under the mouse (shown once the mouse moved)
+        self._texts: dict[str, tuple[Sequence[Cell], tuple[Text, ...]]] = {}  # key -> (cells, shown cells)
+        self._lines: dict[str, tuple[tuple[Text, ...], tuple[object, ...], Strip]] = {}  # key -> drawn line
+        self._header: tuple[tuple[object, ...], Strip] | None = None
+        self._plan_for: tuple[object, ...] = ()
+        self._plan_cache: list[tuple[int, bool, int]] = []
+        self._built: dict[str, tuple[Any, Sequence[Cell]]] = {}  # key -> (source, its cells), see sync_rows
+        self._lengths: dict[str, tuple[Sequence[Cell], dict[int, int]]] = {}  # key -> (cells, WIDEN lengths)
+        self._look: tuple[object, ...] = ()  # the resolved styles of this render pass
+        self._on_screen: list[Strip | None] = []  # per content line: the (uncropped) line drawn there
+        #: Rows drawn since the table was made (each a row whose line was not kept): what tests count.
+        self.rows_drawn = 0
 
     def on_mount(self) -> None:
         self.fit_columns()
 
     def on_resize(self, _event: events.Resize) -> None:
         self.fit_columns()
+        self._scroll_to_cursor()
 
     # -- columns -------------------------------------------------------------------------------
 
-    def column_layout(self, width: int) -> tuple[tuple[str, int], ...]:
+    def column_layout(self, width: int) -> Layout:
         """The columns shown in ``width`` cells, with their widths (padding excluded)."""
         pad = 2 * self.cell_padding
         cols = list(self.COLUMNS)
@@ -107,6 +187,11 @@ class KeyedTable(DataTable[Any]):
         spec = self.FLEX.get(key, (FLEX_MIN, 1))
         return (spec[0], spec[1], spec[2] if len(spec) > 2 else spec[0])  # type: ignore[misc]
 
+    @property
+    def layout(self) -> Layout:
+        """The columns shown, ``(key, width)`` in order (widths without padding)."""
+        return self._layout
+
     def fit_columns(self, force: bool = False) -> None:
         """Choose the columns for the current width (after a resize, or ``force`` after ``COLUMNS`` changed)."""
         if not self.is_mounted:
@@ -117,22 +202,18 @@ class KeyedTable(DataTable[Any]):
         layout = self.column_layout(width)
         if layout == self._layout and not force:
             return
-        keep = self.selected_key()
         self._layout = layout
-        labels = {k: label for k, label, _w in self.COLUMNS}
-        self.clear(columns=True)
-        self._order = []
-        for key, w in layout:
-            self.add_column(labels[key], key=key, width=w)
-        self._apply(self._rows, keep)
-        used = sum(2 * self.cell_padding + w for _k, w in layout)
-        self._sideways = used > width
+        self._texts.clear()
+        self._lines.clear()
+        self._sideways = self._table_width() > width
         self._show_subtitle()
+        self._resize_content()
+        self.refresh()
 
     def set_columns(self, columns: tuple[tuple[str, str, int | None], ...]) -> None:
         """Show other columns from now on (the rows go; the next ``sync`` brings rows for these columns)."""
         self.COLUMNS = columns  # type: ignore[misc]
-        self._rows = []
+        self._set_rows([])
         self.fit_columns(force=True)
 
     def set_note(self, note: str) -> None:
@@ -142,9 +223,19 @@ class KeyedTable(DataTable[Any]):
 
     def _show_subtitle(self) -> None:
         parts = [self._note] if self._note else []
-        if getattr(self, "_sideways", False):
+        if self._sideways:
             parts.append(SIDEWAYS_HINT)
-        self.border_subtitle = "  ".join(parts)
+        subtitle = "  ".join(parts)
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle
+
+    def _table_width(self) -> int:
+        return sum(2 * self.cell_padding + w for _k, w in self._layout)
+
+    def _resize_content(self) -> None:
+        size = Size(self._table_width(), len(self._rows) + 1)  # + the header
+        if size != self.virtual_size:
+            self.virtual_size = size
 
     # -- rows ----------------------------------------------------------------------------------
 
@@ -158,98 +249,348 @@ class KeyedTable(DataTable[Any]):
             return Style()
         return self.get_component_rich_style(f"tier--{severity}", partial=True)
 
+    def sync_rows(self, rows: Iterable[tuple[str, S]], cells_of: Callable[[S], Sequence[Cell]]) -> None:
+        """``sync`` rows given as ``(key, source)``, building cells only for sources that changed.
+
+        A row's cells are built by ``cells_of(source)`` when its source differs (``!=``) from the one they
+        were last built from, or the styles changed since.
+        """
+        known, self._built = self._built, {}
+        out = []
+        for key, source in rows:
+            seen = known.get(key)
+            if seen is None or seen[0] != source:
+                seen = (source, cells_of(source))
+            self._built[key] = seen
+            out.append((key, seen[1]))
+        self.sync(out)
+
+    def notify_style_update(self) -> None:
+        """Cells carry band and tier styles: build them again from the stylesheet."""
+        self._built = {}
+        super().notify_style_update()
+
     def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         """Make the table show ``rows`` (``(key, cells)``, cells in ``COLUMNS`` order) in this order.
 
-        Only what changed is touched; cells of folded columns are kept for when the panel widens.
+        Rows whose cells look the same as before keep their drawn line; cells of folded columns are kept
+        for when the panel widens. The cursor stays on its row's key (or on the first row, see ``FOLLOW_TOP``).
         """
-        self._rows = list(rows)
+        follow_top = self.FOLLOW_TOP and self._cursor == 0
+        keep = None if follow_top else self.selected_key()
+        self._set_rows(rows)
         if self.WIDEN:
-            index = {k: i for i, (k, _label, _w) in enumerate(self.COLUMNS)}
-            wanted = {k: max((_length(cells[index[k]]) for _key, cells in self._rows if index[k] < len(cells)),
-                             default=0) for k in self.WIDEN if k in index}
+            wanted = self._widen_lengths()
             if wanted != self._wanted:
                 self._wanted = wanted
-                layout = self._layout
                 self.fit_columns()
-                if self._layout != layout:
-                    return  # fit_columns laid the rows out again
-        if self._layout:
-            self._apply(self._rows, None)
-
-    def _apply(self, rows: Sequence[tuple[str, Sequence[Cell]]], keep_key: str | None) -> None:
-        follow_top = self.FOLLOW_TOP and self.cursor_row == 0
-        if keep_key is None and not follow_top:
-            keep_key = self.selected_key()
-        index = {k: i for i, (k, _label, _w) in enumerate(self.COLUMNS)}
-        shown = [(k, index[k]) for k, _w in self._layout]
-        widths = dict(self._layout)
-        flexible = {k for k, _label, w in self.COLUMNS if w is None}
-        wanted = {key for key, _ in rows}
-        existing = {rk.value for rk in self.rows}
-        self._remove_rows(existing - wanted)
-        applied = self._applied if existing else {}
-        self._applied = {}
-        for key, cells in rows:
-            self._applied[key] = cells
-            if key in existing and applied.get(key) is cells:
-                continue  # the very cells shown already (a subclass may hand the same object again)
-            visible = [_cell(cells[i] if i < len(cells) else "", k in flexible, widths[k] if k in self.WIDEN else 0)
-                       for k, i in shown]
-            if key in existing:
-                for (col, _i), old, new in zip(shown, self.get_row(key), visible, strict=False):
-                    if not _same(old, new):
-                        self.update_cell(key, col, new)
-            else:
-                self.add_row(*visible, key=key)
-        order = [key for key, _ in rows]
-        if order != self._order and len(order) > 1 and shown:
-            # Order by the key: each row's first visible cell is its own Text object, found by identity.
-            first = shown[0][0]
-            rank = {id(self.get_cell(key, first)): i for i, key in enumerate(order)}
-            self.sort(first, key=lambda cell: rank.get(id(cell), len(order)))
-        self._order = order
-        if keep_key is not None and keep_key in wanted:
-            row = self.get_row_index(keep_key)
-            if row != self.cursor_row:
-                self.move_cursor(row=row, animate=False, scroll=False)
-        elif (follow_top or (self.FOLLOW_TOP and keep_key is not None)) and self.row_count:
+        if keep is not None and keep in self._where:
+            self._cursor = self._where[keep]
+        elif self.FOLLOW_TOP and (follow_top or keep is not None):
             # a newest-first table whose picked row went (a filter, the oldest dropped) goes back to the newest
-            self.move_cursor(row=0, animate=False, scroll=False)
+            self._cursor = 0
             self.scroll_to(y=0, animate=False)
+        self._cursor = max(0, min(self._cursor, len(self._rows) - 1))
+        self._hover = None if self._hover is None or self._hover >= len(self._rows) else self._hover
+        self._refresh_changed()
 
-    def _remove_rows(self, keys: set[str]) -> None:
-        """Remove rows, several in one pass.
+    def _widen_lengths(self) -> dict[str, int]:
+        """The longest value of each ``WIDEN`` column (lengths kept per row while its cells stay the same)."""
+        columns = [(k, i) for i, (k, _label, _w) in enumerate(self.COLUMNS) if k in self.WIDEN]
+        known, self._lengths = self._lengths, {}
+        wanted = dict.fromkeys((k for k, _i in columns), 0)
+        for key, cells in self._rows:
+            seen = known.get(key)
+            if seen is None or seen[0] is not cells:
+                seen = (cells, {i: _length(cells[i]) for _k, i in columns if i < len(cells)})
+            self._lengths[key] = seen
+            for k, i in columns:
+                wanted[k] = max(wanted[k], seen[1].get(i, 0))
+        return wanted
 
-        ``DataTable.remove_row`` renumbers every row each time, and a full alerts feed drops its
-        oldest rows on every refresh: this does what it does (with the table's own private
-        bookkeeping) once for all of them, and falls back to it where that bookkeeping differs.
-        """
-        if len(keys) <= 1 or not hasattr(self, "_row_locations"):
-            for key in keys:
-                self.remove_row(key)
-            return
-        locations = self._row_locations
-        kept = sorted((index, rk) for rk in locations if rk.value not in keys
-                      if (index := locations.get(rk)) is not None)
-        gone = [rk for rk in list(self.rows) if rk.value in keys]
-        for rk in gone:
-            for column_key in self._data.get(rk, {}):
-                self._updated_cells.discard(CellKey(rk, column_key))
-            del self.rows[rk]
-            del self._data[rk]
-        self._row_locations = type(locations)({rk: i for i, (_index, rk) in enumerate(kept)})
-        self._require_update_dimensions = True
-        self._update_count += 1
-        self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows left
-        self.hover_coordinate = self.hover_coordinate
-        self.refresh(layout=True)
+    def _set_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        old = self._where
+        self._rows = list(rows)
+        self._where = {key: i for i, (key, _cells) in enumerate(self._rows)}
+        if len(old) > len(self._where) or len(self._texts) > 2 * len(self._where) + 64:
+            for key in [k for k in self._texts if k not in self._where]:  # rows gone: their lines go too
+                del self._texts[key]
+                self._lines.pop(key, None)
+        self._resize_content()
+
+    @property
+    def row_count(self) -> int:
+        """How many rows the table holds (on screen or not)."""
+        return len(self._rows)
+
+    @property
+    def row_keys(self) -> list[str]:
+        """The row keys, top to bottom."""
+        return [key for key, _cells in self._rows]
+
+    def key_at(self, row: int) -> str:
+        """The key of the row at index ``row``."""
+        return self._rows[row][0]
+
+    def get_row_index(self, key: str) -> int:
+        """The index of the row with ``key`` (``KeyError`` if there is none)."""
+        return self._where[key]
+
+    def get_row(self, key: str) -> list[Text]:
+        """The shown cells of the row with ``key``, in the order of ``layout``."""
+        return list(self._shown(key, self._rows[self._where[key]][1]))
+
+    def get_row_at(self, row: int) -> list[Text]:
+        """The shown cells of the row at index ``row``."""
+        return self.get_row(self.key_at(row))
+
+    def get_cell(self, key: str, column: str) -> Text:
+        """The shown cell of row ``key`` in ``column`` (``KeyError`` for a folded column)."""
+        at = next((i for i, (k, _w) in enumerate(self._layout) if k == column), None)
+        if at is None:
+            raise KeyError(column)
+        return self.get_row(key)[at]
+
+    def get_column(self, column: str) -> list[Text]:
+        """The shown cells of ``column``, top to bottom."""
+        return [self.get_cell(key, column) for key, _cells in self._rows]
 
     def selected_key(self) -> str | None:
         """The key of the row under the cursor."""
-        if not self.row_count or not 0 <= self.cursor_row < self.row_count:
+        if not 0 <= self._cursor < len(self._rows):
             return None
-        return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        return self._rows[self._cursor][0]
+
+    def _shown(self, key: str, cells: Sequence[Cell]) -> tuple[Text, ...]:
+        """The cells of the shown columns as one-line ``Text`` (the same objects while they look the same)."""
+        known = self._texts.get(key)
+        if known is not None and known[0] is cells:
+            return known[1]
+        plan = self._plan()
+        old = known[0] if known is not None else None
+        if old is not None and all(i >= len(cells) or (i < len(old) and _same_value(old[i], cells[i]))
+                                   for i, _flexible, _middle in plan):
+            self._texts[key] = (cells, known[1])  # type: ignore[index]  # new cells that look the same
+            return known[1]  # type: ignore[index]
+        shown = tuple(_cell(cells[i] if i < len(cells) else "", flexible, middle) for i, flexible, middle in plan)
+        self._texts[key] = (cells, shown)
+        return shown
+
+    def _plan(self) -> list[tuple[int, bool, int]]:
+        """Per shown column: its index in ``COLUMNS``, whether it is flexible, its width if it is cut in the middle."""
+        if self._plan_for != (self._layout, self.COLUMNS):
+            index = {k: i for i, (k, _label, _w) in enumerate(self.COLUMNS)}
+            flexible = {k for k, _label, w in self.COLUMNS if w is None}
+            self._plan_cache = [(index[k], k in flexible, w if k in self.WIDEN else 0) for k, w in self._layout]
+            self._plan_for = (self._layout, self.COLUMNS)
+        return self._plan_cache
+
+    # -- cursor --------------------------------------------------------------------------------
+
+    @property
+    def cursor_row(self) -> int:
+        """The index of the row under the cursor."""
+        return self._cursor
+
+    def move_cursor(self, *, row: int | None = None, animate: bool = False, scroll: bool = True) -> None:
+        """Put the cursor on row ``row`` (kept within the rows) and, with ``scroll``, scroll it into view."""
+        del animate  # scrolling is never animated (a key's effect shows at once)
+        if row is not None and self._rows:
+            row = max(0, min(row, len(self._rows) - 1))
+            if row != self._cursor:
+                self._cursor = row
+                self._refresh_changed()
+        if scroll:
+            self._scroll_to_cursor()
+
+    def _body_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)  # the header stays on top
+
+    def _scroll_to_cursor(self) -> None:
+        top = round(self.scroll_y)
+        height = self._body_height()
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False)
+        elif self._cursor >= top + height:
+            self.scroll_to(y=self._cursor - height + 1, animate=False)
+
+    def action_cursor_up(self) -> None:
+        self._hover_off()
+        self.move_cursor(row=self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._hover_off()
+        self.move_cursor(row=self._cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._hover_off()
+        height = self._body_height()
+        self.scroll_to(y=max(0, round(self.scroll_y) - height), animate=False)
+        self.move_cursor(row=self._cursor - height)
+
+    def action_page_down(self) -> None:
+        self._hover_off()
+        height = self._body_height()
+        self.scroll_to(y=round(self.scroll_y) + height, animate=False)
+        self.move_cursor(row=self._cursor + height)
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=len(self._rows) - 1)
+
+    def action_scroll_home(self) -> None:
+        self.scroll_to(x=0, animate=False)
+
+    def action_scroll_end(self) -> None:
+        self.scroll_to(x=self.max_scroll_x, animate=False)
+
+    def action_select_cursor(self) -> None:
+        key = self.selected_key()
+        if key is not None:
+            self.post_message(self.RowSelected(self, key, self._cursor))
+
+    # -- mouse ---------------------------------------------------------------------------------
+
+    def _row_under(self, event: events.MouseEvent) -> int | None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:  # outside the rows, or the header
+            return None
+        row = round(self.scroll_y) + offset.y - 1
+        return row if row < len(self._rows) else None
+
+    def _on_click(self, event: events.Click) -> None:
+        row = self._row_under(event)
+        if row is None:
+            return
+        event.stop()
+        if row == self._cursor:  # a click on the chosen row picks it, as Enter does
+            self.action_select_cursor()
+        else:
+            self.move_cursor(row=row)
+
+    def _on_mouse_move(self, event: events.MouseMove) -> None:
+        row = self._row_under(event)
+        if row != self._hover:
+            self._hover = row
+            self._refresh_changed()
+
+    def _on_leave(self, _event: events.Leave) -> None:
+        self._hover_off()
+
+    def _hover_off(self) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self._refresh_changed()
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def _refresh_changed(self) -> None:
+        """Have the lines redrawn whose row, cells, cursor or hover changed (everything before the first draw)."""
+        height = self.scrollable_content_region.height
+        if not self._look or len(self._on_screen) != height:
+            self.refresh()
+            return
+        top = round(self.scroll_y)
+        first = None
+        for y in range(1, height + 1):  # one past the end closes the last run of changed lines
+            row = top + y - 1
+            changed = y < height and self._on_screen[y] is not (self._row_line(row) if row < len(self._rows) else None)
+            if changed and first is None:
+                first = y
+            elif not changed and first is not None:
+                self.refresh(Region(0, first, self.scrollable_content_region.width, y - first))
+                first = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Resolve the styles once per pass (a drawn line is kept while they stay the same)."""
+        height = self.scrollable_content_region.height
+        if len(self._on_screen) != height:
+            self._on_screen = [None] * height
+        base = self.rich_style
+        self._look = (
+            base,
+            self.get_component_rich_style("keyed-table--header"),
+            self.get_component_rich_style("keyed-table--cursor"),
+            self.get_component_rich_style("keyed-table--hover"),
+            max(self._table_width(), self.scrollable_content_region.width),
+        )
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        """Line ``y`` of the content: the header, then the rows from the scroll position."""
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base: Style = self._look[0]  # type: ignore[assignment]
+        if y == 0:
+            line = self._header_line()
+        else:
+            row = scroll_y + y - 1
+            if row >= len(self._rows):
+                if y < len(self._on_screen):
+                    self._on_screen[y] = None
+                return Strip.blank(width, base)
+            line = self._row_line(row)
+        if y < len(self._on_screen):
+            self._on_screen[y] = line
+        return line.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _header_line(self) -> Strip:
+        token = (self._layout, self._look)
+        if self._header is not None and self._header[0] == token:
+            return self._header[1]
+        labels = {k: label for k, label, _w in self.COLUMNS}
+        style: Style = self._look[1]  # type: ignore[assignment]
+        line = self._draw(tuple(Text(labels[k], no_wrap=True, end="") for k, _w in self._layout), style, Style())
+        self._header = (token, line)
+        return line
+
+    def _row_line(self, row: int) -> Strip:
+        key, cells = self._rows[row]
+        shown = self._shown(key, cells)
+        cursor, hover = row == self._cursor, row == self._hover
+        token = (self._layout, self._look, cursor, hover)
+        kept = self._lines.get(key)
+        if kept is not None and kept[0] is shown and kept[1] == token:
+            return kept[2]
+        base, _header, cursor_style, hover_style, _width = self._look
+        under: Style = base  # type: ignore[assignment]
+        over = Style()
+        if hover:
+            under += hover_style  # type: ignore[operator]
+        if cursor:
+            under += cursor_style  # type: ignore[operator]
+            over = Style.from_color(color=cursor_style.color)  # type: ignore[attr-defined]
+        line = self._draw(shown, under, over)
+        self._lines[key] = (shown, token, line)
+        self.rows_drawn += 1
+        return line
+
+    def _draw(self, cells: tuple[Text, ...], under: Style, over: Style) -> Strip:
+        """One line: each cell fitted to its column between the padding, then blank to the panel's width.
+
+        ``under`` goes below the cells' own styles, ``over`` above them.
+        """
+        console = self.app.console
+        pad = Segment(" " * self.cell_padding)
+        segments: list[Segment] = []
+        for text, (_key, width) in zip(cells, self._layout, strict=False):
+            fitted = text
+            if text.cell_len != width:
+                fitted = text.copy()
+                fitted.truncate(width, overflow="ellipsis" if text.overflow == "ellipsis" else "crop", pad=True)
+            segments.append(pad)
+            if fitted.spans:
+                segments.extend(fitted.render(console))
+            else:
+                segments.append(Segment(fitted.plain, console.get_style(fitted.style) if fitted.style else None))
+            segments.append(pad)
+        width: int = self._look[4]  # type: ignore[assignment]
+        used = self._table_width()
+        if width > used:
+            segments.append(Segment(" " * (width - used)))
+        return Strip(Segment.apply_style(segments, under, over), max(width, used)).simplify()
 
 
 def _length(value: Cell) -> int:
@@ -286,6 +627,11 @@ def _cell(value: Cell, flexible: bool, middle: int = 0) -> Text:
     return text
 
 
-def _same(old: object, new: Text) -> bool:
-    """Whether a cell would look the same (``Text ==`` compares the characters and spans, not the style)."""
-    return isinstance(old, Text) and old.plain == new.plain and old.spans == new.spans and old.style == new.style
+def _same_value(old: Cell, new: Cell) -> bool:
+    """Whether a cell value would look the same (``Text ==`` compares the characters and spans, not the style)."""
+    if old is new:
+        return True
+    if isinstance(old, Text) and isinstance(new, Text):
+        return (old.plain == new.plain and old.spans == new.spans and old.style == new.style
+                and old.overflow == new.overflow and old.no_wrap == new.no_wrap)
+    return type(old) is type(new) and old == new

@@ -44,7 +44,6 @@ class TopCountriesTable(KeyedTable):
             for c in (r.cells,)
         ])
 
-    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+    def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.post_message(self.CountrySelected(event.row_key.value))
+        self.post_message(self.CountrySelected(event.key))

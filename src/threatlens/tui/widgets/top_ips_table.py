@@ -43,29 +43,28 @@ class TopIpsTable(KeyedTable):
 
     def show(self, rows: Sequence[TableRow[IpCells]]) -> None:
         """Display the rows of a dashboard snapshot."""
-        out = []
-        for row in rows:
-            c = row.cells
-            style = self.band_style(row.band)
-            cat_text = fmt.safe(c.categories)
-            if c.alerts:
-                cat_text = Text.assemble(f"{c.alerts} alert{'s' if c.alerts > 1 else ''} ", cat_text, end="")
-            if c.allowlisted:
-                cat_text = Text.assemble(("allowlisted ", self.get_component_rich_style("cell--allowlisted")),
-                                         cat_text, end="")
-            out.append((row.key, (
-                fmt.safe(c.ip, style=style),
-                count_text(c.requests, c.requests_error, fmt.count),
-                fmt.count(c.flagged),
-                Text(fmt.score_text(c.max_score, row.band), style=style, end=""),
-                Text(fmt.tier(c.severity), style=self.tier_style(c.severity), end=""),
-                fmt.country(c.country),
-                fmt.when(c.last_seen),
-                cat_text,
-            )))
-        self.sync(out)
+        self.sync_rows(((row.key, row) for row in rows), self._cells_of)
 
-    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+    def _cells_of(self, row: TableRow[IpCells]) -> tuple[Text | str, ...]:
+        c = row.cells
+        style = self.band_style(row.band)
+        cat_text = fmt.safe(c.categories)
+        if c.alerts:
+            cat_text = Text.assemble(f"{c.alerts} alert{'s' if c.alerts > 1 else ''} ", cat_text, end="")
+        if c.allowlisted:
+            cat_text = Text.assemble(("allowlisted ", self.get_component_rich_style("cell--allowlisted")),
+                                     cat_text, end="")
+        return (
+            fmt.safe(c.ip, style=style),
+            count_text(c.requests, c.requests_error, fmt.count),
+            fmt.count(c.flagged),
+            Text(fmt.score_text(c.max_score, row.band), style=style, end=""),
+            Text(fmt.tier(c.severity), style=self.tier_style(c.severity), end=""),
+            fmt.country(c.country),
+            fmt.when(c.last_seen),
+            cat_text,
+        )
+
+    def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.post_message(self.IpSelected(event.row_key.value))
+        self.post_message(self.IpSelected(event.key))
