@@ -577,15 +577,17 @@ class KeyedTable(ScrollView, can_focus=True):
         segments: list[Segment] = []
         for text, (_key, width) in zip(cells, self._layout, strict=False):
             fitted = text
-            if text.cell_len != width:
+            length = text.cell_len
+            if length > width:
                 fitted = text.copy()
-                fitted.truncate(width, overflow="ellipsis" if text.overflow == "ellipsis" else "crop", pad=True)
+                fitted.truncate(width, overflow="ellipsis" if text.overflow == "ellipsis" else "crop")
+                length = fitted.cell_len
             segments.append(pad)
             if fitted.spans:
                 segments.extend(fitted.render(console))
-            else:
+            elif fitted.plain:
                 segments.append(Segment(fitted.plain, console.get_style(fitted.style) if fitted.style else None))
-            segments.append(pad)
+            segments.append(Segment(" " * (width - length + self.cell_padding)))  # the blank is not the text's
         width: int = self._look[4]  # type: ignore[assignment]
         used = self._table_width()
         if width > used:
