@@ -71,30 +71,12 @@ class KeyedTable(ScrollView, can_focus=True):
         "tier--suspicious",
         "tier--nuisance",
     }
-    # The look of Textual's DataTable (the widget stands alone); threatlens.tcss adds the NO_COLOR rules.
+    # Size only, and a cursor that shows without a stylesheet; threatlens.tcss gives the monitor's look.
     DEFAULT_CSS = """
     KeyedTable {
-        background: $surface;
-        color: $foreground;
         height: auto;
         max-height: 100%;
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .keyed-table--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-            & > .keyed-table--header { background-tint: $foreground 5%; }
-        }
-        & > .keyed-table--header { text-style: bold; background: $panel; color: $foreground; }
-        &:ansi > .keyed-table--header { background: ansi_bright_blue; color: ansi_default; }
-        & > .keyed-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        & > .keyed-table--hover { background: $block-hover-background; }
+        & > .keyed-table--cursor { text-style: reverse; }
     }
     """
     COLUMNS: ClassVar[tuple[tuple[str, str, int | None], ...]] = ()
@@ -136,7 +118,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._hover: int | None = None  # the row under the mouse (shown once the mouse moved)
         self._texts: dict[str, tuple[Sequence[Cell], tuple[Text, ...]]] = {}  # key -> (cells, shown cells)
-        self._lines: dict[str, tuple[tuple[Text, ...], tuple[object, ...], Strip]] = {}  # key -> drawn line
+        self._lines: dict[str, tuple[tuple[Text, ...], tuple[object, ...], Strip, Style]] = {}  # key -> drawn
         self._header: tuple[tuple[object, ...], Strip] | None = None
         self._plan_for: tuple[object, ...] = ()
         self._plan_cache: list[tuple[int, bool, int]] = []
@@ -496,7 +478,8 @@ class KeyedTable(ScrollView, can_focus=True):
         first = None
         for y in range(1, height + 1):  # one past the end closes the last run of changed lines
             row = top + y - 1
-            changed = y < height and self._on_screen[y] is not (self._row_line(row) if row < len(self._rows) else None)
+            line = self._row_line(row)[0] if y < height and row < len(self._rows) else None
+            changed = y < height and self._on_screen[y] is not line
             if changed and first is None:
                 first = y
             elif not changed and first is not None:
@@ -514,7 +497,6 @@ class KeyedTable(ScrollView, can_focus=True):
             self.get_component_rich_style("keyed-table--header"),
             self.get_component_rich_style("keyed-table--cursor"),
             self.get_component_rich_style("keyed-table--hover"),
-            max(self._table_width(), self.scrollable_content_region.width),
         )
         return super().render_lines(crop)
 
@@ -524,37 +506,38 @@ class KeyedTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         base: Style = self._look[0]  # type: ignore[assignment]
         if y == 0:
-            line = self._header_line()
+            line, fill = self._header_line()
         else:
             row = scroll_y + y - 1
             if row >= len(self._rows):
                 if y < len(self._on_screen):
                     self._on_screen[y] = None
                 return Strip.blank(width, base)
-            line = self._row_line(row)
+            line, fill = self._row_line(row)
         if y < len(self._on_screen):
             self._on_screen[y] = line
-        return line.crop_extend(scroll_x, scroll_x + width, base)
+        return line.crop_extend(scroll_x, scroll_x + width, fill)  # the row's look goes on to the panel's edge
 
-    def _header_line(self) -> Strip:
+    def _header_line(self) -> tuple[Strip, Style]:
+        style: Style = self._look[1]  # type: ignore[assignment]
         token = (self._layout, self._look)
         if self._header is not None and self._header[0] == token:
-            return self._header[1]
+            return self._header[1], style
         labels = {k: label for k, label, _w in self.COLUMNS}
-        style: Style = self._look[1]  # type: ignore[assignment]
         line = self._draw(tuple(Text(labels[k], no_wrap=True, end="") for k, _w in self._layout), style, Style())
         self._header = (token, line)
-        return line
+        return line, style
 
-    def _row_line(self, row: int) -> Strip:
+    def _row_line(self, row: int) -> tuple[Strip, Style]:
+        """Row ``row`` drawn (at the table's width) and the style that fills the panel beyond it."""
         key, cells = self._rows[row]
         shown = self._shown(key, cells)
         cursor, hover = row == self._cursor, row == self._hover
         token = (self._layout, self._look, cursor, hover)
         kept = self._lines.get(key)
         if kept is not None and kept[0] is shown and kept[1] == token:
-            return kept[2]
-        base, _header, cursor_style, hover_style, _width = self._look
+            return kept[2], kept[3]
+        base, _header, cursor_style, hover_style = self._look
         under: Style = base  # type: ignore[assignment]
         over = Style()
         if hover:
@@ -563,12 +546,12 @@ class KeyedTable(ScrollView, can_focus=True):
             under += cursor_style  # type: ignore[operator]
             over = Style.from_color(color=cursor_style.color)  # type: ignore[attr-defined]
         line = self._draw(shown, under, over)
-        self._lines[key] = (shown, token, line)
+        self._lines[key] = (shown, token, line, under)
         self.rows_drawn += 1
-        return line
+        return line, under
 
     def _draw(self, cells: tuple[Text, ...], under: Style, over: Style) -> Strip:
-        """One line: each cell fitted to its column between the padding, then blank to the panel's width.
+        """One line: each cell fitted to its column between the padding.
 
         ``under`` goes below the cells' own styles, ``over`` above them.
         """
@@ -588,11 +571,7 @@ class KeyedTable(ScrollView, can_focus=True):
             elif fitted.plain:
                 segments.append(Segment(fitted.plain, console.get_style(fitted.style) if fitted.style else None))
             segments.append(Segment(" " * (width - length + self.cell_padding)))  # the blank is not the text's
-        width: int = self._look[4]  # type: ignore[assignment]
-        used = self._table_width()
-        if width > used:
-            segments.append(Segment(" " * (width - used)))
-        return Strip(Segment.apply_style(segments, under, over), max(width, used)).simplify()
+        return Strip(Segment.apply_style(segments, under, over), self._table_width()).simplify()
 
 
 def _length(value: Cell) -> int:
