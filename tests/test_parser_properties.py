@@ -57,3 +57,31 @@ def test_megabyte_line_is_refused_fast() -> None:
         result = parser.parse_raw(RawLine("f", 1, 0, big))
         assert isinstance(result, Unparsed) and "too long" in result.reason
         assert time.perf_counter() - start < 2.0  # linear time is milliseconds; a backtracking blow-up, minutes
+
+
+#: Presets and custom formats whose patterns also match blank-looking text ("%U" matches "\x1c").
+BATCH_PARSERS = [*PARSERS, get_parser("%U"), get_parser('%h "%{User-Agent}i" %>s')]
+#: Lines the batch path must hand to ``parse_raw``: blank, Unicode blank, NUL, invalid UTF-8, a bad IP, a bad
+#: timestamp, an escaped quote, a lone surrogate escape.
+EDGE_LINES = [b"", b"\t", b" \x1c ", b"\x85", b"\xc2\x85", b"a\x00b", VALID + b"\xff",
+              VALID.replace(b"192.0.2.1", b"999.1.1.1"),
+              VALID.replace(b"21/Nov", b"21/Nox"), VALID.replace(b'"agent"', b'"a\\"gent"'),
+              VALID.replace(b"/a?b=c", b"/a\\xed\\xa0\\x80"), b'192.0.2.1 "x" 200', b"%U"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(line_bytes, st.sampled_from([VALID, *EDGE_LINES])), min_size=1, max_size=12))
+def test_batch_parsing_gives_what_line_by_line_parsing_gives(lines: list[bytes]) -> None:
+    # parse_batch decodes a batch at once and builds records in one loop; every line it does not take
+    # (blank, undecodable, not matching, a field that fails) goes to parse_raw: the results must be equal
+    raws = [RawLine("f", i + 1, i * 10, data) for i, data in enumerate(lines)]
+    for parser in BATCH_PARSERS:
+        assert parser.parse_batch(raws) == [parser.parse_raw(raw) for raw in raws], parser.name
+
+
+def test_batch_parsing_of_a_too_long_line_is_line_by_line() -> None:
+    raws = [RawLine("f", 1, 0, VALID), RawLine("f", 2, 90, b"1.2.3.4 " + b"x" * 70_000), RawLine("f", 3, 70_100, VALID)]
+    for parser in BATCH_PARSERS:
+        got = parser.parse_batch(raws)
+        assert got == [parser.parse_raw(raw) for raw in raws]
+        assert isinstance(got[1], Unparsed) and "too long" in got[1].reason

@@ -10,6 +10,7 @@ import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from typing import BinaryIO
 
 from threatlens.errors import SourceError
@@ -18,6 +19,7 @@ from threatlens.parsers.record import RawLine
 from threatlens.tail.lines import LineAssembler
 
 CHUNK_BYTES = 1 << 20
+_data = itemgetter(3)  # RawLine.data
 BATCH_LINES = 2000
 
 
@@ -167,11 +169,17 @@ def stream_batches(
             raise SourceError(f"{name}: read error after line {lines.line}: {exc}") from None
         if not chunk:
             break
-        for raw in lines.feed(chunk):
-            if raw.line != last:
-                batch.append(raw if len(raw.data) <= MAX_LINE_BYTES + 1 else raw._replace(
-                    data=raw.data[:MAX_LINE_BYTES + 1]))
-                last = raw.line
+        got = lines.feed(chunk)
+        # only the first line of a chunk can be a later piece of a long line (its number is the last one's)
+        if got and got[0].line != last and max(map(len, map(_data, got))) <= MAX_LINE_BYTES + 1:
+            batch += got
+            last = got[-1].line
+        else:
+            for raw in got:
+                if raw.line != last:
+                    batch.append(raw if len(raw.data) <= MAX_LINE_BYTES + 1 else raw._replace(
+                        data=raw.data[:MAX_LINE_BYTES + 1]))
+                    last = raw.line
         while len(batch) >= batch_lines:
             yield batch[:batch_lines]
             del batch[:batch_lines]

@@ -7,7 +7,7 @@ separator that follows them, so matching is linear in the line length whatever t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -92,7 +92,7 @@ class RegexParser(LineParser):
         self._primary, self._secondary, self._request_group = self._plan()
         self.specificity = len({slot for _, slot, _ in self._primary + self._secondary}) + (
             4 if self._request_group is not None else 0)
-        self._build = self._make_builder()
+        self._build, self._batch = self._make_builder()
 
     # -- compilation --------------------------------------------------------------------
     def _compile(self, tokens: list[Token]) -> tuple[str, list[Field]]:
@@ -218,26 +218,31 @@ class RegexParser(LineParser):
                 add(g, "protocol", dash_none, second=True)
         return primary, secondary, request_group
 
-    def _make_builder(self) -> Callable[..., LogRecord]:
-        """Generate straight-line code that converts match groups into a record.
+    def _make_builder(self) -> tuple[Callable[..., LogRecord], Callable[..., list[LogRecord | Unparsed]]]:
+        """Generate straight-line code that converts match groups into a record, and the batch loop around it.
 
-        The generated source contains only integers and fixed identifiers (never text from a
-        format string or a log line), so it is as safe as hand-written code; it runs about twice
-        as fast as a generic loop over converters, which matters at 250k lines/s.
+        ``build(g, data, file, line, offset)`` makes one record from the match groups ``g``;
+        ``batch(lines, texts, slow)`` matches and builds each line of a batch whose texts are already
+        decoded, and hands every line that does not match, is blank, or has a field that does not
+        convert to ``slow`` (``parse_raw``, which gives the reason). The generated source contains
+        only integers and fixed identifiers (never text from a format string or a log line), so it is
+        as safe as hand-written code; it runs about twice as fast as a generic loop over converters,
+        and the batch loop saves a call, a decode and the checks per line, which matters at 250k lines/s.
         """
-        env: dict[str, Any] = {"NEW": _new_record, "RECORD": LogRecord, "SPLIT_TARGET": split_target}
+        env: dict[str, Any] = {"NEW": _new_record, "RECORD": LogRecord, "SPLIT_TARGET": split_target,
+                               "MATCH": self._match, "FIELD_ERRORS": (FieldError, ValueError, OverflowError)}
         body: list[str] = []
         slots: list[str] = ["None"] * _N_FIELDS
         if self._request_group is not None:
             env["REQ"] = self._request
             env["REQC"] = self._request.cache
             g = self._request_group
-            body.append(f"    v3, v4, v5, v6 = REQC.get(g[{g}]) or REQ(g[{g}])")
+            body.append(f"v3, v4, v5, v6 = REQC.get(g[{g}]) or REQ(g[{g}])")
             for slot in (3, 4, 5, 6):
                 slots[slot] = f"v{slot}"
         for n, (group, slot, conv) in enumerate(self._primary):
             env[f"C{n}"] = conv
-            body.append(f"    v{slot} = {self._inline(conv, f'C{n}', f'g[{group}]', env)}")
+            body.append(f"v{slot} = {self._inline(conv, f'C{n}', f'g[{group}]', env)}")
             slots[slot] = f"v{slot}"
         for n, (group, slot, conv) in enumerate(self._secondary):
             env[f"S{n}"] = conv
@@ -245,19 +250,43 @@ class RegexParser(LineParser):
                 path, query = _SLOTS["path"], _SLOTS["query"]
                 for s in (path, query):
                     if slots[s] == "None":
-                        body.append(f"    v{s} = None")
+                        body.append(f"v{s} = None")
                         slots[s] = f"v{s}"
-                body.append(f"    if v{path} is None:\n        t = S{n}(g[{group}])\n"
-                            f"        if t is not None:\n            v{path}, v{query} = SPLIT_TARGET(t)")
+                body.append(f"if v{path} is None:\n    t = S{n}(g[{group}])\n"
+                            f"    if t is not None:\n        v{path}, v{query} = SPLIT_TARGET(t)")
             elif slots[slot] == "None":
-                body.append(f"    v{slot} = S{n}(g[{group}])")
+                body.append(f"v{slot} = S{n}(g[{group}])")
                 slots[slot] = f"v{slot}"
             else:
-                body.append(f"    if v{slot} is None:\n        v{slot} = S{n}(g[{group}])")
-        body.append(f"    return NEW(RECORD, ({', '.join(slots)}, data, file, line, offset))")
-        source = "def build(g, data, file, line, offset):\n" + "\n".join(body) + "\n"
+                body.append(f"if v{slot} is None:\n    v{slot} = S{n}(g[{group}])")
+        record = f"NEW(RECORD, ({', '.join(slots)}, data, file, line, offset))"
+
+        def indent(lines: list[str], depth: int) -> str:
+            pad = "    " * depth
+            return "".join(pad + row + "\n" for text in lines for row in text.split("\n"))
+
+        source = (
+            "def build(g, data, file, line, offset):\n" + indent(body, 1) + f"    return {record}\n"
+            "\n"
+            "def batch(lines, texts, slow):\n"
+            "    out = []\n"
+            "    append = out.append\n"
+            "    for raw, text in zip(lines, texts):\n"
+            "        m = MATCH(text)\n"
+            "        if m is None or not text or text.isspace():\n"
+            "            append(slow(raw))\n"
+            "            continue\n"
+            "        g = m.groups()\n"
+            "        file, line, offset, data = raw\n"
+            "        try:\n" + indent(body, 3) +
+            "        except FIELD_ERRORS:\n"
+            "            append(slow(raw))\n"
+            "            continue\n"
+            f"        append({record})\n"
+            "    return out\n"
+        )
         exec(compile(source, f"<threatlens parser {self.name}>", "exec"), env)
-        return env["build"]
+        return env["build"], env["batch"]
 
     @staticmethod
     def _inline(conv: Converter, name: str, arg: str, env: dict[str, Any]) -> str:
@@ -291,6 +320,26 @@ class RegexParser(LineParser):
             return Unparsed(data, str(exc), file, line, offset)
         except (ValueError, OverflowError) as exc:
             return Unparsed(data, f"bad field value: {exc}"[:200], file, line, offset)
+
+    def parse_batch(self, lines: Iterable[RawLine]) -> list[LogRecord | Unparsed]:
+        """Parse a batch: the same results as ``parse_raw`` line by line, with one decode for the whole batch.
+
+        A batch holding a line that is not valid UTF-8, too long or with a NUL byte is decoded line by line.
+        """
+        lines = lines if isinstance(lines, list) else list(lines)
+        if not lines:
+            return []
+        data = [raw[3] for raw in lines]
+        joined = b"\n".join(data)
+        texts: list[str] | None = None
+        if b"\x00" not in joined and max(map(len, data)) <= self.max_bytes:
+            try:
+                texts = joined.decode("utf-8").split("\n")
+            except UnicodeDecodeError:
+                texts = None
+        if texts is None or len(texts) != len(lines):  # a line holding "\n" cannot come from a reader
+            return [self.parse_raw(raw) for raw in lines]
+        return self._batch(lines, texts, self.parse_raw)
 
     def mismatch_reason(self, data: bytes, text: str) -> str:
         """Say why ``text`` does not match: binary input, or the first field that fails."""
