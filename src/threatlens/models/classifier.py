@@ -32,6 +32,7 @@ import json
 import re
 from collections.abc import Sequence
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -54,7 +55,7 @@ from threatlens.models.units import (
 )
 from threatlens.models.verdict import Verdict, severity_of
 from threatlens.models.weights import load_weights, weights_path
-from threatlens.parsers.record import LogRecord
+from threatlens.parsers.record import RECORD_INDEX, LogRecord
 
 #: File names of the shipped model and its description, inside this package.
 MODEL_FILE = "threatlens-model.skops"
@@ -120,6 +121,9 @@ _ALWAYS_BAD_METHODS = frozenset({"CONNECT", "TRACE", "TRACK", "DEBUG"})
 _WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _PLAIN_METHODS = frozenset({"GET", "HEAD", "POST"})
 _OTHER_ONLY = ("other",)
+_TARGET_KEY = itemgetter(RECORD_INDEX["method"], RECORD_INDEX["path"], RECORD_INDEX["query"])
+_AGENT = itemgetter(RECORD_INDEX["user_agent"])
+_REFERER = itemgetter(RECORD_INDEX["referer"])
 #: Server-side and executable extensions: a 4xx for one the site never served is a probe.
 PROBE_EXTENSIONS = frozenset({"php", "php3", "php4", "php5", "php7", "phtml", "asp", "aspx", "ashx", "asmx", "axd",
                               "jsp", "jspx", "do", "action", "cgi", "pl", "cfm", "dll", "exe", "sh", "py"})
@@ -427,14 +431,24 @@ class RequestScorer:
         targets = self._targets
         if len(targets) > self.cache_size:  # trimmed between batches, so a batch's own entries stay
             _trim(targets, self.cache_size)
-        keys = [(r.method, r.path, r.query) for r in records]
+        keys = list(map(_TARGET_KEY, records))
         missing = {k: None for k in keys if k not in targets}
         if missing:
             self.misses += len(missing)
             self._build_targets(list(missing))
         self.hits += len(records) - len(missing)
         ctx = self.context
-        observe = ctx.observe
+        # the context learns from each record after it was judged; it is told in runs, just before a record
+        # needs it (most verdicts do not), so records[:taught] are known to it whenever it is asked
+        observe = ctx.observe_all
+        taught = 0
+
+        def teach(upto: int) -> None:
+            nonlocal taught
+            if taught < upto:
+                observe(records[taught:upto])
+                taught = upto
+
         agents = self._agents
         referers = self._referers
         combos = self._combos
@@ -444,62 +458,72 @@ class RequestScorer:
         strings: dict[Any, Any] = self._strings
         out: list[Verdict] = []
         append = out.append
-        for r, key in zip(records, keys, strict=True):
-            t = targets[key]
-            ua = r.user_agent
-            a = agents.get(ua, _UNSEEN)
-            if a is _UNSEEN:
-                a = agents[ua] = self._extra(ua, agent=True) if ua else None
-                if len(agents) > self.cache_size:
-                    _trim(agents, self.cache_size)
-            ref = r.referer
-            f = referers.get(ref, _UNSEEN)
-            if f is _UNSEEN:
-                f = referers[ref] = self._extra(ref, agent=False) if ref else None
-                if len(referers) > self.cache_size:
-                    _trim(referers, self.cache_size)
-            v = t.verdict
-            if v is None or a is not None or f is not None:
-                if v is None:  # depends on what the site served before and how it answered now
-                    bits = self._context_bits(r, t)
-                    ckey: tuple[Any, ...] = (key, ua, ref, r.status, bits)
-                else:
-                    bits = None
-                    ckey = (key, ua, ref)
-                v = combos.get(ckey)
-                if v is None:
-                    v = self._finish(r, t, a, f, bits)
-                    # the entry keeps one copy of each agent, referer, context and verdict (a record's own
-                    # strings would stay alive once per entry, and most verdicts are equal)
-                    same = strings.setdefault
-                    ckey = (key, same(ua, ua), same(ref, ref))
-                    if bits is not None:
-                        ckey = (*ckey, r.status, same(bits, bits))
-                    v = combos[ckey] = shared.setdefault(v, v)
-                    if len(combos) > self.cache_size:
-                        _trim(combos, self.cache_size)
-                    if len(strings) > _SHARED_MAX:
-                        strings.clear()
-                    if len(shared) > _SHARED_MAX:
-                        shared.clear()
-            proto = r.protocol
-            if proto is not None and proto not in _VALID_PROTOCOLS:
-                v = self._bad_protocol(v, proto)
-            if v.flagged and v.categories == _OTHER_ONLY and self._is_crawler(ua):
-                v = Verdict(min(v.score, CRAWLER_MODEL_ONLY_CAP), False, v.categories,
-                            (*v.reasons[:3], "declared crawler following a link"), False, "")
-            if ref is not None and ua is not None:
-                ancient = ancients.get(ua)
-                if ancient is None:
-                    ancient = self._implausible(ua)
-                if ancient and ref[:4] == "http":
-                    v = self._referrer_spam(v, ref)
-            if v.flagged:
-                status = r.status
-                if (status is not None and 200 <= status < 300) or unusual(r.path, r.bytes):
-                    v = v._replace(possibly_succeeded=True)
-            append(v)
-            observe(r)
+        i = 0
+        try:
+            for i, (r, key, ua, ref) in enumerate(zip(records, keys, map(_AGENT, records), map(_REFERER, records),
+                                                      strict=True)):
+                t = targets[key]
+                a = agents.get(ua, _UNSEEN)
+                if a is _UNSEEN:
+                    a = agents[ua] = self._extra(ua, agent=True) if ua else None
+                    if len(agents) > self.cache_size:
+                        _trim(agents, self.cache_size)
+                f = referers.get(ref, _UNSEEN)
+                if f is _UNSEEN:
+                    f = referers[ref] = self._extra(ref, agent=False) if ref else None
+                    if len(referers) > self.cache_size:
+                        _trim(referers, self.cache_size)
+                v = t.verdict
+                if v is None or a is not None or f is not None:
+                    if v is None:  # depends on what the site served before and how it answered now
+                        teach(i)
+                        bits = self._context_bits(r, t)
+                        ckey: tuple[Any, ...] = (key, ua, ref, r.status, bits)
+                    else:
+                        bits = None
+                        ckey = (key, ua, ref)
+                    v = combos.get(ckey)
+                    if v is None:
+                        v = self._finish(r, t, a, f, bits)
+                        # the entry keeps one copy of each agent, referer, context and verdict (a record's own
+                        # strings would stay alive once per entry, and most verdicts are equal)
+                        same = strings.setdefault
+                        ckey = (key, same(ua, ua), same(ref, ref))
+                        if bits is not None:
+                            ckey = (*ckey, r.status, same(bits, bits))
+                        v = combos[ckey] = shared.setdefault(v, v)
+                        if len(combos) > self.cache_size:
+                            _trim(combos, self.cache_size)
+                        if len(strings) > _SHARED_MAX:
+                            strings.clear()
+                        if len(shared) > _SHARED_MAX:
+                            shared.clear()
+                proto = r.protocol
+                if proto is not None and proto not in _VALID_PROTOCOLS:
+                    v = self._bad_protocol(v, proto)
+                if v.flagged and v.categories == _OTHER_ONLY and self._is_crawler(ua):
+                    v = Verdict(min(v.score, CRAWLER_MODEL_ONLY_CAP), False, v.categories,
+                                (*v.reasons[:3], "declared crawler following a link"), False, "")
+                if ref is not None and ua is not None:
+                    ancient = ancients.get(ua)
+                    if ancient is None:
+                        ancient = self._implausible(ua)
+                    if ancient and ref[:4] == "http":
+                        teach(i)
+                        v = self._referrer_spam(v, ref)
+                if v.flagged:
+                    status = r.status
+                    if status is not None and 200 <= status < 300:
+                        v = v._replace(possibly_succeeded=True)
+                    else:
+                        teach(i)
+                        if unusual(r.path, r.bytes):
+                            v = v._replace(possibly_succeeded=True)
+                append(v)
+        except BaseException:  # as line by line: the records judged before the failing one taught the context
+            teach(i)
+            raise
+        teach(len(records))
         return out
 
     def _implausible(self, ua: str) -> bool:

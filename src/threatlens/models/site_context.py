@@ -21,9 +21,14 @@ tables have small fixed caps.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from operator import itemgetter
 from urllib.parse import urlsplit
 
-from threatlens.parsers.record import LogRecord
+from threatlens.parsers.record import RECORD_INDEX, LogRecord
+
+#: The fields :meth:`SiteContext.observe_all` learns from, in one C call per record.
+_OBSERVED = itemgetter(*(RECORD_INDEX[f] for f in ("path", "status", "bytes", "method", "vhost", "referer", "ip")))
 
 #: Default number of distinct paths remembered.
 MAX_PATHS = 100_000
@@ -38,6 +43,8 @@ OWN_HOST_MIN = 3
 POST_MIN_CLIENTS = 3
 #: Successful answers seen before "this site never served X" is strong evidence.
 WARM = 20
+#: Marks a referer that can never vote for its host (no host, or it points at "/"; parsed once).
+_NO_VOTE = ("", "/")
 
 
 def extension(path: str | None) -> str:
@@ -123,52 +130,59 @@ class SiteContext:
     # -- learning (after the record was judged) ----------------------------------------------------
 
     def observe(self, r: LogRecord) -> None:
-        """Learn from one answer of the server (called once per record: kept lean)."""
-        path = r.path
-        status = r.status
-        if path is None or status is None:
-            return
+        """Learn from one answer of the server."""
+        self.observe_all((r,))
+
+    def observe_all(self, records: Iterable[LogRecord]) -> None:
+        """Learn from answers of the server, in order (the scorer hands the records judged since it last asked)."""
         paths = self._paths
-        st = paths.get(path)
-        if st is None:
-            if len(paths) >= self.max_paths:
-                self._forget()
-            st = paths[path] = 0
-        if 200 <= status < 300:
-            if isinstance(st, int):
-                st = paths[path] = [0, st, 0, 0.0, 0.0]  # same place in the (oldest first) order
-            st[0] += 1
-            self.ok_total += 1
-            size = r.bytes
-            if size is not None:
-                c = st[2] + 1
-                delta = size - st[3]
-                st[2] = c
-                st[3] += delta / c
-                st[4] += delta * (size - st[3])
-            if st[0] == 1:
-                ext = extension(path)
-                if ext and len(self._ext_ok) < MAX_EXTENSIONS:
-                    self._ext_ok[ext] = self._ext_ok.get(ext, 0) + 1
-            method = r.method
-            if method not in self.methods_ok and method is not None and len(self.methods_ok) < 64:
-                self.methods_ok.add(method)
-            if r.vhost or path[0] != "/":
-                self._learn_host(r.vhost, path)
-            ref = r.referer
-            if ref and ref[:4] == "http":
-                host_path = self._refs_seen.get(ref)
-                if host_path is None or host_path[0] not in self.own_hosts:
-                    self._learn_referer(ref, host_path)
-        elif 400 <= status < 500:
-            if isinstance(st, int):
-                paths[path] = st + 1
-            else:
-                st[1] += 1
-        if not self.post_ok and r.method == "POST" and 200 <= status < 400:
-            # accepted from several clients: one spam bot answered 200 by a static site proves nothing
-            self._post_ips.add(r.ip)
-            self.post_ok = len(self._post_ips) >= POST_MIN_CLIENTS
+        refs_seen = self._refs_seen
+        own_hosts = self.own_hosts
+        methods_ok = self.methods_ok
+        ok_total = self.ok_total
+        try:
+            for path, status, size, method, vhost, ref, ip in map(_OBSERVED, records):
+                if path is None or status is None:
+                    continue
+                st = paths.get(path)
+                if st is None:
+                    if len(paths) >= self.max_paths:
+                        self._forget()
+                    st = paths[path] = 0
+                if 200 <= status < 300:
+                    if st.__class__ is int:
+                        st = paths[path] = [0, st, 0, 0.0, 0.0]  # same place in the (oldest first) order
+                    st[0] += 1
+                    ok_total += 1
+                    if size is not None:
+                        c = st[2] + 1
+                        delta = size - st[3]
+                        st[2] = c
+                        st[3] += delta / c
+                        st[4] += delta * (size - st[3])
+                    if st[0] == 1:
+                        ext = extension(path)
+                        if ext and len(self._ext_ok) < MAX_EXTENSIONS:
+                            self._ext_ok[ext] = self._ext_ok.get(ext, 0) + 1
+                    if method not in methods_ok and method is not None and len(methods_ok) < 64:
+                        methods_ok.add(method)
+                    if vhost or path[0] != "/":
+                        self._learn_host(vhost, path)
+                    if ref and ref[:4] == "http":
+                        host_path = refs_seen.get(ref)
+                        if host_path is None or (host_path is not _NO_VOTE and host_path[0] not in own_hosts):
+                            self._learn_referer(ref, host_path)
+                elif 400 <= status < 500:
+                    if st.__class__ is int:
+                        paths[path] = st + 1
+                    else:
+                        st[1] += 1
+                if method == "POST" and not self.post_ok and 200 <= status < 400:
+                    # accepted from several clients: one spam bot answered 200 by a static site proves nothing
+                    self._post_ips.add(ip)
+                    self.post_ok = len(self._post_ips) >= POST_MIN_CLIENTS
+        finally:
+            self.ok_total = ok_total
 
     def _learn_host(self, vhost: str | None, path: str) -> None:
         """The virtual host of a 2xx, and the host of a full-URL request answered 2xx, are the site's names."""
@@ -188,9 +202,12 @@ class SiteContext:
             parts = ref.split("/", 3)  # scheme, "", host[:port], rest
             host = parts[2].lower().rpartition("@")[2].partition(":")[0] if len(parts) == 4 else ""
             ref_path = "/" + parts[3].partition("?")[0].partition("#")[0] if len(parts) == 4 else "/"
+            if not host or ref_path == "/":  # a search engine's "https://www.bing.com/": never a vote
+                seen[ref] = _NO_VOTE
+                return
             host_path = seen[ref] = (host, ref_path)
         host, ref_path = host_path
-        if host and ref_path != "/" and len(self.own_hosts) < MAX_HOSTS and self.serves(ref_path):
+        if len(self.own_hosts) < MAX_HOSTS and self.serves(ref_path):
             self._vote(host, 1)
 
     def _vote(self, host: str | None, weight: int) -> None:
