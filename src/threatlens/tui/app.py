@@ -19,7 +19,6 @@ from textual.worker import get_current_worker
 
 from threatlens.errors import ThreatLensError
 from threatlens.models.verdict import Alert
-from threatlens.pipeline import DetectionLike, Pipeline
 from threatlens.stats.filter import RecordFilter
 from threatlens.textsafe import visible
 from threatlens.tui.ingest import Ingestor, attach_detection, build_live, load_detection, model_name, startup_hint
@@ -30,6 +29,7 @@ from threatlens.tui.screens.dashboard import DashboardScreen
 from threatlens.tui.widgets.header_bar import HeaderInfo
 
 if TYPE_CHECKING:
+    from threatlens.pipeline import DetectionLike, Pipeline
     from threatlens.tui.remote import RemoteLive
 
 __all__ = ["ThreatLensApp", "make_app"]
@@ -120,8 +120,9 @@ class ThreatLensApp(App[None]):
     def on_mount(self) -> None:
         self.set_interval(1 / max(0.5, min(4.0, self.options.refresh_hz)), self.refresh_dashboard)
         if self.remote is not None:
-            self.remote.on_event = lambda kind, args: self.call_from_thread_safe(kind, args)
-            self.remote.start()
+            if not self.remote.started:
+                self.remote.start()
+            self.remote.attach(self.call_from_thread_safe)
             self.refresh_dashboard(force=True)
             return
         # The ingest thread is CPU-bound Python: a shorter GIL switch interval lets the UI thread in
@@ -262,7 +263,8 @@ class ThreatLensApp(App[None]):
         data = self.live.dashboard(top=rows, sort=self.sort_ips)  # (remote: sends a changed view)
         if force and self.remote is not None and not self.remote.caught_up:
             self._force_pending = True  # drawn when the snapshot showing the change arrives, not the stale one
-            return
+            if self.refreshes:
+                return  # (the first frame does not wait for the ingestion process: header and empty panels)
         self._last_generation = generation
         self._last_refresh = now
         self._rates_falling = data.rates_falling
@@ -586,6 +588,7 @@ def make_app(
     clock: Callable[[], float] = time.time,
     follower_options: dict[str, Any] | None = None,
     ingest: str = "thread",
+    remote: RemoteLive | None = None,
     **option_values: Any,
 ) -> ThreatLensApp:
     """Build the monitor for ``paths``; everything else has working defaults.
@@ -596,7 +599,8 @@ def make_app(
     ``option_values`` set ``MonitorOptions`` fields (``from_start=True``, ``threshold=0.7``...).
     ``ingest="process"`` follows, parses, scores and counts in a child process (``threatlens-tui``
     does); ``detection``, ``geo``, ``clock`` and ``follower_options`` must then be picklable, and
-    ``pipeline`` cannot be given.
+    ``pipeline`` cannot be given. ``remote``: that ingestion process (maybe started already), built from
+    the same options (``ingest="process"`` is implied).
     """
     opts = options or MonitorOptions()
     opts.paths = [str(p) for p in paths]
@@ -606,9 +610,9 @@ def make_app(
         setattr(opts, key, value)
     if ingest not in ("thread", "process"):
         raise ValueError(f"ingest must be 'thread' or 'process', not {ingest!r}")
-    if ingest == "process":
+    if ingest == "process" or remote is not None:
         return _process_app(opts, detection=detection, geo=geo, clock=clock, follower_options=follower_options,
-                            pipeline=pipeline)
+                            pipeline=pipeline, remote=remote)
     if geo is _AUTO:
         from threatlens.stats.geo import GeoLookup
 
@@ -624,30 +628,23 @@ def make_app(
 
 
 def _process_app(opts: MonitorOptions, *, detection: Any, geo: Any, clock: Callable[[], float],
-                 follower_options: dict[str, Any] | None, pipeline: Pipeline | None) -> ThreatLensApp:
+                 follower_options: dict[str, Any] | None, pipeline: Pipeline | None,
+                 remote: RemoteLive | None) -> ThreatLensApp:
     """The monitor with ingestion in a child process (see :mod:`threatlens.tui.ingest_child`)."""
-    from multiprocessing.reduction import DupFd
-
-    from threatlens.tui.ingest_child import LOAD, IngestSpec
-    from threatlens.tui.remote import RemoteLive
+    from threatlens.tui.ingest_child import LOAD
+    from threatlens.tui.remote import RemoteLive, ingest_spec
 
     if pipeline is not None:
         raise TypeError("ingest='process' builds its own pipeline in the child: pipeline cannot be given")
     if detection is None:
         opts.detect = False
-    follower = dict(follower_options or {})
-    streams = follower.pop("streams", None) or {}
-    stdin = streams.pop("-", None)
-    if streams:
-        raise TypeError("ingest='process' reads only standard input as a stream")
-    spec = IngestSpec(options=opts, allow_entries=list(opts.allowlist),
-                      detection=(LOAD if opts.detect else None) if detection is _AUTO else detection,
-                      geo=LOAD if geo is _AUTO else geo, clock=clock, follower_options=follower,
-                      stdin=DupFd(stdin.fileno()) if stdin is not None else None)
+    if remote is None:
+        remote = RemoteLive(ingest_spec(opts, detection=(LOAD if opts.detect else None) if detection is _AUTO
+                                        else detection, geo=LOAD if geo is _AUTO else geo, clock=clock,
+                                        follower_options=follower_options))
     if geo is _AUTO:
         from threatlens.stats.geo import GeoLookup
 
         geo = GeoLookup.open(opts.geoip_db, on_warning=lambda msg: None)  # for its name in the header
-    remote = RemoteLive(spec, on_event=lambda kind, args: None)
     return ThreatLensApp(opts, live=remote, pipeline=None, detection=detection,
                          geo_source=geo.source if geo is not None else "none", clock=clock)

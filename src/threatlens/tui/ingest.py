@@ -14,13 +14,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from threatlens.parsers.record import RawLine
-from threatlens.pipeline import Pipeline
-from threatlens.tail.lines import DEFAULT_MAX_LINE_BYTES, FirstPieces
 from threatlens.tui.live import LiveStats
 from threatlens.tui.options import MonitorOptions
+
+if TYPE_CHECKING:  # the UI process of threatlens-tui imports this module but never runs a pipeline
+    from threatlens.parsers.record import RawLine
+    from threatlens.pipeline import Pipeline
 
 __all__ = ["Ingestor", "attach_detection", "build_live", "load_detection", "model_name", "startup_hint"]
 
@@ -38,6 +39,8 @@ def build_live(opts: MonitorOptions, geo: Any, clock: Callable[[], float],
     batch_geo = geo if hasattr(geo, "countries") else None  # a GeoLookup: batched lookups
     live = LiveStats(country=country, geo=batch_geo, threshold=threshold, clock=clock)
     if pipeline is None:
+        from threatlens.pipeline import Pipeline
+
         pipeline = Pipeline(log_format=opts.log_format, nginx_conf=opts.nginx_conf, detection=None, stats=live,
                             strict=False)
     else:
@@ -143,6 +146,8 @@ class Ingestor:
         self.follower: Any = None
         self.ready = ready
         self.lines_in = 0
+        from threatlens.tail.lines import DEFAULT_MAX_LINE_BYTES, FirstPieces
+
         # An over-long line arrives in pieces: the first stands for it, so "lines" counts lines.
         self._first_pieces = FirstPieces(self.follower_options.get("max_line_bytes", DEFAULT_MAX_LINE_BYTES))
         self._initial: dict[str, int] = {}  # --from-start: each file's size when reading began

@@ -27,10 +27,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from threatlens.tui.ingest import Ingestor, attach_detection, build_live, load_detection, model_name
 from threatlens.tui.options import MonitorOptions
+
+if TYPE_CHECKING:
+    from threatlens.tui.ingest import Ingestor
 
 __all__ = ["DECAY_PUSH", "IDLE_PUSH", "IngestSpec", "run_ingestion"]
 
@@ -65,6 +67,8 @@ class _Child:
         self.spec = spec
         self.opts = spec.options
         self.send_lock = threading.Lock()
+        from threatlens.tui.ingest import build_live
+
         geo = spec.geo
         if geo == LOAD:
             from threatlens.stats.geo import GeoLookup
@@ -93,6 +97,8 @@ class _Child:
     # -- threads -------------------------------------------------------------------------------
 
     def load_model(self) -> None:
+        from threatlens.tui.ingest import attach_detection, load_detection, model_name
+
         det = self.spec.detection
         refused = error = None
         if det == LOAD:
@@ -108,6 +114,8 @@ class _Child:
         self.send("ready", model_name(det, refused), threshold, refused)
 
     def ingest(self) -> None:
+        from threatlens.tui.ingest import Ingestor
+
         follower_options = dict(self.spec.follower_options)
         if self.spec.stdin is not None:
             follower_options["streams"] = {"-": os.fdopen(self.spec.stdin.detach(), "rb", buffering=0)}

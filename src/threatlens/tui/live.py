@@ -18,22 +18,21 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
 
-from threatlens.export import alert_block_ips
 from threatlens.models.verdict import Alert, Verdict, at_least, severity_of
-from threatlens.parsers.firewall import FirewallRecord
-from threatlens.parsers.record import LogRecord, Unparsed
-from threatlens.pipeline import alert_positions
-from threatlens.stats.aggregates import Stats
 from threatlens.stats.feed import alert_key
 from threatlens.stats.filter import RecordFilter
-from threatlens.stats.firewall import FirewallIpSummary
-from threatlens.stats.rates import per_minute
 from threatlens.stats.results import AlertEntry, FlaggedRequest, IPRow
 
-__all__ = ["AlertRow", "DashboardData", "IpSnapshot", "LiveStats", "RequestRow", "TableRow", "request_tier",
-           "score_band"]
+if TYPE_CHECKING:  # the UI process imports this module for the row types: no NumPy, parsers or pipeline there
+    from threatlens.parsers.firewall import FirewallRecord
+    from threatlens.parsers.record import LogRecord, Unparsed
+    from threatlens.stats.aggregates import Stats
+    from threatlens.stats.firewall import FirewallIpSummary
+
+__all__ = ["AlertRow", "DashboardData", "IpSnapshot", "LiveStats", "RequestRow", "TableRow", "empty_dashboard",
+           "request_tier", "score_band"]
 
 #: The lowest threshold the keys can set.
 MIN_THRESHOLD = 0.05
@@ -203,6 +202,13 @@ class DashboardData:
         return self.rate_now > 0 or any(any(s) for s in recent)
 
 
+def empty_dashboard(threshold: float) -> DashboardData:
+    """The dashboard before any line was counted (what the monitor draws until the first snapshot)."""
+    return DashboardData(lines=0, parsed=0, unparsed=0, held=0, flagged=0, alerts=0, possibly=0, rate_now=0.0,
+                         requests_series=[], alerts_series=[], flagged_series=[], top_ips=[], top_ports=[],
+                         top_countries=[], feed=[], status=[], matching=None, threshold=threshold, ports_seen=False)
+
+
 @dataclass(frozen=True)
 class RequestRow:
     """One retained request of an IP, for the IP screen."""
@@ -277,6 +283,8 @@ def _status_classes(statuses: Iterable[tuple[Any, int]], parsed: int) -> list[tu
 
 def _per_minute(times: Iterable[datetime | None], minutes: int = 60) -> list[int]:
     """Requests per minute of log time over the last ``minutes`` minutes that have requests."""
+    from threatlens.stats.rates import per_minute
+
     return per_minute((t.timestamp() if t is not None else None for t in times), minutes)
 
 
@@ -300,6 +308,8 @@ class LiveStats:
         suspicious_size: int = 100_000,
         capacity: int = 2000,
     ) -> None:
+        from threatlens.stats.aggregates import Stats
+
         self.lock = threading.RLock()
         self.clock = clock
         self.geo: Any = geo if geo is not None else _CountryFunction(country)
@@ -340,6 +350,8 @@ class LiveStats:
         the slice holding the line that raised it (so the feed shows it right after that request),
         other alerts, unparsed lines and firewall records with the last slice, after the requests.
         """
+        from threatlens.pipeline import alert_positions
+
         n = len(records)
         starts = list(range(0, n, _SLICE)) or [0]
         by_slice: dict[int, list[Alert]] = {}  # an alert goes with the slice holding its line (its place in the feed)
@@ -634,6 +646,8 @@ class LiveStats:
 
         A campaign contributes its members only when it is an attack (see ``alert_block_ips``).
         """
+        from threatlens.export import alert_block_ips
+
         with self.lock:
             thr = self.threshold
             allow = self.allowlist

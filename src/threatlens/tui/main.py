@@ -74,13 +74,24 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from threatlens.parsers import get_parser
 
         get_parser(opts.log_format, nginx_conf=opts.nginx_conf)
-    from threatlens.tui.app import make_app
-
     follower_options = {}
     if "-" in opts.paths:
         follower_options["streams"] = {"-": _take_stdin(parser)}
-    app = make_app(opts.paths, options=opts, detection=None if not opts.detect else _auto(),
-                   follower_options=follower_options, ingest="process")
+    # The ingestion process starts first: it imports and loads the model on another core while this one
+    # imports Textual and draws the first frame.
+    from threatlens.tui.ingest_child import LOAD
+    from threatlens.tui.remote import RemoteLive, ingest_spec
+
+    remote = RemoteLive(ingest_spec(opts, detection=LOAD if opts.detect else None,
+                                    follower_options=follower_options))
+    remote.start()
+    try:
+        from threatlens.tui.app import make_app
+
+        app = make_app(opts.paths, options=opts, detection=None if not opts.detect else _auto(), remote=remote)
+    except BaseException:
+        remote.stop()
+        raise
     from threatlens.tui.hangup import TerminalGuard
 
     with TerminalGuard(app) as guard:

@@ -16,15 +16,17 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
 from threatlens.errors import ThreatLensError
-from threatlens.tui.ingest_child import IngestSpec, run_ingestion
-from threatlens.tui.live import MIN_THRESHOLD, DashboardData, IpSnapshot, LiveStats, MemberCells, TableRow
+from threatlens.tui.ingest_child import LOAD, IngestSpec, run_ingestion
+from threatlens.tui.live import MIN_THRESHOLD, DashboardData, IpSnapshot, MemberCells, TableRow, empty_dashboard
+from threatlens.tui.options import MonitorOptions
 
-__all__ = ["IngestGone", "RemoteLive"]
+__all__ = ["IngestGone", "RemoteLive", "ingest_spec"]
 
 #: Seconds a drill-down request may take before the UI gives up on it.
 CALL_TIMEOUT = 15.0
@@ -35,20 +37,42 @@ class IngestGone(ThreatLensError):
     """The ingestion process ended or does not answer."""
 
 
-class RemoteLive:
-    """Starts the ingestion process (:meth:`start`) and mirrors what the screens need of it."""
+def ingest_spec(opts: MonitorOptions, *, detection: Any = LOAD, geo: Any = LOAD, clock: Callable[[], float] = time.time,
+                follower_options: dict[str, Any] | None = None) -> IngestSpec:
+    """What the child starts from: ``detection`` and ``geo`` are ``LOAD`` (the child loads them), ``None`` or objects.
 
-    def __init__(self, spec: IngestSpec, on_event: OnEvent) -> None:
+    ``follower_options`` may hold one stream, standard input (``{"streams": {"-": file}}``): its descriptor goes over.
+    """
+    from multiprocessing.reduction import DupFd
+
+    follower = dict(follower_options or {})
+    streams = dict(follower.pop("streams", None) or {})
+    stdin = streams.pop("-", None)
+    if streams:
+        raise TypeError("ingest='process' reads only standard input as a stream")
+    return IngestSpec(options=opts, allow_entries=list(opts.allowlist), detection=detection, geo=geo, clock=clock,
+                      follower_options=follower, stdin=DupFd(stdin.fileno()) if stdin is not None else None)
+
+
+class RemoteLive:
+    """Starts the ingestion process (:meth:`start`) and mirrors what the screens need of it.
+
+    It may start before the UI exists (``threatlens-tui`` spawns the child before it imports Textual): events
+    that arrive before :meth:`attach` are kept and handed over then.
+    """
+
+    def __init__(self, spec: IngestSpec, on_event: OnEvent | None = None) -> None:
         self.spec = spec
-        self.on_event = on_event
+        self._on_event = on_event
+        self._early: list[tuple[str, tuple[Any, ...]]] = []  # events before attach()
+        self._event_lock = threading.Lock()
         opts = spec.options
         self.threshold = opts.threshold if opts.threshold is not None else 0.5
         self.hide_nuisance = False
         self.filter: Any = None
         #: Snapshots received so far (the app redraws when it changes).
         self.generation = 0
-        empty = LiveStats(threshold=self.threshold)
-        self.latest: tuple[DashboardData, list[str], int, int] = (empty.dashboard(), [], 0, 0)
+        self.latest: tuple[DashboardData, list[str], int, int] = (empty_dashboard(self.threshold), [], 0, 0)
         self._sent = 0  # commands sent; the child counts those it applied in each snapshot
         self.process: Any = None
         self._conn: Connection | None = None
@@ -60,6 +84,28 @@ class RemoteLive:
         self._stopping = False
 
     # -- the process -----------------------------------------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        """Whether :meth:`start` ran."""
+        return self.process is not None
+
+    def attach(self, on_event: OnEvent) -> None:
+        """Hand events to ``on_event`` from now on, after those that came before (on this thread)."""
+        with self._event_lock:  # held while replaying: a newer event waits behind the older ones
+            early, self._early = self._early, []
+            for kind, args in early:
+                on_event(kind, args)
+            self._on_event = on_event
+
+    def on_event(self, kind: str, args: tuple[Any, ...]) -> None:
+        """Pass one event on (kept until :meth:`attach` when nobody listens yet)."""
+        with self._event_lock:
+            handler = self._on_event
+            if handler is None:
+                self._early.append((kind, args))
+                return
+        handler(kind, args)
 
     def start(self) -> None:
         """Spawn the child (a fresh interpreter: no copied threads or locks) and the reader thread."""
