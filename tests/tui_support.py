@@ -126,6 +126,26 @@ class RuleBehaviour:
         return alerts
 
 
+class RegrowingBehaviour:
+    """Like ``RuleBehaviour``, but the alert of an IP is raised again every 3 more attacks (the same alert key:
+    a burst that grew), suspicious at first and an attack from its second raise on (its tier rose)."""
+
+    def __init__(self) -> None:
+        self._flagged: dict[str, tuple[int, int]] = {}  # ip -> (attacks so far, line of its first attack)
+
+    def observe(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict]) -> list[Alert]:
+        alerts: list[Alert] = []
+        for r, v in zip(records, verdicts, strict=True):
+            if v.score == _RULE_SCORE and r.ip:
+                n, first = self._flagged.get(r.ip, (0, r.line))
+                n += 1
+                self._flagged[r.ip] = (n, first)
+                if n >= 4 and n % 3 == 1:
+                    alerts.append(Alert(r.ip, "scanning", r.file, first, r.line, n, 0.9, (f"{n} attack requests",),
+                                        v.categories, r.time, r.time, severity="suspicious" if n < 7 else "attack"))
+        return alerts
+
+
 class _NoCampaigns:
     def observe(self, records: Sequence[LogRecord], verdicts: Sequence[Verdict]) -> list[Alert]:
         return []
@@ -134,6 +154,11 @@ class _NoCampaigns:
 def RuleDetection(threshold: float = 0.5) -> Detection:
     """The production ``Detection`` (threshold, allowlist) around the deterministic stand-ins above."""
     return Detection(RuleScorer(threshold), RuleBehaviour(), campaigns=_NoCampaigns())  # type: ignore[arg-type]
+
+
+def RegrowingDetection(threshold: float = 0.5) -> Detection:
+    """``RuleDetection`` whose alerts are raised again as they grow (``RegrowingBehaviour``)."""
+    return Detection(RuleScorer(threshold), RegrowingBehaviour(), campaigns=_NoCampaigns())  # type: ignore[arg-type]
 
 
 async def wait_for(pilot: object, cond: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -5,6 +5,7 @@ owns the ``Follower``, the ``Pipeline`` and the ``LiveStats``, and talks to the 
 (:class:`threatlens.tui.remote.RemoteLive`) over one pipe:
 
 * it pushes a ``DashboardData`` snapshot at most ``refresh_hz`` times a second while lines arrive
+  (its alerts feed as what changed since the previous snapshot, :mod:`threatlens.tui.feed_sync`)
   (every ``IDLE_PUSH`` seconds when idle, every ``DECAY_PUSH`` while the last 10 s still held lines, so
   "now" falls to 0 within seconds of the log going quiet), and at once after a command that changes
   what the dashboard shows;
@@ -25,10 +26,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from threatlens.tui.feed_sync import FeedEncoder
 from threatlens.tui.options import MonitorOptions
 
 if TYPE_CHECKING:
@@ -57,6 +59,8 @@ class IngestSpec:
     clock: Callable[[], float] = time.time
     follower_options: dict[str, Any] = field(default_factory=dict)
     stdin: Any = None  #: a ``multiprocessing.reduction.DupFd`` of the piped log for ``-``
+    #: tests: each snapshot also carries its whole feed, which the UI compares with the feed it rebuilt
+    verify_feed: bool = False
 
 
 class _Child:
@@ -85,6 +89,7 @@ class _Child:
         self.decaying = False  #: the last snapshot's rates were not all 0 yet
         self.handled = 0  #: commands applied so far: the UI knows a snapshot shows all it asked for
         self.ingestor: Ingestor | None = None
+        self.feed = FeedEncoder()
 
     def send(self, *message: Any) -> None:
         """One message to the UI (from any thread); a closed pipe means the UI is gone: stop."""
@@ -162,10 +167,14 @@ class _Child:
                 last_push = now
 
     def push_snapshot(self) -> None:
+        """The dashboard to the UI, its alerts feed as the change since the last snapshot (``feed_sync``)."""
         top, feed, sort = self.view
         data = self.live.dashboard(top=top, feed=feed, sort=sort)
         self.decaying = data.rates_falling
-        self.send("snapshot", data, self.pipeline.format_names, self.pipeline.held_lines, self.handled)
+        delta = self.feed.encode(data.feed)
+        whole = data.feed if self.spec.verify_feed else None
+        self.send("snapshot", replace(data, feed=[]), delta, whole, self.pipeline.format_names,
+                  self.pipeline.held_lines, self.handled)
 
     def handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]

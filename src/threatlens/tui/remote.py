@@ -5,7 +5,8 @@ the data: :meth:`dashboard` returns the newest snapshot the child pushed (never 
 send a command and keep a local copy of the value, and drill-down calls (:meth:`ip_snapshot`,
 :meth:`member_rows`, :meth:`flagged_ips`, :meth:`run_export`) are requests answered by the child.
 A reader thread receives snapshots and events and hands them to ``on_event``; the child's GIL is
-its own, so following 30k lines/s does not delay a key.
+its own, so following 30k lines/s does not delay a key. A snapshot's alerts feed comes as the change
+since the previous one (:mod:`threatlens.tui.feed_sync`); the full list is rebuilt here.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
 from threatlens.errors import ThreatLensError
+from threatlens.tui.feed_sync import apply_feed
 from threatlens.tui.ingest_child import LOAD, IngestSpec, run_ingestion
 from threatlens.tui.live import MIN_THRESHOLD, DashboardData, IpSnapshot, MemberCells, TableRow, empty_dashboard
 from threatlens.tui.options import MonitorOptions
@@ -73,6 +76,9 @@ class RemoteLive:
         #: Snapshots received so far (the app redraws when it changes).
         self.generation = 0
         self.latest: tuple[DashboardData, list[str], int, int] = (empty_dashboard(self.threshold), [], 0, 0)
+        self._feed: list[Any] = []  # the alerts feed of the newest snapshot, rebuilt from the changes sent
+        #: with ``spec.verify_feed``: per snapshot, whether the rebuilt feed equals the one the child built
+        self.feed_checks: list[bool] = []
         self._sent = 0  # commands sent; the child counts those it applied in each snapshot
         self.process: Any = None
         self._conn: Connection | None = None
@@ -176,7 +182,11 @@ class RemoteLive:
                 message = conn.recv()
                 kind = message[0]
                 if kind == "snapshot":
-                    self.latest = message[1:]
+                    data, delta, whole, names, held, handled = message[1:]
+                    self._feed = apply_feed(self._feed, delta)
+                    if whole is not None:
+                        self.feed_checks.append(self._feed == whole)
+                    self.latest = (replace(data, feed=self._feed), names, held, handled)
                     self.generation += 1
                     self.on_event("snapshot", ())
                 elif kind == "reply":
