@@ -40,15 +40,23 @@ def _raw(lines: list[str], first: int) -> list[RawLine]:
     return [RawLine("bench.log", first + i, (first + i) * 120, x.encode()) for i, x in enumerate(lines)]
 
 
-async def _run(rows: int | None, new: int, refreshes: int) -> dict[str, float]:
+def full_feed(new: int, refreshes: int) -> tuple[LiveStats, Pipeline, list[RawLine]]:
+    """A full feed: ``LiveStats`` (1,500 flagged requests among 6,000 lines), its pipeline, lines to come.
+
+    The lines to come are ``new`` flagged requests for each of ``refreshes + 1`` refreshes.
+    """
     live = LiveStats(threshold=0.5)
     pipeline = Pipeline(log_format="combined", detection=RuleDetection(), stats=live, strict=False)
     lines: list[str] = []
-    for i in range(1500):  # 1,500 flagged requests among 6,000 lines: a full feed
+    for i in range(1500):
         lines += normal_lines(3, start=4 * i) + attack_lines(1, start=4 * i, ip=f"203.0.113.{i % 200}")
     for k in range(0, len(lines), 1000):
         pipeline.process(_raw(lines[k:k + 1000], k + 1))
-    more = _raw(attack_lines(new * (refreshes + 1), start=10**5, ip="198.51.100.9"), 10**6)
+    return live, pipeline, _raw(attack_lines(new * (refreshes + 1), start=10**5, ip="198.51.100.9"), 10**6)
+
+
+async def _run(rows: int | None, new: int, refreshes: int) -> dict[str, float]:
+    live, pipeline, more = full_feed(new, refreshes)
     out: dict[str, list[float]] = {"snapshot": [], "pickle": [], "show": []}
     app = _FeedApp()
     async with app.run_test(size=(120, 34)) as pilot:

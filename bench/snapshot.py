@@ -24,30 +24,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from threatlens.parsers.record import RawLine
-from threatlens.pipeline import Pipeline
+from feed import full_feed
 from threatlens.tui.feed_sync import FeedEncoder, apply_feed
-from threatlens.tui.live import LiveStats
-from tui_support import RuleDetection, attack_lines, normal_lines
 
 P = pickle.HIGHEST_PROTOCOL
 
 
-def _raw(lines: list[str], first: int) -> list[RawLine]:
-    return [RawLine("bench.log", first + i, (first + i) * 120, x.encode()) for i, x in enumerate(lines)]
-
-
 def run(incremental: bool, new: int, snapshots: int) -> dict[str, float]:
-    live = LiveStats(threshold=0.5)
-    pipeline = Pipeline(log_format="combined", detection=RuleDetection(), stats=live, strict=False)
-    lines: list[str] = []
-    for i in range(1500):  # 1,500 flagged requests among 6,000 lines: a full feed
-        lines += normal_lines(3, start=4 * i) + attack_lines(1, start=4 * i, ip=f"203.0.113.{i % 200}")
-    for k in range(0, len(lines), 1000):
-        pipeline.process(_raw(lines[k:k + 1000], k + 1))
-    more = _raw(attack_lines(new * (snapshots + 1), start=10**5, ip="198.51.100.9"), 10**6)
+    live, pipeline, more = full_feed(new, snapshots)
     encoder = FeedEncoder()
     ui_feed: list = []
     out: dict[str, list[float]] = {"build": [], "send": [], "receive": [], "bytes": []}
