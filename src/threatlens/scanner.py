@@ -39,10 +39,25 @@ def build_pipeline(
 
         pipeline.detection = Detection.load(model, threshold=threshold, baseline=baseline, allowlist=allowlist)
         add_portscan(pipeline)
-    # Long-lived objects (model, caches, tables) need not be re-scanned by every GC pass.
+    collect_less()
+    return pipeline
+
+
+#: Allocations the cyclic garbage collector lets pass before a young collection (Python's default: 700).
+GC_YOUNG = 20_000
+
+
+def collect_less() -> None:
+    """Tune this process's garbage collector for a scan: start-up objects frozen, fewer young collections.
+
+    A batch makes thousands of short-lived records and verdict tuples, almost none in a reference cycle;
+    with the default thresholds the collector ran about 3.5 times per 1000 lines and took 10 % of a
+    scan's CPU (3.0 of 28.6 s on the 1M-line realistic log), mostly re-scanning the caches and tables.
+    Long-lived objects (model, caches) made before this call are never scanned again.
+    """
     gc.collect()
     gc.freeze()
-    return pipeline
+    gc.set_threshold(GC_YOUNG, 50, 100)
 
 
 def add_portscan(pipeline: Pipeline) -> None:

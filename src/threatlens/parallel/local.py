@@ -19,6 +19,7 @@ from typing import Any
 
 from threatlens.parallel.units import BATCH, END, ERROR, ParseSpec, Unit, apply_unit, parse_units, sizes
 from threatlens.pipeline import Pipeline, Processed
+from threatlens.scanner import collect_less
 
 #: Parsed batches a parsing process may have ready before the scanning process takes them.
 AHEAD = 4
@@ -144,6 +145,7 @@ def _work(paths: list[str], spec: ParseSpec, w: int, n: int, out: Any, parent: i
     for signum in _STOPS:
         signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+    collect_less()
     for unit in parse_units(paths, spec, lambda index: index % n == w, limits=limits):
         while True:
             try:
