@@ -173,3 +173,28 @@ def test_a_log_that_grows_during_the_scan_is_read_as_it_was_at_the_start(logs: l
     assert [u.kind for u in units] == [BATCH] * len(units[:-1]) + [END]
     lines = [r.line for u in units[:-1] for r in unpack(u.packed)]  # type: ignore[arg-type]
     assert lines == list(range(1, source.count(b"\n") + 1))
+
+
+def test_packed_batches_come_back_as_the_same_records_through_pickle(logs: list[str]) -> None:
+    # what a parsing process sends: requests-only batches as columns with repeated texts shared, mixed
+    # batches (firewall records, unparsed lines) as rows; the scanning process must get equal records back
+    import pickle
+
+    from threatlens.parallel.units import pack, unpack
+    from threatlens.parsers import LogRecord
+    from threatlens.pipeline import Pipeline
+    from threatlens.sources import iter_batches
+
+    seen_columns = seen_rows = False
+    for path in logs:
+        pipeline = Pipeline()
+        for batch in iter_batches(path):
+            results = pipeline.parse(batch)
+            packed = pack(results)
+            columns = all(type(r) is LogRecord for r in results)
+            seen_columns |= columns and bool(results)
+            seen_rows |= not columns
+            back = unpack(pickle.loads(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL)))
+            assert back == results and list(map(type, back)) == list(map(type, results))
+    assert seen_columns and seen_rows
+    assert unpack(pack([])) == []

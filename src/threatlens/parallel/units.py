@@ -16,10 +16,12 @@ import pickle
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, BinaryIO, NamedTuple
 
 from threatlens.errors import ThreatLensError
 from threatlens.parsers import FirewallRecord, LogRecord, RawLine, Unparsed
+from threatlens.parsers.record import RECORD_INDEX
 from threatlens.pipeline import Pipeline
 from threatlens.sources import close_source, open_source, stream_batches
 
@@ -47,7 +49,7 @@ class Unit(NamedTuple):
     number: int  #: position in input order (all files, batches and ends)
     kind: str  #: BATCH, END or ERROR
     file: int  #: index of the file in the scanned paths
-    packed: tuple[bytes, list[tuple[Any, ...]]] | None = None  #: parsed lines (BATCH), see :func:`pack`
+    packed: tuple[bytes, list[tuple[Any, ...]]] | None = None  #: parsed lines or columns (BATCH), see :func:`pack`
     lines: int = 0  #: raw lines read for it (BATCH)
     progress: int = 0  #: bytes of the file consumed when it was read (BATCH)
     messages: tuple[str, ...] = ()  #: what the parser said meanwhile (format detected, ...)
@@ -104,19 +106,33 @@ def parse_units(paths: Sequence[str], spec: ParseSpec, mine: Callable[[int], boo
 #: The record types a parsed line may be, by their code in :func:`pack`.
 _KINDS: tuple[type, ...] = (LogRecord, FirewallRecord, Unparsed)
 _CODE = {kind: code for code, kind in enumerate(_KINDS)}
+#: Request fields whose texts repeat within a batch (a client keeps its agent), sent once each by :func:`pack`.
+_REPEATED = tuple(RECORD_INDEX[name] for name in ("user", "referer", "user_agent"))
 
 
 def pack(results: list[LogRecord | FirewallRecord | Unparsed]) -> tuple[bytes, list[tuple[Any, ...]]]:
-    """Parsed lines as plain tuples and one type code per line: half the pickling cost of the records."""
-    return bytes(map(_CODE.__getitem__, map(type, results))), list(map(tuple, results))
+    """Parsed lines as plain tuples and one type code per line: half the pickling cost of the records.
+
+    A batch of requests only (the usual one) goes as columns, each user, referer and user agent text
+    once per batch (pickle writes a repeated object as a reference): a third fewer bytes, and the
+    scanning process rebuilds the records in one C loop instead of a Python one per line.
+    """
+    kinds = bytes(map(_CODE.__getitem__, map(type, results)))
+    if kinds.strip(b"\x00"):
+        return kinds, list(map(tuple, results))
+    columns = list(zip(*results, strict=True))
+    for i in _REPEATED if columns else ():
+        seen: dict[Any, Any] = {}
+        columns[i] = tuple(map(seen.setdefault, columns[i], columns[i]))
+    return kinds, columns
 
 
 def unpack(packed: tuple[bytes, list[tuple[Any, ...]]]) -> list[LogRecord | FirewallRecord | Unparsed]:
     """The records :func:`pack` took apart, the same values and types."""
     kinds, rows = packed
     new = tuple.__new__
-    if not kinds.strip(b"\x00"):  # requests only: the usual batch
-        return [new(LogRecord, row) for row in rows]
+    if not kinds.strip(b"\x00"):  # requests only, as columns: the usual batch
+        return list(map(new, repeat(LogRecord), zip(*rows, strict=True)))
     return [new(_KINDS[code], row) for code, row in zip(kinds, rows, strict=True)]
 
 
