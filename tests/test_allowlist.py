@@ -96,3 +96,89 @@ def test_many_networks_match_exactly_like_a_linear_check() -> None:
     first = ipaddress.ip_network(nets[0])
     inside = str(first.network_address)
     assert allow.matches_ip(inside) == any(first.network_address in n for n in parsed[1:])
+
+
+def _general(text: str) -> tuple[str, str, object]:
+    """What the general path (``parse_network`` / ``parse_address``, ipaddress objects) makes of an entry."""
+    from threatlens.models.allowlist import parse_network
+    from threatlens.parsers.fields import parse_address
+
+    try:
+        if "/" in text:
+            net = parse_network(text)
+            return str(net), "net", (net.version, int(net.network_address), int(net.broadcast_address))
+        return str(parse_address(text)), "ip", str(parse_address(text))
+    except ValueError:
+        return "", "error", None
+
+
+def entry_corpus(n: int, seed: int) -> list[str]:
+    """Plain entries of every prefix length, odd spellings, and forms the fast path must leave alone."""
+    import ipaddress
+    import random
+
+    rng = random.Random(seed)
+    out = ["::", "::1", "::/0", "0.0.0.0/0", "255.255.255.255/32", "::ffff:1.2.3.4", "::ffff:102:304/120",
+           "::1.2.3.4", "::102:304", "fe80::1%eth0", "fe80::%eth0/64", "[2001:db8::1]", "2001:DB8::1/32",
+           "2001:db8:0:0:1:0:0:1", "2001:0db8:0000::0001", "1:0:0:2:0:0:0:3", "1:0:0:0:2:0:0:3", "1::",
+           "::2:3:4:5:6:7:8",
+           "10.0.0.0/08", "10.0.0.0/024", "10.0.0.0/33", "::/129", "::/0128", "01.2.3.4", "1.2.3.4.", "1.2.3",
+           "1.2.3.4/", "/24", "1.2.3.4/-1", "1.2.3.4/ 8", "1.2.3.4%x", "::ffff:0:0/96", "::ffff:0:0/95", "٣.2.3.4",
+           "1.2.3.4/²", "0:0:0:0:0:1:0:0", "0:0:0:0:1:0:0:0", "0:0:0:0:0:ffff:0:0/80"]
+    for _ in range(n):
+        v4 = rng.random() < 0.5
+        value = rng.getrandbits(32 if v4 else 128)
+        if not v4 and rng.random() < 0.5:  # runs of zero groups, the case that decides the compressed text
+            groups = [(value >> (16 * i)) & 0xFFFF if rng.random() < 0.4 else 0 for i in range(8)]
+            value = sum(g << (16 * i) for i, g in enumerate(groups))
+        text = str(ipaddress.IPv4Address(value)) if v4 else ipaddress.IPv6Address(value).exploded
+        if not v4 and rng.random() < 0.5:
+            text = str(ipaddress.IPv6Address(value)).upper()
+        if rng.random() < 0.7:
+            text += f"/{rng.randint(0, 32 if v4 else 128)}"
+        out.append(text)
+    return out
+
+
+def test_plain_entries_read_as_integers_give_what_ipaddress_gives() -> None:
+    """The one-pass integer reading of plain entries agrees with the general path on every entry (and errors)."""
+    from threatlens.models.allowlist import _fast_entry, normalise_entry
+
+    corpus = entry_corpus(20_000, seed=5)
+    assert sum(_fast_entry(text) is not None for text in corpus) > 15_000  # the integer path is the one tested
+    for text in corpus:
+        want = _general(text)
+        try:
+            got: tuple[str, str, object] = normalise_entry(text)
+        except AllowlistError:
+            got = ("", "error", None)
+        assert got == want, text
+
+
+def test_a_large_config_allowlist_loads_with_its_bad_entry_named_by_line(tmp_path) -> None:
+    from threatlens.config import Config, ConfigError
+
+    entries = [e for e in entry_corpus(5_000, seed=9) if _general(e)[1] != "error"]
+    path = tmp_path / "config.toml"
+    body = "".join(f'  "{e}",\n' for e in entries)
+    path.write_text(f"allowlist = [\n{body}]\n")
+    cfg = Config.load(path)
+    assert list(cfg.allowlist) == list(dict.fromkeys(_general(e)[0] for e in entries))
+    allow = Allowlist.parse(cfg.allowlist)
+    assert allow.matches_ip("1.2.3.4") and allow.matches_ip("fe80::1%wlan0")  # from ::ffff:1.2.3.4, fe80::1%eth0
+    path.write_text(f"allowlist = [\n{body}  \"10.0.0.0/33\",\n]\n")
+    with pytest.raises(ConfigError, match=r"10\.0\.0\.0/33") as err:
+        Config.load(path)
+    assert err.value.line == len(entries) + 2
+
+
+def test_reading_a_config_does_not_import_the_toml_rewriter() -> None:
+    """tomlkit keeps a file's bytes when the allowlist is rewritten; reading needs none of it (start-up time)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, tempfile, pathlib\nfrom threatlens.config import Config\n"
+            "p = pathlib.Path(tempfile.mkdtemp()) / 'c.toml'\np.write_text('allowlist = [\"10.0.0.0/8\"]\\n')\n"
+            "assert Config.load(p).allowlist == ('10.0.0.0/8',)\nprint('tomlkit' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -12,7 +12,7 @@
     min_severity = "attack"      # attack, suspicious or nuisance: what flagged output and block lists include
     allowlist = ["203.0.113.7", "10.0.0.0/8", "path:/healthz", "path:/static/*", "agent:*UptimeRobot*"]
 
-Read and rewritten with :mod:`tomlkit`. A missing file gives the defaults; a malformed one raises
+Read with :mod:`tomllib`, rewritten with :mod:`tomlkit`. A missing file gives the defaults; a malformed one raises
 :class:`ConfigError` naming the file and line. :meth:`Config.save_allowlist` rewrites only the
 ``allowlist`` key, keeping every other byte of the file (comments included), atomically.
 """
@@ -27,12 +27,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-import tomlkit.exceptions
-
 from threatlens.errors import AllowlistError, ConfigError
 from threatlens.export import atomic_write
-from threatlens.models.allowlist import Allowlist
+from threatlens.models.allowlist import normalise_entry
 from threatlens.models.verdict import SEVERITIES
 
 __all__ = [
@@ -82,10 +79,9 @@ def normalize_allowlist_entry(entry: str) -> str:
     for prefix in ("path:", "agent:"):
         if text.startswith(prefix):
             text = prefix + text[len(prefix) :].strip()
-    parsed = Allowlist.parse([text])
-    if len(parsed) != 1:
+    if not text or text.startswith("#"):
         raise AllowlistError(f"allowlist entry {entry!r} is empty")
-    return parsed.entries[0]
+    return normalise_entry(text)[0]
 
 
 @dataclass(frozen=True)
@@ -120,10 +116,10 @@ class Config:
             line = data[: exc.start].count(b"\n") + 1
             raise ConfigError(target, line, "not valid UTF-8") from None
         try:
-            table = tomlkit.parse(text).unwrap()
-        except tomlkit.exceptions.ParseError as exc:
-            msg = str(exc).removesuffix(f" at line {exc.line} col {exc.col}")
-            raise ConfigError(target, exc.line, f"invalid TOML: {msg}") from None
+            table = tomllib.loads(text)  # reading needs no round trip: tomlkit only where the file is rewritten
+        except tomllib.TOMLDecodeError as exc:
+            msg, line = _toml_error(str(exc), text)
+            raise ConfigError(target, line, f"invalid TOML: {msg}") from None
         except RecursionError:  # a TOML parser without a depth limit, on arrays or tables nested 1,000 deep
             raise ConfigError(target, None, "invalid TOML: arrays or tables nested too deeply") from None
         return cls._from_table(target, text, table)
@@ -206,6 +202,18 @@ class Config:
 
 
 # ---- locating a key or value for error messages ------------------------------------------------
+_TOML_WHERE = re.compile(r" \((?:at line (\d+), column \d+|at end of document)\)$")
+
+
+def _toml_error(message: str, text: str) -> tuple[str, int | None]:
+    """(message without its position, line) of a :mod:`tomllib` error."""
+    where = _TOML_WHERE.search(message)
+    if where is None:
+        return message, None
+    line = int(where.group(1)) if where.group(1) else text.count("\n") + (not text.endswith("\n"))
+    return message[:where.start()], line
+
+
 def _line_of_key(text: str, key: str) -> int | None:
     pattern = re.compile(rf"^[ \t]*(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*=", re.M)
     m = pattern.search(text)
@@ -215,6 +223,8 @@ def _line_of_key(text: str, key: str) -> int | None:
 def _line_of_value(text: str, value: Any) -> int | None:
     if not isinstance(value, str) or not value:
         return None
+    import tomlkit  # only for a message: reading a config does not import it
+
     for quoted in (tomlkit.string(value).as_string(), f"'{value}'"):
         pos = text.find(quoted)
         if pos >= 0:
@@ -227,6 +237,8 @@ def _with_allowlist(text: str, entries: tuple[str, ...]) -> str:
 
     An existing assignment is replaced where it stands; a new one goes before the first table.
     """
+    import tomlkit
+
     doc = tomlkit.parse(text)
     array = tomlkit.array()
     array.extend(entries)
