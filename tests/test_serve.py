@@ -114,6 +114,29 @@ def test_score_equals_scan_jsonl_on_the_same_lines(site: Site) -> None:
     assert rows and all('"flagged": true' in r or '"type": "alert"' in r for r in rows)
 
 
+def test_score_of_an_upload_ending_with_a_botnet_reports_the_campaign_as_scan_does(site: Site) -> None:
+    """The upload is a finished input: the campaign still waiting for log time is reported at its end."""
+    from behaviour_support import line
+
+    odd = "Mozilla/5.0 (compatible; xfa1)"
+    browsing = [line(f"198.51.100.{v + 1}", 90.0 * v + dt, path) for v in range(20)
+                for dt, path in ((0, "/"), (0.3, "/css/site.css"), (30, f"/blog/post-{v % 7}.html"))]
+    bots = [line(f"10.0.{i}.7", 60.0 * i + 5, "/", agent=odd) for i in range(30)]
+    body = "".join(text + "\n" for text in sorted(browsing + bots, key=lambda t: t.split("[", 1)[1])).encode()
+    scan = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--output", "jsonl", "-"], input=body,
+                          capture_output=True, env=site.env, check=True, timeout=180)
+    campaigns = [r for r in map(json.loads, scan.stdout.splitlines()) if r.get("kind") == "campaign"]
+    assert len(campaigns) == 1 and len(campaigns[0]["members"]) == 30, scan.stdout[-1500:]
+    for query in ("", "?context=live"):
+        reply = call("POST", site.url + "api/v1/score" + query, data=body,
+                     headers={**site.auth, "Content-Type": "text/plain"})
+        assert reply.status == 200, reply.body[:300]
+        if not query:
+            assert reply.body == scan.stdout
+        rows = [json.loads(r) for r in reply.body.splitlines()]
+        assert [r.get("kind") for r in rows].count("campaign") == 1, (query, reply.body[-1500:])
+
+
 def test_score_with_explicit_format_and_live_context(site: Site) -> None:
     body = "\n".join(attack_lines(12, ip="192.0.2.50")).encode()
     headers = {**site.auth, "Content-Type": "text/plain"}

@@ -63,6 +63,9 @@ class ScoreService:
               live: bool = False) -> str:
         """JSON lines for every line of ``body`` (requests, unparsed lines, then alerts, batch by batch).
 
+        The body is a finished input, as a scanned file is: the campaign alerts still waiting for log
+        time to pass come at its end, as ``scan`` prints them.
+
         Raises ``threatlens.errors.FormatError`` for a bad ``log_format`` or lines whose
         format cannot be recognised.
         """
@@ -76,5 +79,6 @@ class ScoreService:
         writer = Writer("jsonl", only_flagged, out, self.country, opts.min_severity)
         for batch in stream_batches(io.BytesIO(body), STDIN_NAME):
             writer.write(pipeline.process(batch))
-        writer.write(pipeline.process([], final=True))
+        # an upload is a finished input, as scan's files are: campaigns waiting for log time report now
+        writer.write(pipeline.process([], final=True, ended=True))
         return out.getvalue()
