@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -85,3 +86,22 @@ def test_batch_parsing_of_a_too_long_line_is_line_by_line() -> None:
         got = parser.parse_batch(raws)
         assert got == [parser.parse_raw(raw) for raw in raws]
         assert isinstance(got[1], Unparsed) and "too long" in got[1].reason
+
+
+def test_lines_without_a_backslash_take_the_fast_pattern_with_the_same_groups() -> None:
+    # the batch path matches a line without a backslash with quoted fields as plain runs of non-quote
+    # characters; it must match every such line the full pattern matches, with the same groups (a
+    # pattern that matched less would only be slow, each line falling back to parse_raw)
+    samples = Path(__file__).resolve().parents[1] / "sample_logs"
+    matched = 0
+    for name in ("combined", "common", "nginx_main", "vhost_combined"):
+        parser = get_parser(name)
+        for line in (samples / f"{name}.log").read_text(encoding="utf-8", errors="replace").splitlines():
+            if "\\" in line:
+                continue
+            full, plain = parser._match(line), parser._match_plain(line)
+            assert (full is None) == (plain is None), line
+            if full is not None and plain is not None:
+                assert full.groups() == plain.groups(), line
+                matched += 1
+    assert matched > 9_000

@@ -28,6 +28,8 @@ from threatlens.parsers.timeparse import TimeParser
 from threatlens.parsers.tokens import Field, FormatError, Token
 
 QUOTED = r'[^"\\]*+(?:\\.[^"\\]*+)*+'
+#: ``QUOTED`` for a line without a backslash (equivalent there; see ``RegexParser.__init__``).
+PLAIN_QUOTED = r'[^"]*+'
 CLF_TIME = r"\d{1,2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}"
 ISO_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?"
 _STRFTIME_PIECES = {
@@ -88,6 +90,10 @@ class RegexParser(LineParser):
             pattern += r"(?: [^\n]*)?"  # extra fields after a known format, kept opaque (linear)
         self.pattern = pattern
         self._match = re.compile(pattern + r"\Z").match
+        # Without a backslash in the line, a quoted field is the longest run of characters other than '"'
+        # (the escape branch of QUOTED cannot match): the same groups, but the regex engine runs a tight
+        # loop over a single excluded character instead of testing a set, over twice as fast per line.
+        self._match_plain = re.compile(pattern.replace(QUOTED, PLAIN_QUOTED) + r"\Z").match
         self._prefixes: list[tuple[re.Pattern[str], Field]] | None = None
         self._primary, self._secondary, self._request_group = self._plan()
         self.specificity = len({slot for _, slot, _ in self._primary + self._secondary}) + (
@@ -222,15 +228,15 @@ class RegexParser(LineParser):
         """Generate straight-line code that converts match groups into a record, and the batch loop around it.
 
         ``build(g, data, file, line, offset)`` makes one record from the match groups ``g``;
-        ``batch(lines, texts, slow)`` matches and builds each line of a batch whose texts are already
-        decoded, and hands every line that does not match, is blank, or has a field that does not
+        ``batch(lines, texts, slow, match)`` matches (with ``match``) and builds each line of a batch whose
+        texts are already decoded, and hands every line that does not match, is blank, or has a field that does not
         convert to ``slow`` (``parse_raw``, which gives the reason). The generated source contains
         only integers and fixed identifiers (never text from a format string or a log line), so it is
         as safe as hand-written code; it runs about twice as fast as a generic loop over converters,
         and the batch loop saves a call, a decode and the checks per line, which matters at 250k lines/s.
         """
         env: dict[str, Any] = {"NEW": _new_record, "RECORD": LogRecord, "SPLIT_TARGET": split_target,
-                               "MATCH": self._match, "FIELD_ERRORS": (FieldError, ValueError, OverflowError)}
+                               "FIELD_ERRORS": (FieldError, ValueError, OverflowError)}
         body: list[str] = []
         slots: list[str] = ["None"] * _N_FIELDS
         if self._request_group is not None:
@@ -268,11 +274,11 @@ class RegexParser(LineParser):
         source = (
             "def build(g, data, file, line, offset):\n" + indent(body, 1) + f"    return {record}\n"
             "\n"
-            "def batch(lines, texts, slow):\n"
+            "def batch(lines, texts, slow, match):\n"
             "    out = []\n"
             "    append = out.append\n"
             "    for raw, text in zip(lines, texts):\n"
-            "        m = MATCH(text)\n"
+            "        m = match(text)\n"
             "        if m is None or not text or text.isspace():\n"
             "            append(slow(raw))\n"
             "            continue\n"
@@ -339,7 +345,11 @@ class RegexParser(LineParser):
                 texts = None
         if texts is None or len(texts) != len(lines):  # a line holding "\n" cannot come from a reader
             return [self.parse_raw(raw) for raw in lines]
-        return self._batch(lines, texts, self.parse_raw)
+        match = self._match_plain if b"\\" not in joined else self._match_either
+        return self._batch(lines, texts, self.parse_raw, match)
+
+    def _match_either(self, text: str) -> re.Match[str] | None:
+        return (self._match if "\\" in text else self._match_plain)(text)
 
     def mismatch_reason(self, data: bytes, text: str) -> str:
         """Say why ``text`` does not match: binary input, or the first field that fails."""
