@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,45 @@ async def test_progress_is_readable_in_the_header_at_80_and_120_columns(tmp_path
         await pilot.pause()
         header = screen_text(app).splitlines()[:3]
         assert any(line.strip() == app.header_info.progress for line in header), header
+
+
+def test_progress_in_the_header_is_never_ahead_of_the_counts_beside_it(tmp_path: Path) -> None:
+    """With ingestion in its own process, progress and counts reach the UI apart: what the header shows together
+    (the newest snapshot's line count and the newest progress text) must agree; progress was up to a snapshot
+    period of reading ahead (5 % and more on a big log)."""
+    from threatlens.tui.remote import RemoteLive, ingest_spec
+
+    n = 120_000
+    log = write_log(tmp_path / "access.log", [x for i in range(n // 20)
+                                              for x in normal_lines(19, start=i * 20) + attack_lines(1, start=i * 20)])
+    opts = MonitorOptions(paths=[str(log)], from_start=True, refresh_hz=1.0)
+    shown: dict[str, object] = {"lines": 0, "progress": ""}
+    ahead: list[tuple[int, str]] = []
+    seen: list[int] = []
+    remote: RemoteLive
+
+    def on_event(kind: str, args: tuple) -> None:  # the reader thread, in the order the UI gets them
+        if kind == "snapshot":
+            shown["lines"] = remote.latest[0].lines
+        elif kind == "progress":
+            shown["progress"] = args[2]
+        else:
+            return
+        m = re.fullmatch(r"reading existing content (\d+)% .*", str(shown["progress"]))
+        if m:
+            seen.append(int(m.group(1)))
+            if int(m.group(1)) > 100 * int(shown["lines"]) / n + 1:  # bytes and lines: every line is as long
+                ahead.append((int(shown["lines"]), str(shown["progress"])))
+
+    remote = RemoteLive(ingest_spec(opts, detection=None, geo=None,
+                                    follower_options={"max_batch_lines": 500}), on_event)
+    remote.start()
+    try:
+        deadline = time.monotonic() + 120
+        while int(shown["lines"]) < n:
+            assert time.monotonic() < deadline, f"read {shown['lines']} of {n} lines"
+            time.sleep(0.05)
+    finally:
+        remote.stop()
+    assert len(seen) >= 2, "the log was read too fast to show progress twice"
+    assert not ahead, ahead[:5]

@@ -190,7 +190,9 @@ class Ingestor:
         """``reading existing content 42% (1.2 of 2.9 MB)`` until the lines there at the start are processed.
 
         It counts the bytes of the lines the pipeline has processed (not those read ahead into the
-        queue), so it tracks the counts on screen and stays until they have caught up.
+        queue), so it tracks the counts on screen and stays until they have caught up. The ingestion
+        process reads it before each snapshot's counts and sends it after them, so the header never
+        shows it ahead of the counts beside it.
         """
         if not self._initial:
             return ""

@@ -10,7 +10,8 @@ owns the ``Follower``, the ``Pipeline`` and the ``LiveStats``, and talks to the 
   "now" falls to 0 within seconds of the log going quiet), and at once after a command that changes
   what the dashboard shows;
 * it answers requests (one IP's screen, campaign members, the block list, an export) by id;
-* it forwards notes, progress, model readiness and the end of the input as events.
+* it forwards notes, progress (after each snapshot, read before its counts), model readiness and the end of
+  the input as events.
 
 It ends when the UI says ``stop``, when the pipe closes (the UI is gone, however it ended), or,
 on Linux, when the parent dies (``PR_SET_PDEATHSIG``): no orphan keeps a core busy.
@@ -89,6 +90,8 @@ class _Child:
         self.decaying = False  #: the last snapshot's rates were not all 0 yet
         self.handled = 0  #: commands applied so far: the UI knows a snapshot shows all it asked for
         self.ingestor: Ingestor | None = None
+        self.progress = ""  # the --from-start progress last sent (with a snapshot, never ahead of its counts)
+        self.ingest_ended = False
         self.feed = FeedEncoder()
 
     def send(self, *message: Any) -> None:
@@ -127,7 +130,7 @@ class _Child:
         self.ingestor = Ingestor(
             self.opts, self.pipeline, self.live,
             on_note=lambda text, severity: self.send("note", text, severity),
-            on_progress=lambda lines, pending, progress: self.send("progress", lines, pending, progress),
+            on_progress=lambda lines, pending, progress: None,  # sent with the snapshots (push_snapshot)
             follower_options=follower_options, ready=self.ready,
         )
         error = None
@@ -135,6 +138,7 @@ class _Child:
             self.ingestor.run(self.stopping.is_set)
         except Exception as exc:
             error = f"reading stopped: {exc!r}"
+        self.ingest_ended = True  # "stopped" is the last word on progress
         self.push_now = True
         self.send("stopped", error)
 
@@ -169,12 +173,19 @@ class _Child:
     def push_snapshot(self) -> None:
         """The dashboard to the UI, its alerts feed as the change since the last snapshot (``feed_sync``)."""
         top, feed, sort = self.view
+        ingestor = self.ingestor
+        # progress as of before the counts are read, sent after them: the header never shows it ahead of them
+        running = ingestor is not None and not self.ingest_ended
+        progress = ingestor.progress_text() if running else ""
         data = self.live.dashboard(top=top, feed=feed, sort=sort)
         self.decaying = data.rates_falling
         delta = self.feed.encode(data.feed)
         whole = data.feed if self.spec.verify_feed else None
         self.send("snapshot", replace(data, feed=[]), delta, whole, self.pipeline.format_names,
                   self.pipeline.held_lines, self.handled)
+        if progress != self.progress and running:
+            self.progress = progress
+            self.send("progress", ingestor.lines_in, 0, progress)
 
     def handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
