@@ -123,8 +123,8 @@ class KeyedTable(ScrollView, can_focus=True):
         self._plan_for: tuple[object, ...] = ()
         self._plan_cache: list[tuple[int, bool, int]] = []
         self._built: dict[str, tuple[Any, Sequence[Cell]]] = {}  # key -> (source, its cells), see sync_rows
-        self._lengths: dict[str, tuple[Sequence[Cell], dict[int, int]]] = {}  # key -> (cells, WIDEN lengths)
-        self._look: tuple[object, ...] = ()  # the resolved styles of this render pass
+        self._lengths: dict[str, tuple[Sequence[Cell], tuple[int, ...]]] = {}  # key -> (cells, WIDEN lengths)
+        self._look: tuple[object, ...] = ()  # the resolved styles (empty: to resolve at the next pass)
         self._on_screen: list[Strip | None] = []  # per content line: the (uncropped) line drawn there
         #: Rows drawn since the table was made (each a row whose line was not kept): what tests count.
         self.rows_drawn = 0
@@ -241,15 +241,19 @@ class KeyedTable(ScrollView, can_focus=True):
         out = []
         for key, source in rows:
             seen = known.get(key)
-            if seen is None or seen[0] != source:
+            if seen is None or (seen[0] is not source and seen[0] != source):
                 seen = (source, cells_of(source))
             self._built[key] = seen
             out.append((key, seen[1]))
         self.sync(out)
 
     def notify_style_update(self) -> None:
-        """Cells carry band and tier styles: build them again from the stylesheet."""
+        """The styles changed (CSS, focus, hover, theme): resolve them again and build the cells again.
+
+        Cells carry band and tier styles from the stylesheet.
+        """
         self._built = {}
+        self._look = ()
         super().notify_style_update()
 
     def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
@@ -280,15 +284,13 @@ class KeyedTable(ScrollView, can_focus=True):
         """The longest value of each ``WIDEN`` column (lengths kept per row while its cells stay the same)."""
         columns = [(k, i) for i, (k, _label, _w) in enumerate(self.COLUMNS) if k in self.WIDEN]
         known, self._lengths = self._lengths, {}
-        wanted = dict.fromkeys((k for k, _i in columns), 0)
         for key, cells in self._rows:
             seen = known.get(key)
             if seen is None or seen[0] is not cells:
-                seen = (cells, {i: _length(cells[i]) for _k, i in columns if i < len(cells)})
+                seen = (cells, tuple(_length(cells[i]) if i < len(cells) else 0 for _k, i in columns))
             self._lengths[key] = seen
-            for k, i in columns:
-                wanted[k] = max(wanted[k], seen[1].get(i, 0))
-        return wanted
+        lengths = [seen[1] for seen in self._lengths.values()]
+        return {k: max((row[j] for row in lengths), default=0) for j, (k, _i) in enumerate(columns)}
 
     def _set_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         old = self._where
@@ -487,17 +489,17 @@ class KeyedTable(ScrollView, can_focus=True):
                 first = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        """Resolve the styles once per pass (a drawn line is kept while they stay the same)."""
+        """Resolve the styles when they changed (a drawn line is kept while they stay the same)."""
         height = self.scrollable_content_region.height
         if len(self._on_screen) != height:
             self._on_screen = [None] * height
-        base = self.rich_style
-        self._look = (
-            base,
-            self.get_component_rich_style("keyed-table--header"),
-            self.get_component_rich_style("keyed-table--cursor"),
-            self.get_component_rich_style("keyed-table--hover"),
-        )
+        if not self._look:  # resolving them walks the ancestors' backgrounds: not on every pass
+            self._look = (
+                self.rich_style,
+                self.get_component_rich_style("keyed-table--header"),
+                self.get_component_rich_style("keyed-table--cursor"),
+                self.get_component_rich_style("keyed-table--hover"),
+            )
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
