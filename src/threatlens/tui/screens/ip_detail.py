@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Label, Static
 
 from threatlens.tui import format as fmt
-from threatlens.tui.live import IpSnapshot
+from threatlens.tui.live import IpSnapshot, RequestRow
 from threatlens.tui.widgets.keyed_table import KeyedTable
 from threatlens.tui.widgets.keys_footer import KeysFooter
 from threatlens.tui.widgets.rate_chart import RateChart
@@ -45,24 +45,24 @@ class IpRequestsTable(KeyedTable):
     FLEX = {"target": (20, 1), "reasons": (24, 1)}
 
     def show(self, snap: IpSnapshot) -> None:
-        """Display the snapshot's rows."""
-        out = []
-        for row in snap.rows:
-            r, v = row.record, row.verdict
-            style = self.band_style(row.band)
-            out.append((row.key, (
-                row.key.rsplit(":", 2)[-2] if row.key.count(":") >= 2 else row.key,
-                fmt.when(r.time),
-                fmt.safe(r.method),
-                str(r.status) if r.status is not None else "-",
-                Text(fmt.score_text(v.score if v else None, row.band), style=style, end=""),
-                Text(fmt.tier(row.severity), style=self.tier_style(row.severity), end=""),
-                fmt.safe(r.target),
-                fmt.count(r.bytes or 0),
-                fmt.safe(",".join(v.categories) if v else ""),
-                fmt.safe("; ".join(v.reasons) if v else ""),
-            )))
-        self.sync(out)
+        """Display the snapshot's rows (cells are built for the rows drawn)."""
+        self.sync_rows(((row.key, row) for row in snap.rows), self._cells_of)
+
+    def _cells_of(self, row: RequestRow) -> tuple[Text | str, ...]:
+        r, v = row.record, row.verdict
+        style = self.band_style(row.band)
+        return (
+            row.key.rsplit(":", 2)[-2] if row.key.count(":") >= 2 else row.key,
+            fmt.when(r.time),
+            fmt.safe(r.method),
+            str(r.status) if r.status is not None else "-",
+            Text(fmt.score_text(v.score if v else None, row.band), style=style, end=""),
+            Text(fmt.tier(row.severity), style=self.tier_style(row.severity), end=""),
+            fmt.safe(r.target),
+            fmt.count(r.bytes or 0),
+            fmt.safe(",".join(v.categories) if v else ""),
+            fmt.safe("; ".join(v.reasons) if v else ""),
+        )
 
 
 class IpDetailScreen(Screen[None]):

@@ -235,14 +235,15 @@ class KeyedTable(ScrollView, can_focus=True):
         """``sync`` rows given as ``(key, source)``, building cells only for sources that changed.
 
         A row's cells are built by ``cells_of(source)`` when its source differs (``!=``) from the one they
-        were last built from, or the styles changed since.
+        were last built from, or the styles changed since; and, unless the table has ``WIDEN`` columns
+        (their width comes from every row), only when the row is drawn or asked for.
         """
         known, self._built = self._built, {}
-        out = []
+        out: list[tuple[str, Sequence[Cell]]] = []
         for key, source in rows:
             seen = known.get(key)
             if seen is None or (seen[0] is not source and seen[0] != source):
-                seen = (source, cells_of(source))
+                seen = (source, cells_of(source) if self.WIDEN else _Later(source, cells_of))
             self._built[key] = seen
             out.append((key, seen[1]))
         self.sync(out)
@@ -347,6 +348,8 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def _shown(self, key: str, cells: Sequence[Cell]) -> tuple[Text, ...]:
         """The cells of the shown columns as one-line ``Text`` (the same objects while they look the same)."""
+        if isinstance(cells, _Later):
+            cells = cells.cells()
         known = self._texts.get(key)
         if known is not None and known[0] is cells:
             return known[1]
@@ -574,6 +577,29 @@ class KeyedTable(ScrollView, can_focus=True):
                 segments.append(Segment(fitted.plain, console.get_style(fitted.style) if fitted.style else None))
             segments.append(Segment(" " * (width - length + self.cell_padding)))  # the blank is not the text's
         return Strip(Segment.apply_style(segments, under, over), self._table_width()).simplify()
+
+
+class _Later(Sequence[Cell]):
+    """A row's cells, built from its source the first time they are needed (the row is drawn or asked for)."""
+
+    __slots__ = ("_build", "_cells", "_source")
+
+    def __init__(self, source: Any, build: Callable[[Any], Sequence[Cell]]) -> None:
+        self._source = source
+        self._build = build
+        self._cells: Sequence[Cell] | None = None
+
+    def cells(self) -> Sequence[Cell]:
+        """The cells (built once)."""
+        if self._cells is None:
+            self._cells = self._build(self._source)
+        return self._cells
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        return self.cells()[index]
+
+    def __len__(self) -> int:
+        return len(self.cells())
 
 
 def _length(value: Cell) -> int:
