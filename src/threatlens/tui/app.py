@@ -31,6 +31,7 @@ from threatlens.tui.widgets.header_bar import HeaderInfo
 if TYPE_CHECKING:
     from threatlens.pipeline import DetectionLike, Pipeline
     from threatlens.tui.remote import RemoteLive
+    from threatlens.tui.screens.ip_detail import IpDetailScreen
 
 __all__ = ["ThreatLensApp", "make_app"]
 
@@ -93,6 +94,7 @@ class ThreatLensApp(App[None]):
         self.refresh_log: list[tuple[float, int, bool]] = []
         self._last_generation = -1
         self._force_pending = False  # a forced redraw waits for the ingestion process's answer
+        self._ip_screen: IpDetailScreen | None = None  # made on first use, see open_ip
         self._draw_gap = 0.0  # the least time between timed redraws (see _drawn)
         self._last_refresh = 0.0
         self._rates_falling = False  # the last redraw's "now" rates were not all 0 yet
@@ -367,15 +369,26 @@ class ThreatLensApp(App[None]):
             return
         remote = self.remote
         if remote is None:
-            self.push_screen(IpDetailScreen(ip, snapshot, lambda: self.live.ip_snapshot(ip)))
-            return
-        newest = [snapshot]
+            def source() -> Any:
+                return self.live.ip_snapshot(ip)
+        else:
+            newest = [snapshot]
 
-        def source() -> Any:  # the live update never waits for the ingestion process: the newest answer
-            remote.call_soon("ip_snapshot", ip, on_reply=lambda snap: newest.__setitem__(0, snap))
-            return newest[0]
+            def source() -> Any:  # the live update never waits for the ingestion process: the newest answer
+                remote.call_soon("ip_snapshot", ip, on_reply=lambda snap: newest.__setitem__(0, snap))
+                return newest[0]
 
-        self.push_screen(IpDetailScreen(ip, snapshot, source))
+        # One IP screen, made once and shown again for the next IP: building a screen costs more than drawing it.
+        screen = self._ip_screen
+        if screen is None:
+            screen = self._ip_screen = IpDetailScreen(ip, snapshot, source)
+            self.install_screen(screen, "ip-detail")
+        elif screen in self.screen_stack and screen is not self.screen:
+            screen = IpDetailScreen(ip, snapshot, source)  # under another screen: this one is a new one
+        else:
+            screen.open(ip, snapshot, source)
+        if screen is not self.screen:
+            self.push_screen(screen)
 
     def open_campaign(self, alert: Alert) -> None:
         """Open the member list of a campaign alert (Enter on a member opens its IP screen)."""

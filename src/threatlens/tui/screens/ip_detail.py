@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
@@ -106,15 +107,30 @@ class IpDetailScreen(Screen[None]):
         yield IpRequestsTable(id="ip-requests", classes="panel")
         yield KeysFooter()
 
+    def open(self, ip: str, snapshot: IpSnapshot, source: Callable[[], IpSnapshot] | None = None) -> None:
+        """Show another IP (the app shows this screen again rather than building a new one)."""
+        self.ip = ip
+        self.source = source
+        if not self.is_mounted:
+            self.snapshot = snapshot
+            return
+        self.show(snapshot)
+        table = self.query_one(IpRequestsTable)
+        table.move_cursor(row=0)
+        table.scroll_to(0, 0, animate=False)
+        table.focus()
+
     def on_mount(self) -> None:
         self.query_one("#ip-activity").border_title = "Activity"
         self.query_one("#ip-agents").border_title = "User agents"
         self.query_one("#ip-firewall").border_title = "Firewall"
         self.query_one("#ip-alerts").border_title = "Behaviour alerts"
-        self.show(self.snapshot)
+        try:
+            self.show(self.snapshot)
+        except NoMatches:  # opened while the app was starting: a panel's children were not mounted yet
+            self.call_after_refresh(self.show, self.snapshot)
         self.query_one(IpRequestsTable).focus()
-        if self.source is not None:
-            self.set_interval(1.0, self.reload)
+        self.set_interval(1.0, self.reload)
 
     def reload(self) -> None:
         """Take a fresh snapshot (live update while open)."""
