@@ -14,12 +14,16 @@ The screen is polled every 10 ms, so terminal figures carry about 10 ms of resol
 polling itself (a ``tmux capture-pane`` per poll). Medians and ranges over ``--rounds``; the load average
 is printed before and after: on a shared machine compare with the peers of the same run.
 
-    .venv/bin/python bench/startup.py [--rounds 7]
+    .venv/bin/python bench/startup.py [--rounds 7] [--before OLD/src]
+
+``--before`` adds the monitor from another source tree to every round (``git worktree add /tmp/old COMMIT``,
+then ``--before /tmp/old/src``): before and after under the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -28,10 +32,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 POLL = 0.01
+#: On the monitor's screen: first paint (a panel's border), first frame (the header), model ready.
+MARKS = ["╭", "ThreatLens |  model ", "model threatlens-model"]
 BARE_APP = """
 from textual.app import App, ComposeResult
 from textual.widgets import Static
@@ -58,14 +67,23 @@ class Terminal:
                        check=True, env=self.env)
         subprocess.run([*self.base, "set-option", "-g", "remain-on-exit", "on"], check=True)
 
-    def run(self, cmd: list[str], marks: list[str], timeout: float = 60.0) -> list[float]:
-        """Seconds from starting ``cmd`` in a new window to each of ``marks`` (all of them) on its screen."""
+    def run(self, cmd: list[str], marks: list[str], timeout: float = 60.0, env: dict[str, str] | None = None,
+            ) -> list[Seen]:
+        """When each of ``marks`` first showed on the screen of ``cmd``, run in a new window.
+
+        A mark shows when all its ``|``-separated parts do. Each is the seconds since asking tmux for the
+        window and the CPU seconds the process and its children had used by then.
+        """
         self.count += 1
         window = f"bench:w{self.count}"
+        extra = [f"-e{k}={v}" for k, v in (env or {}).items()]
         start = time.perf_counter()
-        subprocess.run([*self.base, "new-window", "-d", "-n", f"w{self.count}", "-t", "bench:", *cmd], check=True,
-                       env=self.env)
-        seen: list[float | None] = [None] * len(marks)
+        subprocess.run([*self.base, "new-window", "-d", *extra, "-n", f"w{self.count}", "-t", "bench:", *cmd],
+                       check=True, env=self.env)
+        pid = int(subprocess.run([*self.base, "display-message", "-p", "-t", window, "#{pane_pid}"],
+                                 capture_output=True, text=True, check=True).stdout)
+        proc = psutil.Process(pid)
+        seen: list[Seen | None] = [None] * len(marks)
         screen = ""
         while time.perf_counter() - start < timeout:
             screen = subprocess.run([*self.base, "capture-pane", "-p", "-t", window], capture_output=True,
@@ -73,7 +91,7 @@ class Terminal:
             now = time.perf_counter() - start
             for i, mark in enumerate(marks):
                 if seen[i] is None and all(part in screen for part in mark.split("|")):
-                    seen[i] = now
+                    seen[i] = Seen(now, *_cpu(proc))
             if all(s is not None for s in seen):
                 break
             time.sleep(POLL)
@@ -86,6 +104,27 @@ class Terminal:
     def close(self) -> None:
         """End the tmux server and whatever still runs in it."""
         subprocess.run([*self.base, "kill-server"], check=False, capture_output=True)
+
+
+class Seen(NamedTuple):
+    """A mark on the screen: seconds since start, CPU seconds of the process and of its children by then."""
+
+    wall: float
+    cpu: float
+    children_cpu: float
+
+
+def _cpu(proc: psutil.Process) -> tuple[float, float]:
+    try:
+        own = proc.cpu_times()
+        kids = 0.0
+        for child in proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                t = child.cpu_times()
+                kids += t.user + t.system
+        return own.user + own.system, kids
+    except psutil.Error:
+        return float("nan"), float("nan")
 
 
 def wall(cmd: list[str]) -> float:
@@ -102,6 +141,9 @@ def summary(values: list[float]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--before", metavar="SRC",
+                    help="also run threatlens-tui from this source tree (PYTHONPATH=SRC, e.g. a git worktree's src/ "
+                         "at an older commit): the before/after pair in the same rounds")
     args = ap.parse_args()
     if shutil.which("tmux") is None:
         print("tmux is not installed (apt-get install tmux): the terminal rows need it")
@@ -120,27 +162,36 @@ def main() -> int:
         print(f"start-up, {args.rounds} rounds, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
               f"{os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}")
         term = Terminal(work)
-        rows: dict[str, list[float]] = {"paint": [], "first": [], "model": [], "bare": [], "scan": [], "pass": []}
+        monitors: dict[str, list[list[Seen]]] = {"now": [], "before": []}
+        rows: dict[str, list[float]] = {"bare": [], "scan": [], "pass": []}
         try:
             wall([sys.executable, "-c", "pass"])  # warm the page cache for every peer alike
             wall(scan)
             for _ in range(args.rounds):  # alternating, so a noisy neighbour slows every row alike
-                paint, first, model = term.run(monitor, ["╭", "ThreatLens |  model ", "model threatlens-model"])
-                rows["paint"].append(paint)
-                rows["first"].append(first)
-                rows["model"].append(model)
-                rows["bare"].append(term.run([sys.executable, str(bare)], ["bare textual app ready"])[0])
+                monitors["now"].append(term.run(monitor, MARKS))
+                if args.before:
+                    monitors["before"].append(term.run(monitor, MARKS, env={"PYTHONPATH": args.before}))
+                rows["bare"].append(term.run([sys.executable, str(bare)], ["bare textual app ready"])[0].wall)
                 rows["scan"].append(wall(scan))
                 rows["pass"].append(wall([sys.executable, "-c", "pass"]))
         finally:
             term.close()
     bare_first = statistics.median(rows["bare"])
-    print(f"{'threatlens-tui first paint (a panel border)':44} {summary(rows['paint'])}  "
-          f"{statistics.median(rows['paint']) / bare_first:.1f}x the bare Textual app")
-    print(f"{'threatlens-tui first frame (header drawn)':44} {summary(rows['first'])}  "
-          f"{statistics.median(rows['first']) / bare_first:.1f}x the bare Textual app   target <= 0.8 s")
-    print(f"{'threatlens-tui model ready (header: model)':44} {summary(rows['model'])}  "
-          f"{'':34} target <= 1.5 s")
+    for name, runs in monitors.items():
+        if not runs:
+            continue
+        label = "threatlens-tui" if name == "now" else f"before ({args.before})"
+        print(label)
+        for i, (what, target) in enumerate((("first paint (a panel border)", ""),
+                                            ("first frame (header drawn)", "target <= 0.8 s"),
+                                            ("model ready (header: model)", "target <= 1.5 s"))):
+            walls = [r[i].wall for r in runs]
+            print(f"  {what:42} {summary(walls)}  {statistics.median(walls) / bare_first:4.1f}x the bare Textual "
+                  f"app  {target}")
+        ui = [r[1].cpu for r in runs]
+        kid = [r[2].children_cpu for r in runs]
+        print(f"  {'CPU of the UI process by its first frame':42} {summary(ui)}")
+        print(f"  {'CPU of the ingestion process by model ready':42} {summary(kid)}")
     print(f"{'peer: bare Textual app, first frame':44} {summary(rows['bare'])}")
     print(f"{'threatlens scan, 3-line file':44} {summary(rows['scan'])}  "
           f"{statistics.median(rows['scan']) / statistics.median(rows['pass']):.1f}x python -c pass"

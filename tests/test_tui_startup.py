@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tui_support import RuleDetection, attack_lines, normal_lines, run_async, screen_text, wait_for, write_log
@@ -63,5 +64,30 @@ async def test_a_child_started_before_the_ui_hands_it_every_event(tmp_path: Path
             assert app.detection_ready.is_set()  # the "ready" event sent long before the app was made
             assert "model loading" not in screen_text(app)
             assert app.remote is remote and remote._early == []
+    finally:
+        remote.stop()
+
+
+def test_the_ingestion_process_runs_nicer_than_the_ui(tmp_path: Path) -> None:
+    """The UI goes first when both want a core (its start-up, keys, redraws); ingestion takes the rest."""
+    import os
+
+    import psutil
+
+    from threatlens.tui.ingest_child import NICE
+    from threatlens.tui.options import MonitorOptions
+    from threatlens.tui.remote import RemoteLive, ingest_spec
+
+    log = write_log(tmp_path / "access.log", normal_lines(5))
+    opts = MonitorOptions(paths=[str(log)], from_start=True, export_dir=tmp_path, config_path=tmp_path / "c.toml")
+    remote = RemoteLive(ingest_spec(opts, detection=None, geo=None))
+    remote.start()
+    try:
+        for _ in range(600):
+            if remote.latest[0].lines == 5:
+                break
+            time.sleep(0.05)
+        assert remote.latest[0].lines == 5
+        assert psutil.Process(remote.pid).nice() == min(19, os.nice(0) + NICE)
     finally:
         remote.stop()

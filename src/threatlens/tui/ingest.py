@@ -29,6 +29,8 @@ OnNote = Callable[[str, str], None]
 OnProgress = Callable[[int, int, str], None]
 #: Lines waiting for format detection are flushed after this long without new lines.
 HELD_FLUSH_AFTER = 1.0
+#: Lines per pipeline step when a gate is given (about 20 ms of work; 500 cost 10-15 % more per line).
+GATED_CHUNK = 1000
 
 
 def build_live(opts: MonitorOptions, geo: Any, clock: Callable[[], float],
@@ -136,6 +138,7 @@ class Ingestor:
         on_progress: OnProgress,
         follower_options: dict[str, Any] | None = None,
         ready: threading.Event | None = None,
+        gate: threading.Event | None = None,
     ) -> None:
         self.options = options
         self.pipeline = pipeline
@@ -145,6 +148,9 @@ class Ingestor:
         self.follower_options = dict(follower_options or {})
         self.follower: Any = None
         self.ready = ready
+        #: Open (set) unless the ingestion process's main thread is answering the UI: batches then go
+        #: in chunks of ``GATED_CHUNK`` lines and wait at the gate between chunks, leaving the GIL to it.
+        self.gate = gate
         self.lines_in = 0
         from threatlens.tail.lines import DEFAULT_MAX_LINE_BYTES, FirstPieces
 
@@ -178,7 +184,16 @@ class Ingestor:
         return Follower(opts.paths, **kwargs)
 
     def _process(self, batch: list[RawLine], final: bool = False) -> None:
-        self.pipeline.process(self._first_pieces(batch), final=final)
+        lines = self._first_pieces(batch)
+        gate = self.gate
+        if gate is None or len(lines) <= GATED_CHUNK:
+            if gate is not None:
+                gate.wait()
+            self.pipeline.process(lines, final=final)
+        else:
+            for i in range(0, len(lines), GATED_CHUNK):
+                gate.wait()
+                self.pipeline.process(lines[i:i + GATED_CHUNK], final=final and i + GATED_CHUNK >= len(lines))
         if self._initial and batch:
             ends = {line.file: line.offset + len(line.data) + 1 for line in batch}  # a file's lines come in order
             done = self._done

@@ -37,7 +37,7 @@ from threatlens.tui.options import MonitorOptions
 if TYPE_CHECKING:
     from threatlens.tui.ingest import Ingestor
 
-__all__ = ["DECAY_PUSH", "IDLE_PUSH", "IngestSpec", "run_ingestion"]
+__all__ = ["DECAY_PUSH", "IDLE_PUSH", "NICE", "IngestSpec", "run_ingestion"]
 
 #: Seconds between snapshots while nothing changes.
 IDLE_PUSH = 5.0
@@ -45,6 +45,8 @@ IDLE_PUSH = 5.0
 DECAY_PUSH = 1.0
 #: Allocations between young-generation collections in the ingestion process (default 700).
 GC_THRESHOLD = 20_000
+#: Niceness added to the ingestion process (the UI process keeps its own).
+NICE = 5
 #: ``detection`` / ``geo`` value: load the shipped model / open the configured GeoIP database in the child.
 LOAD = "load"
 
@@ -93,6 +95,10 @@ class _Child:
         self.progress = ""  # the --from-start progress last sent (with a snapshot, never ahead of its counts)
         self.ingest_ended = False
         self.feed = FeedEncoder()
+        #: Closed while this thread answers the UI or builds a snapshot: the ingest thread waits at its next
+        #: chunk instead of sharing the GIL (its lines wait in the follower's queue meanwhile).
+        self.gate = threading.Event()
+        self.gate.set()
 
     def send(self, *message: Any) -> None:
         """One message to the UI (from any thread); a closed pipe means the UI is gone: stop."""
@@ -131,7 +137,7 @@ class _Child:
             self.opts, self.pipeline, self.live,
             on_note=lambda text, severity: self.send("note", text, severity),
             on_progress=lambda lines, pending, progress: None,  # sent with the snapshots (push_snapshot)
-            follower_options=follower_options, ready=self.ready,
+            follower_options=follower_options, ready=self.ready, gate=self.gate,
         )
         error = None
         try:
@@ -172,6 +178,13 @@ class _Child:
 
     def push_snapshot(self) -> None:
         """The dashboard to the UI, its alerts feed as the change since the last snapshot (``feed_sync``)."""
+        self.gate.clear()
+        try:
+            self._push_snapshot()
+        finally:
+            self.gate.set()
+
+    def _push_snapshot(self) -> None:
         top, feed, sort = self.view
         ingestor = self.ingestor
         # progress as of before the counts are read, sent after them: the header never shows it ahead of them
@@ -188,6 +201,14 @@ class _Child:
             self.send("progress", ingestor.lines_in, 0, progress)
 
     def handle(self, message: tuple[Any, ...]) -> None:
+        """One message from the UI, the ingest thread held at its gate meanwhile."""
+        self.gate.clear()
+        try:
+            self._handle(message)
+        finally:
+            self.gate.set()
+
+    def _handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "stop":
             self.stopping.set()
@@ -209,7 +230,7 @@ class _Child:
             self.push_now = True
         if self.push_now:  # what the user just changed is on screen within one round trip
             self.push_now = False
-            self.push_snapshot()
+            self._push_snapshot()
 
     # -- commands (no reply) ---------------------------------------------------------------------
 
@@ -309,6 +330,11 @@ def run_ingestion(conn: Connection, spec: IngestSpec, parent: int) -> None:
         os.dup2(devnull, 2)
         os.close(devnull)
     sys.setswitchinterval(0.001)  # answer the UI's requests between the ingest thread's steps
+    # The screen goes first when both want a core: the UI's start-up, keys and redraws are what the user
+    # waits for, ingestion catches up (its lines wait in the file). Linux shares a core between the
+    # terminal sessions first (autogroup), so this does not lower our share against other programs there.
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
     # Each batch makes thousands of short-lived objects: with the default thresholds the collector
     # ran ~4 times per 1000 lines and a full collection paused every thread for 0.1-0.5 s, requests
     # from the UI included. Fewer young collections, and what exists at start-up is never rescanned.

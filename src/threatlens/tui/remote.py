@@ -64,6 +64,9 @@ class RemoteLive:
     that arrive before :meth:`attach` are kept and handed over then.
     """
 
+    #: The child's entry point (``bench/child.py`` runs it wrapped in probes).
+    entry: Callable[[Connection, IngestSpec, int], None] = staticmethod(run_ingestion)
+
     def __init__(self, spec: IngestSpec, on_event: OnEvent | None = None) -> None:
         self.spec = spec
         self._on_event = on_event
@@ -117,7 +120,7 @@ class RemoteLive:
         """Spawn the child (a fresh interpreter: no copied threads or locks) and the reader thread."""
         ctx = multiprocessing.get_context("spawn")
         conn, child_conn = ctx.Pipe()
-        self.process = ctx.Process(target=run_ingestion, args=(child_conn, self.spec, os.getpid()),
+        self.process = ctx.Process(target=self.entry, args=(child_conn, self.spec, os.getpid()),
                                    name="threatlens-ingest", daemon=True)
         # multiprocessing's resource tracker inherits sys.stderr's descriptor, which Textual has
         # replaced by a capture without one: give it /dev/null (nothing it says belongs on the screen).

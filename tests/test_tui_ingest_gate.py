@@ -1,0 +1,57 @@
+"""The ingestion process's gate: while its main thread answers the UI, the ingest thread waits between chunks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from threatlens.tui.ingest import GATED_CHUNK, Ingestor, build_live
+from threatlens.tui.options import MonitorOptions
+from tui_support import attack_lines, normal_lines, write_log
+
+
+def _counted(live) -> int:
+    return live.totals.lines
+
+
+def test_a_closed_gate_holds_ingestion_between_chunks_and_nothing_is_lost(tmp_path: Path) -> None:
+    n = 3 * GATED_CHUNK + 17
+    log = write_log(tmp_path / "access.log", (normal_lines(40) + attack_lines(10)) * (n // 50) + normal_lines(n % 50))
+    opts = MonitorOptions(paths=[str(log)], from_start=True, log_format="combined")
+    live, pipeline = build_live(opts, None, time.time)
+    gate = threading.Event()  # closed: the main thread is "answering"
+    chunks: list[int] = []
+    process = pipeline.process
+
+    def counting(lines, **kwargs):  # the real pipeline, its calls recorded
+        chunks.append(len(lines))
+        return process(lines, **kwargs)
+
+    pipeline.process = counting
+    stop = threading.Event()
+    ingestor = Ingestor(opts, pipeline, live, on_note=lambda *a: None, on_progress=lambda *a: None, gate=gate)
+    thread = threading.Thread(target=ingestor.run, args=(stop.is_set,), daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.0)  # the follower has read the file; the ingest thread waits at the gate
+        assert _counted(live) == 0 and chunks == []
+        gate.set()
+        deadline = time.monotonic() + 30
+        while _counted(live) < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _counted(live) == n  # every line, once
+        assert max(chunks) <= GATED_CHUNK and sum(chunks) == n
+        gate.clear()  # closed again: new lines wait, then go through when it opens
+        write_log(log, normal_lines(25, start=10_000), mode="a")
+        time.sleep(1.0)
+        assert _counted(live) == n
+        gate.set()
+        deadline = time.monotonic() + 30
+        while _counted(live) < n + 25 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _counted(live) == n + 25
+    finally:
+        stop.set()
+        gate.set()
+        thread.join(10)
