@@ -73,8 +73,8 @@ def autogroup_note() -> str | None:
     if not on:
         return None
     return ("note: the kernel's autogroup scheduling is on: all processes of one session share one session's CPU "
-            "share, so while other sessions keep the cores busy, -j N gets the CPU of -j 1 (and spends 15-25 % more "
-            "on moving parsed lines); -j gains wall time only on free cores")
+            "share, so while other sessions keep the cores busy, -j N gets the CPU of -j 1 (and spends 10-30 % more "
+            "CPU in all, moving parsed lines); -j gains wall time only on free cores")
 
 
 def spread(values: list[float]) -> str:
