@@ -33,6 +33,7 @@ class RatePanel(Vertical):
     """Request and alert rates (per second, oldest left)."""
 
     BORDER_TITLE = "Rates (last 2 min)"
+    _labels: tuple[Text, Text] | None = None  # the labels shown
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
@@ -49,11 +50,12 @@ class RatePanel(Vertical):
         self.query_one("#rate-alert", RateChart).data = bad
         width = self.query_one("#rate-req-label", Label).content_size.width
         filtered = data.matching is not None
-        self.query_one("#rate-req-label", Label).update(
-            _label(("matching requests/s", "matching req/s") if filtered else ("requests/s", "req/s"), req, width),
-            layout=False)
-        self.query_one("#rate-alert-label", Label).update(
-            _label(("flagged+alerts/s", "flag+alert/s"), bad, width), layout=False)
+        names = ("matching requests/s", "matching req/s") if filtered else ("requests/s", "req/s")
+        labels = (_label(names, req, width), _label(("flagged+alerts/s", "flag+alert/s"), bad, width))
+        if labels != self._labels:  # drawn again only when a number changed
+            self._labels = labels
+            self.query_one("#rate-req-label", Label).update(labels[0], layout=False)
+            self.query_one("#rate-alert-label", Label).update(labels[1], layout=False)
 
 
 def _label(names: tuple[str, str], series: list[int], width: int) -> Text:

@@ -44,11 +44,12 @@ class StatusMix(Static):
 
     BORDER_TITLE = "Status"
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"status--{c}" for c in ("1xx", "2xx", "3xx", "4xx", "5xx", "other")}
+    _shown: Text | None = None  # the text shown
 
     def show(self, status: Sequence[tuple[str, int]]) -> None:
         """Redraw from ``[("2xx", n), ...]``."""
         if not status:
-            self.update(Text("no requests yet", end=""), layout=False)
+            self._update(Text("no requests yet", end=""))
             return
         total = sum(n for _, n in status) or 1
         width = max(10, self.content_size.width or 30)
@@ -64,4 +65,10 @@ class StatusMix(Static):
             legend.append(numbers)
         legend.rstrip()
         text = Text("\n", no_wrap=True, overflow="ellipsis", end="").join([bar, legend])
-        self.update(text, layout=False)  # fixed height (threatlens.tcss)
+        self._update(text)
+
+    def _update(self, text: Text) -> None:
+        """Show ``text`` unless it is what is shown (``==`` compares the characters and styled spans)."""
+        if text != self._shown:
+            self._shown = text
+            self.update(text, layout=False)  # fixed height (threatlens.tcss)
