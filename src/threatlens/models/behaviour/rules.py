@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -14,6 +14,8 @@ from threatlens.models.behaviour.config import KINDS, BehaviourConfig
 _MAX_SET = 512  #: distinct paths remembered per burst and kind (beyond that, counts only grow)
 _MAX_EXAMPLES = 3
 _MAX_AGENTS = 64
+#: Bytes of a user-agent digest (``tracker.agent_digest``): 128 bits, so no two agents share one.
+AGENT_DIGEST = 16
 #: Verdict categories that mean an attack payload (not just an odd-looking request or agent).
 PAYLOAD_CATEGORIES = frozenset(("sqli", "xss", "path_traversal", "cmd_injection", "file_inclusion",
                                 "sensitive_file"))
@@ -54,7 +56,7 @@ class Evidence:
     login: Mapping[str, int] = _starts_empty()  #: login endpoint → POSTs
     form: Mapping[str, int] = _starts_empty()  #: form endpoint → POSTs
     users: Mapping[str, None] = _starts_empty()  #: distinct account ids enumerated (``?author=N``)
-    agents: Sequence[int] = ()  #: distinct user-agent hashes (a list: at most ``_MAX_AGENTS``)
+    agents: bytes = b""  #: distinct user-agent digests end to end (``AGENT_DIGEST`` bytes each, ``_MAX_AGENTS``)
     bad_tool: str | None = None
     bad_tool_is_bot: bool = False  #: spam/harvester bot rather than an attack tool
     crawler_claims: int = 0
@@ -89,15 +91,20 @@ class Evidence:
             mine = self._own(name)
             mine[key] = mine.get(key, 0) + 1
 
-    def add_agent(self, h: int) -> None:
-        """Remember one more distinct user-agent hash (bounded)."""
+    def add_agent(self, digest: bytes) -> None:
+        """Remember one more distinct user-agent digest (bounded); a shorter one is its zero-padded form."""
+        digest = digest.ljust(AGENT_DIGEST, b"\x00")  # numpy's bytes columns drop trailing zero bytes
         agents = self.agents
-        if h in agents or len(agents) >= _MAX_AGENTS:
+        size = len(agents)
+        if size >= _MAX_AGENTS * AGENT_DIGEST or any(agents[i:i + AGENT_DIGEST] == digest
+                                                      for i in range(0, size, AGENT_DIGEST)):
             return
-        if type(agents) is tuple:
-            self.agents = [h]
-        else:
-            agents.append(h)  # type: ignore[attr-defined]
+        self.agents = agents + digest
+
+    @property
+    def n_agents(self) -> int:
+        """How many distinct user agents were seen."""
+        return len(self.agents) // AGENT_DIGEST
 
 
 #: Secrets that are an attack to ask for even when the site answers them (the rest of the sensitive list
@@ -176,7 +183,7 @@ def evaluate(ev: Evidence, counts: dict[str, float], cfg: BehaviourConfig) -> li
         ids = sorted(ev.users, key=lambda u: (len(u), u))
         out.append(("user_enumeration", len(ev.users), strength(len(ev.users), cfg.enum_min_distinct, 0.65), (
             f"{len(ev.users)} user accounts enumerated (?author=N)", "e.g. author=" + ", ".join(ids[:5]))))
-    n_agents = len(ev.agents)
+    n_agents = ev.n_agents
     if n_agents >= cfg.ua_min_distinct and n_agents / total >= cfg.ua_min_ratio:
         out.append(("user_agent_switching", n_agents, strength(n_agents, cfg.ua_min_distinct, 0.55), (
             f"{n_agents} distinct user agents in {int(total)} requests",)))

@@ -35,7 +35,7 @@ class IpTable:
         self.bucket = np.empty(0, dtype=np.int64)
         self.cur = np.empty(0)
         self.prev = np.empty(0)
-        self.ua_hash = np.empty(0, dtype=np.int64)
+        self.ua = np.empty(0, dtype="S16")  #: digest of the burst's first user agent (tracker.agent_digest)
         self.b10 = np.empty(0, dtype=np.int64)
         self.c10 = np.empty(0)
         self._grow(min(max_ips, 1024))
@@ -61,7 +61,7 @@ class IpTable:
         self.bucket = ext(self.bucket, -(2**62))
         self.cur = ext(self.cur, 0.0)
         self.prev = ext(self.prev, 0.0)
-        self.ua_hash = ext(self.ua_hash, 0)
+        self.ua = ext(self.ua, b"")
         self.b10 = ext(self.b10, -(2**62))
         self.c10 = ext(self.c10, 0.0)
         self.free.extend(range(new_capacity - 1, old - 1, -1))
@@ -120,7 +120,7 @@ class IpTable:
         self.bucket[slots] = -(2**62)
         self.cur[slots] = 0.0
         self.prev[slots] = 0.0
-        self.ua_hash[slots] = 0
+        self.ua[slots] = b""
         self.b10[slots] = -(2**62)
         self.c10[slots] = 0.0
         return slots, released

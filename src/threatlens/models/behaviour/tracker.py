@@ -24,6 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from hashlib import blake2b
 from itertools import pairwise, repeat
 from operator import eq, itemgetter
 from typing import Protocol
@@ -33,6 +34,7 @@ import numpy as np
 from threatlens.models.behaviour.config import KINDS, BehaviourConfig
 from threatlens.models.behaviour.features import window_features
 from threatlens.models.behaviour.rules import (
+    AGENT_DIGEST,
     PAYLOAD_CATEGORIES,
     Evidence,
     categories_for,
@@ -72,6 +74,10 @@ _SCORE, _FLAGGED = VERDICT_FIELDS.values()
 #: WordPress user enumeration: ``/?author=2`` redirects to the account's slug.
 _AUTHOR = re.compile(r"(?:^|&)author=(\d{1,9})(?:&|$)")
 _C = {name: i for i, name in enumerate(COUNTERS)}
+#: User agents are told apart by a digest of their text: 128 bits of BLAKE2b, the same in every run and
+#: process (``hash()`` is salted per run), and no two agents share one (finding a pair is a 2**64 search).
+AGENT_DIGEST_SIZE = AGENT_DIGEST
+_AGENT_DTYPE = np.dtype(f"S{AGENT_DIGEST_SIZE}")
 _KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
 _CACHE_MAX = 65_536
 _OTHER_ONLY = ("other",)
@@ -102,6 +108,12 @@ def _extension(path: str) -> str:
     last = path.rpartition("/")[2]
     stem, dot, ext = last.rpartition(".")
     return ext.lower() if dot and stem else ""
+
+
+def agent_digest(agent: str | None) -> bytes:
+    """The digest a user agent is compared by (no agent at all has its own: UTF-8 never yields a lone 0xFF)."""
+    data = b"\xff" if agent is None else agent.encode("utf-8", "surrogatepass")
+    return blake2b(data, digest_size=AGENT_DIGEST_SIZE).digest()
 
 
 def _missing_weight(flags: int, ext_served: bool) -> float:
@@ -280,7 +292,7 @@ class BehaviourTracker:
         return code
 
     def _agent_columns(self, agents: list) -> tuple[np.ndarray, np.ndarray]:
-        """(flags, hash) per record; the cache packs both in one int: ``hash << 8 | flags``."""
+        """(flags, digest) per record; the cache keeps both in one bytes value: the flags byte, then the digest."""
         cache = self._agent_cache
         got = list(map(cache.get, agents))
         if None in got:
@@ -289,10 +301,9 @@ class BehaviourTracker:
             for j, v in enumerate(got):
                 if v is None:
                     a = agents[j]
-                    h = (hash(a) & 0x007F_FFFF_FFFF_FFFF) or 1
-                    got[j] = cache[a] = (h << 8) | classify_agent(a)
-        packed = np.array(got, dtype=np.int64)
-        return packed & 0xFF, packed >> 8
+                    got[j] = cache[a] = bytes((classify_agent(a),)) + agent_digest(a)
+        packed = np.array(got, dtype=f"S{1 + AGENT_DIGEST_SIZE}").view(np.uint8).reshape(len(got), -1)
+        return packed[:, 0].astype(np.int64), np.ascontiguousarray(packed[:, 1:]).view(_AGENT_DTYPE).ravel()
 
     def _known_script_ext(self, codes: np.ndarray, ok2xx: np.ndarray, need: np.ndarray) -> np.ndarray:
         """Per record: was its script extension answered 2xx for an earlier record.
@@ -460,7 +471,7 @@ class BehaviourTracker:
 
         # ---- user agents: records whose agent differs from the burst's first, first time in the batch
         uah_s = uah[order]
-        ref_seg = np.where(new_burst, uah_s[starts], table.ua_hash[seg_slot])[gi]
+        ref_seg = np.where(new_burst, uah_s[starts], table.ua[seg_slot])[gi]
         ref = ref_seg[seg_of]
         other = np.flatnonzero(uah_s != ref)
         new_agent = np.zeros(n, dtype=bool)
@@ -512,7 +523,7 @@ class BehaviourTracker:
         table.bucket[last] = bucket_s[li]
         table.cur[last] = cur[ls]
         table.prev[last] = prev[ls]
-        table.ua_hash[last] = ref_seg[ls]
+        table.ua[last] = ref_seg[ls]
         table.b10[last] = b10_s[li]
         table.c10[last] = c10[li]
         return [a for _, _, a in alerts]
@@ -545,16 +556,16 @@ class BehaviourTracker:
                 self._add_evidence(ev, records[i], verdicts[i], flags, agent, st, post, known)
                 changed = True
             if b & _EV_AGENT:
-                before = len(ev.agents)
+                before = ev.n_agents
                 ev.add_agent(h)
-                changed = changed or len(ev.agents) != before
+                changed = changed or ev.n_agents != before
             if changed:
                 for kind, value, score, reasons in evaluate(ev, dict(zip(COUNTERS, rows[j], strict=True)), cfg):
                     if should_emit(ev, kind, value, now, cfg):
                         out.append((i, _KIND_RANK.get(kind, -1), self._alert(p, q, k, slot, ev, kind, score,
                                                                              reasons)))
             if b & _EV_CHECKPOINT:
-                checkpoints.append((i, q, k, slot, ev, rows[j], now - float(p.bstart[k]), max(len(ev.agents), 1),
+                checkpoints.append((i, q, k, slot, ev, rows[j], now - float(p.bstart[k]), max(ev.n_agents, 1),
                                     len(ev.missing) + ev.missing_overflow))
             if b & _EV_FLOOD:
                 self._flood(p, q, k, slot, ev, out)
