@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tui_support import RuleDetection, attack_lines, normal_lines, run_async, screen_text, wait_for, write_log
 
 #: Libraries of ingestion and scoring: the UI process of ``threatlens-tui`` has no use for them.
@@ -91,3 +93,27 @@ def test_the_ingestion_process_runs_nicer_than_the_ui(tmp_path: Path) -> None:
         assert psutil.Process(remote.pid).nice() == min(19, os.nice(0) + NICE)
     finally:
         remote.stop()
+
+
+@run_async
+async def test_the_first_frame_already_shows_the_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """File name, format (still detecting) and model are on the screen from the first frame, not one later."""
+    from threatlens.tui.app import make_app
+
+    monkeypatch.chdir(tmp_path)  # a short file name: the whole header fits in 120 columns
+    write_log(tmp_path / "first-frame.log", normal_lines(5))
+    app = make_app(["first-frame.log"], ingest="process", detection=None, geo=None, from_start=True,
+                   export_dir=tmp_path, config_path=tmp_path / "c.toml")
+    frames: list[str] = []
+    display = app._display
+
+    def first_frame(screen: object, renderable: object) -> None:  # what each frame puts on the terminal
+        if renderable is not None and not frames:
+            frames.append(screen_text(app))
+        display(screen, renderable)  # type: ignore[arg-type]
+
+    app._display = first_frame  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: bool(frames))
+        header = frames[0].splitlines()[0]
+        assert "ThreatLens first-frame.log  model none  format auto (detecting)  geo none" in header, frames[0]

@@ -270,9 +270,7 @@ class ThreatLensApp(App[None]):
         self._last_generation = generation
         self._last_refresh = now
         self._rates_falling = data.rates_falling
-        source: Any = self.pipeline if self.pipeline is not None else self.live
-        names = source.format_names
-        self.header_info.log_format = ", ".join(names) if names else f"{self.options.log_format} (detecting)"
+        source = self._note_format()
         data = _with_held(data, source.held_lines)
         started = time.perf_counter()
         try:
@@ -285,6 +283,18 @@ class ThreatLensApp(App[None]):
         self.refreshes += 1
         self.refresh_log.append((now, data.lines, force))
         del self.refresh_log[:-1000]
+
+    def _note_format(self) -> Any:
+        """Put the detected format(s) in the header; returns where they came from (pipeline or ingestion)."""
+        source: Any = self.pipeline if self.pipeline is not None else self.live
+        names = source.format_names
+        self.header_info.log_format = ", ".join(names) if names else f"{self.options.log_format} (detecting)"
+        return source
+
+    def show_first_header(self) -> None:
+        """Fill the header before the first frame: files, format and model show with the empty panels."""
+        self._note_format()
+        self.dashboard.show_header(self.header_info)
 
     def _drawn(self, started: float) -> None:
         """A redraw reached the screen: the next timed one waits at least twice as long as this one took."""

@@ -77,6 +77,7 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(TopIpsTable).focus()
+        self.tl.show_first_header()  # in the first frame; the counts follow once the screen has its size
         self.call_after_refresh(self.tl.refresh_dashboard, True)
 
     def on_resize(self) -> None:

@@ -65,12 +65,13 @@ class HeaderBar(Static):
         # The files are shortened in the middle so that model and threshold stay in view (the rest may be cut,
         # ending in an ellipsis).
         keep = start.cell_len + rest.plain.index("  format")
-        room = max(MIN_FILES_WIDTH, self.size.width - keep - 2) if self.size.width else 1 << 16
+        full = self._content_width()
+        room = max(MIN_FILES_WIDTH, full - keep - 2) if full else 1 << 16
         line1 = Text.assemble(start, fmt.paths(info.files, room), rest, no_wrap=True, overflow="ellipsis", end="")
         line2 = Text(no_wrap=True, overflow="ellipsis", end="")
         if data is not None:  # the widest form that fits: the flagged, alerts and succeeded? counts always show
             forms = (_counts(data, level, label, alert) for level in range(len(_SHORT) + 1))
-            width = self.size.width or 1 << 16
+            width = full or 1 << 16
             line2 = next((f for f in forms if f.cell_len <= width), None) or _counts(data, len(_SHORT), label, alert)
         line3 = Text(no_wrap=True, overflow="ellipsis", end="")
         if info.progress:  # first on its line: the counts above would push it out at 120 columns
@@ -98,6 +99,12 @@ class HeaderBar(Static):
         lines = len(parts)
         self.update(text, layout=lines != getattr(self, "_lines", 0))  # relayout only when the height changes
         self._lines = lines
+
+    def _content_width(self) -> int:
+        """Cells for the text: the laid-out width, or before the first layout (the first frame) the screen's."""
+        if self.size.width:
+            return self.size.width
+        return max(0, self.app.size.width - self.styles.gutter.width) if self.is_attached else 0
 
     def on_resize(self) -> None:
         """Fit the file names to the new width."""
