@@ -10,17 +10,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
 from threatlens.tui.live import DashboardData
-from threatlens.tui.widgets import (
-    AlertsFeed,
-    HeaderBar,
-    HeaderInfo,
-    RatePanel,
-    StatusMix,
-    TopCountriesTable,
-    TopIpsTable,
-    TopPortsTable,
-)
+from threatlens.tui.widgets.alerts_feed import AlertsFeed
+from threatlens.tui.widgets.header_bar import HeaderBar, HeaderInfo
 from threatlens.tui.widgets.keys_footer import KeysFooter
+from threatlens.tui.widgets.rate_panel import RatePanel
+from threatlens.tui.widgets.status_mix import StatusMix
+from threatlens.tui.widgets.top_countries_table import TopCountriesTable
+from threatlens.tui.widgets.top_ips_table import TopIpsTable
+from threatlens.tui.widgets.top_ports_table import TopPortsTable
 
 if TYPE_CHECKING:
     from threatlens.tui.app import ThreatLensApp
