@@ -99,6 +99,8 @@ class ThreatLensApp(App[None]):
         self._last_refresh = 0.0
         self._rates_falling = False  # the last redraw's "now" rates were not all 0 yet
         self.notes: list[str] = []
+        #: called once, when the first redraw has reached the screen
+        self.after_first_frame: Callable[[], None] | None = None
         self.detection_ready = threading.Event()
         if (detection is not _AUTO or not options.detect) and self.remote is None:
             self.detection_ready.set()
@@ -299,6 +301,9 @@ class ThreatLensApp(App[None]):
     def _drawn(self, started: float) -> None:
         """A redraw reached the screen: the next timed one waits at least twice as long as this one took."""
         self._draw_gap = min(MAX_DRAW_GAP, 2 * (time.perf_counter() - started))
+        if self.after_first_frame is not None:
+            callback, self.after_first_frame = self.after_first_frame, None
+            callback()
 
     def repaint_header(self) -> None:
         """Redraw only the header (PAUSED, filter) without touching the frozen tables."""
