@@ -9,10 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from threatlens.config import Config
-from threatlens.options import add_run_options, check_run_options, resolve_options
-
 if TYPE_CHECKING:
+    from threatlens.config import Config
     from threatlens.tui.options import MonitorOptions
 
 __all__ = ["build_parser", "main", "options_from_args"]
@@ -20,6 +18,8 @@ __all__ = ["build_parser", "main", "options_from_args"]
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``threatlens-tui``."""
+    from threatlens.options import add_run_options
+
     p = argparse.ArgumentParser(
         prog="threatlens-tui",
         description="Live monitor of Apache/Nginx access logs and the host firewall's log (ufw, iptables/nftables, "
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def options_from_args(args: argparse.Namespace, config: Config) -> MonitorOptions:
     """``MonitorOptions`` from parsed arguments over the config file's values (:func:`resolve_options`)."""
+    from threatlens.options import resolve_options
     from threatlens.tui.options import MonitorOptions
 
     return MonitorOptions(paths=list(args.paths), **vars(resolve_options(config, args)))
@@ -51,26 +52,30 @@ def options_from_args(args: argparse.Namespace, config: Config) -> MonitorOption
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the monitor; exit status 0, or 2 for bad arguments, config or log format."""
-    from threatlens.errors import ThreatLensError
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
     # Start-up (Textual's import, the dashboard's widgets and styles) makes objects that live as long as the
     # monitor: with the collector on, about 150 collections rescanned them, 0.1 s of CPU before the first
     # frame. It stays off until then, and what start-up made is frozen out of later collections.
     gc.disable()
     try:
-        return _run(parser, args)
-    except ThreatLensError as exc:  # anything else is a bug: let its traceback through
-        from threatlens.textsafe import visible
+        from threatlens.errors import ThreatLensError
 
-        print(f"threatlens-tui: error: {visible(str(exc))}", file=sys.stderr)
-        return 2
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        try:
+            return _run(parser, args)
+        except ThreatLensError as exc:  # anything else is a bug: let its traceback through
+            from threatlens.textsafe import visible
+
+            print(f"threatlens-tui: error: {visible(str(exc))}", file=sys.stderr)
+            return 2
     finally:
         gc.enable()
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from threatlens.config import Config
+    from threatlens.options import check_run_options
+
     check_run_options(args)
     config = Config.load(args.config)
     opts = options_from_args(args, config)
