@@ -117,3 +117,34 @@ async def test_the_first_frame_already_shows_the_header(tmp_path: Path, monkeypa
         await wait_for(pilot, lambda: bool(frames))
         header = frames[0].splitlines()[0]
         assert "ThreatLens first-frame.log  model none  format auto (detecting)  geo none" in header, frames[0]
+
+
+def test_the_monitor_turns_the_collector_back_on_when_it_stops_early(tmp_path: Path) -> None:
+    """``main`` keeps the garbage collector off until the first frame; an exit before it leaves it on."""
+    import gc
+
+    from threatlens.tui.main import main
+
+    conf = tmp_path / "config.toml"
+    conf.write_text("threshold = 7\n")
+    assert gc.isenabled()
+    assert main(["--config", str(conf), str(write_log(tmp_path / "a.log", normal_lines(1)))]) == 2
+    assert gc.isenabled()
+
+
+@run_async
+async def test_after_first_frame_runs_once_when_the_first_redraw_is_on_screen(tmp_path: Path) -> None:
+    """``threatlens-tui`` turns the collector back on there: it must run, and only once."""
+    from threatlens.tui.app import make_app
+
+    log = write_log(tmp_path / "access.log", normal_lines(5))
+    app = make_app([log], detection=None, geo=None, from_start=True, export_dir=tmp_path,
+                   config_path=tmp_path / "c.toml")
+    calls: list[int] = []
+    app.after_first_frame = lambda: calls.append(app.refreshes)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: "lines 5" in screen_text(app))
+        app.refresh_dashboard(force=True)
+        await pilot.pause()
+        assert app.refreshes >= 2
+        assert calls == [1], "called once, after the first redraw"
