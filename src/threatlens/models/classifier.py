@@ -501,7 +501,9 @@ class RequestScorer:
                 proto = r.protocol
                 if proto is not None and proto not in _VALID_PROTOCOLS:
                     v = self._bad_protocol(v, proto)
-                if v.flagged and v.categories == _OTHER_ONLY and self._is_crawler(ua):
+                # whenever it could be flagged at some threshold, not only at this one: the monitor's ``t``
+                # re-counts stored scores, which must be the scores a run at the new threshold gives
+                if v.score > CRAWLER_MODEL_ONLY_CAP and v.categories == _OTHER_ONLY and self._is_crawler(ua):
                     v = Verdict(min(v.score, CRAWLER_MODEL_ONLY_CAP), False, v.categories,
                                 (*v.reasons[:3], "declared crawler following a link"), False, "")
                 if ref is not None and ua is not None:

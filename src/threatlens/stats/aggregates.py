@@ -29,7 +29,10 @@ globally, per second, per IP row, per country and per port. ``recount(t)`` re-de
 count from them, then counts new requests exactly against ``t``. Re-derived counts are exact when
 ``t`` is a multiple of 0.01 (off the grid, the whole bin holding ``t`` counts). The flagged-IPs table
 keeps only flagged requests: raising the threshold is exact there, lowering it cannot bring back
-requests that were below the old one. The flagged ring likewise keeps what was flagged at ingestion;
+requests that were below the old one. "Possibly succeeded" is re-derived from a histogram of the requests
+that were marked so or were answered 2xx without being flagged: exact when raising the threshold; when
+lowering it, a request below the old threshold with an unusual-size error answer (which the scorer would
+have marked) is not counted. The flagged ring likewise keeps what was flagged at ingestion;
 ``flagged()`` hides entries below a raised threshold.
 
 Filtering (the monitor's ``/``): a ``Stats`` built with ``record_filter`` counts only matching
@@ -100,6 +103,7 @@ _get_port = itemgetter(RECORD_INDEX["server_port"])
 _get_vhost = itemgetter(RECORD_INDEX["vhost"])
 _get_score = itemgetter(_SCORE)
 _get_flagged = itemgetter(_VERDICT_INDEX["flagged"])
+_get_succeeded = itemgetter(_SUCCEEDED)
 
 _NB = SCORE_BINS + 1  # score-histogram cells per key
 _ZERO: Callable[[Any, Any], Any] = {None: 0}.get  # map(_ZERO, xs, xs): None -> 0, else unchanged (in C)
@@ -161,6 +165,9 @@ class Stats:
         self.alert_count = self.possibly_succeeded = 0
         self._reasons: dict[str, int] = {}
         self._score_hist = np.zeros(_NB, dtype=np.int64)
+        # by score bin: requests that would be "possibly succeeded" once flagged (marked so, or a 2xx answer
+        # to one the scorer did not flag), so that ``recount`` can re-derive that total too
+        self._succeeded_hist = np.zeros(_NB, dtype=np.int64)
         # tables: per-key columns live in each table's per-slot numpy arrays
         self._ips: TopK[str] = TopK(
             capacity,
@@ -397,6 +404,9 @@ class Stats:
         bins = np.clip(np.floor(scores * SCORE_BINS + 1e-9), 0, SCORE_BINS).astype(np.intp)
         hist = np.bincount(bins, minlength=_NB)
         self._score_hist += hist
+        would = np.fromiter(map(_get_succeeded, verdicts), dtype=np.bool_, count=n)
+        would |= ~np.fromiter(map(_get_flagged, verdicts), dtype=np.bool_, count=n) & (sta >= 200) & (sta < 300)
+        self._succeeded_hist += np.bincount(bins[would], minlength=_NB)
         np.add.at(cols["hist"].reshape(-1), srec * _NB + bins, 1)
         np.add.at(self._c_hist, rec_cc * _NB + bins, 1)
         if prec is not None:
@@ -581,6 +591,7 @@ class Stats:
         self.threshold = threshold
         first = threshold_bin(threshold)
         self.flagged_count = int(self._score_hist[first:].sum())
+        self.possibly_succeeded = int(self._succeeded_hist[first:].sum())
         for tab in (self._ips, self._ports):
             tab.col["flag"][:] = tab.col["hist"][:, first:].sum(axis=1)
         self._c_flag[:] = self._c_hist.reshape(-1, _NB)[:, first:].sum(axis=1)
