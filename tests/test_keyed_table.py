@@ -190,3 +190,24 @@ def test_enter_and_a_click_on_the_chosen_row_select_it_and_cells_are_never_marku
             assert "[bold]x" in last and "[red]y[/red]" in last
 
     run(scenario)
+
+
+def test_a_chosen_row_stays_on_screen_while_rows_arrive_above_it() -> None:
+    """The walk of 27 Nov: in a flooding feed the row the user moved to slid off the panel within a second."""
+
+    async def scenario() -> None:
+        for table in (Words(), Feed()):
+            app = Host(table)
+            async with app.run_test(size=(60, 12)) as pilot:
+                table.sync(rows(20, start=100))
+                await pilot.pause()
+                await pilot.press("down", "down")
+                assert table.selected_key() == "r102"
+                for batch in range(5):  # 15 rows arrive above it, more than a screenful
+                    table.sync(rows(3 * (batch + 1), start=0, prefix="new") + rows(20, start=100))
+                    await pilot.pause()
+                assert table.selected_key() == "r102"
+                shown = screen_lines(app)
+                assert any("w102" in line for line in shown), shown
+
+    run(scenario)
