@@ -211,3 +211,66 @@ def test_a_chosen_row_stays_on_screen_while_rows_arrive_above_it() -> None:
                 assert any("w102" in line for line in shown), shown
 
     run(scenario)
+
+
+class Short(Words):
+    """A Countries-like panel: four rows on screen."""
+
+    DEFAULT_CSS = "Short { height: 5; }"
+
+
+def test_a_chosen_row_sorted_below_a_short_panel_is_scrolled_into_view() -> None:
+    """Countries after a filter: the cursor's row went below the four rows shown; the view follows it."""
+
+    async def scenario() -> None:
+        table = Short()
+        app = Host(table)
+        async with app.run_test(size=(60, 12)) as pilot:
+            table.styles.height = 5  # the header and four rows
+            table.sync(rows(10))
+            await pilot.pause()
+            await pilot.press("down", "down")
+            assert table.selected_key() == "r2"
+            table.sync(list(reversed(rows(10))))  # re-sorted: r2 is now the 8th row
+            await pilot.pause()
+            assert table.selected_key() == "r2" and table.cursor_row == 7
+            shown = screen_lines(app)
+            assert any(" w2 " in line for line in shown), shown
+            # and the row keeps its place on the panel (third row), as before the re-sort
+            assert " w2 " in shown[3], shown
+
+    run(scenario)
+
+
+class Addresses(KeyedTable):
+    COLUMNS = (("ip", "Address", 15), ("req", "Request", None))
+    WIDEN = {"ip": 39}
+
+
+def test_a_widened_column_fits_the_longest_value_on_screen_and_headers_end_in_an_ellipsis() -> None:
+    """An IPv6 address far down the table does not widen the column while short addresses are shown."""
+
+    async def scenario() -> None:
+        table = Addresses()
+        app = Host(table)
+        long_ip = "2001:db8:85a3:1234:5678:8a2e:370:7334"
+        async with app.run_test(size=(70, 12)) as pilot:
+            data = [(f"r{i}", (f"10.0.0.{i}", f"GET /{i}")) for i in range(200)]
+            data.append(("v6", (long_ip, "GET /six")))
+            table.sync(data)
+            await pilot.pause()
+            assert dict(table.layout)["ip"] == 15
+            await pilot.press("ctrl+end")
+            await pilot.pause()
+            assert dict(table.layout)["ip"] == len(long_ip)
+            assert any(long_ip in line for line in screen_lines(app))
+            await pilot.press("ctrl+home")
+            await pilot.pause()
+            assert dict(table.layout)["ip"] == 15
+
+            table.set_columns((("ip", "Address of the client", 8), ("req", "Request", None)))
+            table.sync(data)
+            await pilot.pause()
+            assert "Address…" in screen_lines(app)[0]
+
+    run(scenario)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -29,6 +30,8 @@ BANDS = ("high", "flagged", "elevated", "low", "none")
 SIDEWAYS_HINT = "←/→ Home/End: more columns"
 #: The smallest width a flexible column (``None`` in ``COLUMNS``) is given unless ``FLEX`` says otherwise.
 FLEX_MIN = 12
+#: A ``WIDEN`` column narrows only when the longest value on screen is at least this many cells shorter.
+WIDEN_SLACK = 4
 
 Cell = Text | str | int
 Layout = tuple[tuple[str, int], ...]
@@ -85,7 +88,7 @@ class KeyedTable(ScrollView, can_focus=True):
     #: Flexible columns: key -> (minimum width, share of the spare width[, the width wanted before folding
     #: stops]): columns fold while the flexible ones would get less than they want, then take what is left.
     FLEX: ClassVar[dict[str, tuple[int, ...]]] = {}
-    #: Columns that grow to their longest value: key -> the most cells they take (values longer than the
+    #: Columns that grow to their longest value on screen: key -> the most cells they take (values longer than the
     #: column are cut in the middle, keeping both ends).
     WIDEN: ClassVar[dict[str, int]] = {}
     #: A cursor on the first row stays on the first row (a newest-first feed keeps showing the newest);
@@ -133,6 +136,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self.fit_columns()
 
     def on_resize(self, _event: events.Resize) -> None:
+        self._fit_widen()  # other rows may be on screen now
         self.fit_columns()
         self._scroll_to_cursor()
 
@@ -235,15 +239,15 @@ class KeyedTable(ScrollView, can_focus=True):
         """``sync`` rows given as ``(key, source)``, building cells only for sources that changed.
 
         A row's cells are built by ``cells_of(source)`` when its source differs (``!=``) from the one they
-        were last built from, or the styles changed since; and, unless the table has ``WIDEN`` columns
-        (their width comes from every row), only when the row is drawn or asked for.
+        were last built from, or the styles changed since; and only when the row is on screen (drawn or
+        measured for a ``WIDEN`` column) or asked for.
         """
         known, self._built = self._built, {}
         out: list[tuple[str, Sequence[Cell]]] = []
         for key, source in rows:
             seen = known.get(key)
             if seen is None or (seen[0] is not source and seen[0] != source):
-                seen = (source, cells_of(source) if self.WIDEN else _Later(source, cells_of))
+                seen = (source, _Later(source, cells_of))
             self._built[key] = seen
             out.append((key, seen[1]))
         self.sync(out)
@@ -265,27 +269,48 @@ class KeyedTable(ScrollView, can_focus=True):
         """
         follow_top = self.FOLLOW_TOP and self._cursor == 0
         keep = None if follow_top else self.selected_key()
+        was, top = self._cursor, round(self.scroll_y)
+        in_view = top <= was < top + self._body_height()
         self._set_rows(rows)
-        if self.WIDEN:
-            wanted = self._widen_lengths()
-            if wanted != self._wanted:
-                self._wanted = wanted
-                self.fit_columns()
         if keep is not None and keep in self._where:
             self._cursor = self._where[keep]
+            if in_view and self._cursor != was:  # the view moves with the row: it stays where the user saw it
+                self.scroll_to(y=max(0, top + self._cursor - was), animate=False)
+                self._scroll_to_cursor()
         elif self.FOLLOW_TOP and (follow_top or keep is not None):
             # a newest-first table whose picked row went (a filter, the oldest dropped) goes back to the newest
             self._cursor = 0
             self.scroll_to(y=0, animate=False)
         self._cursor = max(0, min(self._cursor, len(self._rows) - 1))
         self._hover = None if self._hover is None or self._hover >= len(self._rows) else self._hover
+        self._fit_widen()
         self._refresh_changed()
 
+    def _fit_widen(self) -> None:
+        """Widen ``WIDEN`` columns to the longest value on screen: at once to grow, by ``WIDEN_SLACK`` to shrink.
+
+        The slack keeps a column from changing width at every line while scrolling through values of
+        nearly the same length (IPv4 addresses of 11 to 15 characters).
+        """
+        if not self.WIDEN:
+            return
+        wanted = {k: v if not 0 <= self._wanted.get(k, -1) - v < WIDEN_SLACK else self._wanted[k]
+                  for k, v in self._widen_lengths().items()}
+        if wanted != self._wanted:
+            self._wanted = wanted
+            self.fit_columns()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._fit_widen()
+
     def _widen_lengths(self) -> dict[str, int]:
-        """The longest value of each ``WIDEN`` column (lengths kept per row while its cells stay the same)."""
+        """The longest value on screen of each ``WIDEN`` column (lengths kept per row while its cells stay the same)."""
         columns = [(k, i) for i, (k, _label, _w) in enumerate(self.COLUMNS) if k in self.WIDEN]
         known, self._lengths = self._lengths, {}
-        for key, cells in self._rows:
+        top = round(self.scroll_y)
+        for key, cells in self._rows[top:top + self._body_height()]:
             seen = known.get(key)
             if seen is None or seen[0] is not cells:
                 seen = (cells, tuple(_length(cells[i]) if i < len(cells) else 0 for _k, i in columns))
@@ -529,7 +554,8 @@ class KeyedTable(ScrollView, can_focus=True):
         if self._header is not None and self._header[0] == token:
             return self._header[1], style
         labels = {k: label for k, label, _w in self.COLUMNS}
-        line = self._draw(tuple(Text(labels[k], no_wrap=True, end="") for k, _w in self._layout), style, Style())
+        line = self._draw(tuple(Text(_label(labels[k], w), no_wrap=True, end="") for k, w in self._layout),
+                          style, Style())
         self._header = (token, line)
         return line, style
 
@@ -604,6 +630,13 @@ class _Later(Sequence[Cell]):
 
 def _length(value: Cell) -> int:
     return value.cell_len if isinstance(value, Text) else len(str(value))
+
+
+def _label(label: str, width: int) -> str:
+    """A column header in ``width`` cells: a longer one ends in ``…`` (with no blank before it), as cells do."""
+    if cell_len(label) <= width:
+        return label
+    return set_cell_size(label, max(0, width - 1)).rstrip() + "…"
 
 
 def middle_cut(text: str, width: int) -> str:
