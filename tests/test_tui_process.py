@@ -158,3 +158,38 @@ def test_the_child_dies_with_a_killed_monitor(tmp_path: Path) -> None:
             parent.wait(10)
         if parent.stdout is not None:
             parent.stdout.close()
+
+
+@run_async
+async def test_the_header_says_a_filter_is_applying_until_the_panels_show_it(tmp_path: Path) -> None:
+    """A new filter showed in the header 1-3 s before the child's snapshot applied it to the panels."""
+    log = write_log(tmp_path / "access.log", normal_lines(40) + attack_lines(8))
+    app = _app(tmp_path, log)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: _shown(app) == 48, timeout=60)
+        await wait_for(pilot, lambda: "lines 48" in screen_text(app))
+        child = psutil.Process(app.remote.pid)
+        child.suspend()  # the child cannot answer: the gap, held open as long as the test needs
+        try:
+            app.set_filter(f"ip:{ATTACKER}")
+            app.repaint_header()
+            await pilot.pause(0.1)
+            text = screen_text(app)
+            assert f"filter ip:{ATTACKER}  (applying…)" in text, text
+            assert "retained requests match" not in text
+        finally:
+            child.resume()
+        await wait_for(pilot, lambda: "(8 retained requests match; Esc clears)" in screen_text(app))
+        assert "applying" not in screen_text(app)
+
+        child.suspend()
+        try:
+            app.set_filter("")
+            app.repaint_header()
+            await pilot.pause(0.1)
+            assert "filter off  (applying…)" in screen_text(app)
+        finally:
+            child.resume()
+        await wait_for(pilot, lambda: "filter" not in screen_text(app).split("\n", 4)[2])
+        assert "applying" not in screen_text(app)
+    await _gone(child, 5.0)

@@ -194,6 +194,8 @@ class DashboardData:
     feed_dropped: int = 0
     #: the order of ``top_ips``: ``requests`` or ``flagged``
     sort: str = "requests"
+    #: the text of the filter these panels reflect (``""``: none); the header says when a new one is still applying
+    filter: str = ""
 
     @property
     def rates_falling(self) -> bool:
@@ -506,6 +508,7 @@ class LiveStats:
                 nuisance_hidden=hide,
                 feed_dropped=main.feed.dropped,
                 sort=sort,
+                filter=self.filter.text if self.filter is not None else "",
             )
 
     def _feed(self, main: Stats, flt: RecordFilter | None, n: int | None, thr: float,

@@ -80,10 +80,14 @@ class HeaderBar(Static):
         if info.nuisance_hidden:
             line3.append("nuisance tier hidden", label)
             line3.append(" (n shows it)  ")
-        if info.filter:
+        # the filter asked for, and whether the panels show it yet (the ingestion process applies it)
+        shown = data.filter if data is not None else info.filter
+        if info.filter or shown:
             line3.append("filter ", label)
-            line3.append(fmt.safe(info.filter))
-            if data is not None and data.matching is not None:
+            line3.append(fmt.safe(info.filter) if info.filter else "off")
+            if shown != info.filter:
+                line3.append("  (applying…)", hint)
+            elif data is not None and data.matching is not None:
                 line3.append(f"  ({data.matching} retained requests match; Esc clears)")
             line3.append("  ")
         if info.hint:
