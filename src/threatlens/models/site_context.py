@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from operator import itemgetter
+from typing import Any
 from urllib.parse import urlsplit
 
 from threatlens.parsers.record import RECORD_INDEX, LogRecord
@@ -144,7 +145,7 @@ class SiteContext:
             for path, status, size, method, vhost, ref, ip in map(_OBSERVED, records):
                 if path is None or status is None:
                     continue
-                st = paths.get(path)
+                st: Any = paths.get(path)
                 if st is None:
                     if len(paths) >= self.max_paths:
                         self._forget()

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from hashlib import blake2b
 from itertools import pairwise, repeat
 from operator import eq, itemgetter
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -165,7 +165,7 @@ class BehaviourTracker:
         self._table = IpTable(max_ips)
         self._evidence: dict[int, Evidence] = {}
         self._path_cache: dict[str | None, int] = {}
-        self._agent_cache: dict[str | None, int] = {}
+        self._agent_cache: dict[str | None, bytes] = {}  # agent -> flags byte + digest
         self._ext_codes: dict[str, int] = {}
         self._served_code = np.zeros(_MAX_EXT_CODES + 1, dtype=bool)  #: script extensions answered 2xx
         self._now = math.nan  # time of the last record (line order), for records without a time
@@ -294,7 +294,7 @@ class BehaviourTracker:
     def _agent_columns(self, agents: list) -> tuple[np.ndarray, np.ndarray]:
         """(flags, digest) per record; the cache keeps both in one bytes value: the flags byte, then the digest."""
         cache = self._agent_cache
-        got = list(map(cache.get, agents))
+        got: list[Any] = list(map(cache.get, agents))
         if None in got:
             if len(cache) > _CACHE_MAX:
                 cache.clear()
