@@ -43,8 +43,6 @@ __all__ = ["DECAY_PUSH", "IDLE_PUSH", "NICE", "IngestSpec", "run_ingestion"]
 IDLE_PUSH = 5.0
 #: Seconds between snapshots while nothing arrives but the rates of the last 10 s are still falling.
 DECAY_PUSH = 1.0
-#: Allocations between young-generation collections in the ingestion process (default 700).
-GC_THRESHOLD = 20_000
 #: Niceness added to the ingestion process (the UI process keeps its own).
 NICE = 5
 #: ``detection`` / ``geo`` value: load the shipped model / open the configured GeoIP database in the child.
@@ -337,9 +335,10 @@ def run_ingestion(conn: Connection, spec: IngestSpec, parent: int) -> None:
         os.nice(NICE)
     # Each batch makes thousands of short-lived objects: with the default thresholds the collector
     # ran ~4 times per 1000 lines and a full collection paused every thread for 0.1-0.5 s, requests
-    # from the UI included. Fewer young collections, and what exists at start-up is never rescanned.
-    gc.set_threshold(GC_THRESHOLD, 50, 100)
-    gc.freeze()
+    # from the UI included. The scan's settings: fewer young collections, start-up objects never rescanned.
+    from threatlens.scanner import collect_less
+
+    collect_less()
     child = _Child(conn, spec)
     threading.Thread(target=child.load_model, name="threatlens-model", daemon=True).start()
     ingest = threading.Thread(target=child.ingest, name="threatlens-ingest", daemon=True)
