@@ -157,3 +157,43 @@ def test_the_real_command_fits_the_readme_sizes(tmp_path: Path, tmux, size: tupl
     assert any(cat in row for cat in ("scanner", "sqli", "path_tr", "xss", "cmd_inj")), row  # what it did
     footer = screen.rstrip("\n").splitlines()[-1]
     assert footer.rstrip().endswith("? Help") and "Blocklist" in footer, footer
+
+
+def test_keys_and_escape_through_the_terminal(tmp_path: Path, tmux) -> None:
+    """The monitor's own input loop (``tui.terminal_driver``) in a real terminal: arrow keys arrive as arrows
+    (their escape sequences are not cut into Esc + text by the shorter Esc delay), Esc closes the help and the IP
+    screen, and the help screen, made once, opens, closes with ``?`` and opens again."""
+    name, base = tmux
+    log = tmp_path / "access.log"
+    now = datetime.now(UTC).replace(microsecond=0)
+    rows = [line(f"198.51.100.{10 + i}", PAGES[k % len(PAGES)], when=now, agent=BROWSER)
+            for i in range(6) for k in range(12 - i)]  # .10 has the most requests, then .11, .12 ...
+    log.write_text("".join(f"{x}\n" for x in rows))
+    cmd = f"{_command()} --from-start --config {tmp_path / 'config.toml'} --geoip-db '' {log}"
+    subprocess.run([*base, "new-session", "-d", "-s", name, "-x", "150", "-y", "45", f"{cmd}; sleep 30"],
+                   check=True, env={"PATH": "/usr/bin:/bin", "TERM": "xterm-256color", "HOME": str(tmp_path),
+                                    "LANG": "C.UTF-8"})
+    _wait_screen(base, name, f"lines {len(rows)}  parsed {len(rows)}")
+
+    def keys(*k: str) -> None:
+        subprocess.run([*base, "send-keys", "-t", name, *k], check=True)
+
+    for _ in range(2):  # the second time shows the screen made the first time
+        keys("?")
+        _wait_screen(base, name, "ThreatLens keys")
+        keys("Escape")
+        screen = _wait_screen(base, name, "Top IPs by requests")
+        assert "ThreatLens keys" not in screen
+    keys("?")
+    _wait_screen(base, name, "ThreatLens keys")
+    keys("?")  # ? closes it too
+    screen = _wait_screen(base, name, "Top IPs by requests")
+    assert "ThreatLens keys" not in screen
+    keys("Down", "Down", "Enter")  # two arrows, as escape sequences: the third client's screen
+    screen = _wait_screen(base, name, "IP 198.51.100.12")
+    assert "requests 10 " in screen
+    keys("Escape")
+    screen = _wait_screen(base, name, "Top IPs by requests")
+    assert "IP 198.51.100.12 " not in screen.splitlines()[0]
+    keys("Up", "Enter")
+    _wait_screen(base, name, "IP 198.51.100.11")

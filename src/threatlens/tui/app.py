@@ -29,6 +29,8 @@ from threatlens.tui.screens.dashboard import DashboardScreen
 from threatlens.tui.widgets.header_bar import HeaderInfo
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from threatlens.pipeline import DetectionLike, Pipeline
     from threatlens.tui.remote import RemoteLive
     from threatlens.tui.screens.ip_detail import IpDetailScreen
@@ -120,6 +122,15 @@ class ThreatLensApp(App[None]):
     def dashboard(self) -> DashboardScreen:
         """The dashboard (the bottom screen)."""
         return self.screen_stack[0]  # type: ignore[return-value]
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal; on Linux one that acts on Esc when it is due (``terminal_driver``)."""
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver" and driver.__module__ == "textual.drivers.linux_driver":
+            from threatlens.tui.terminal_driver import PromptEscapeDriver
+
+            return PromptEscapeDriver
+        return driver
 
     def on_mount(self) -> None:
         self.set_interval(1 / max(0.5, min(4.0, self.options.refresh_hz)), self.refresh_dashboard)
@@ -315,8 +326,13 @@ class ThreatLensApp(App[None]):
         """Show every key."""
         from threatlens.tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            return
+        # Made once and shown again: composing and styling its grids cost more than drawing them.
+        if not self.is_screen_installed("help"):
+            self.install_screen(HelpScreen(), "help")
+        help_screen = self.get_screen("help")
+        self.push_screen(help_screen if help_screen not in self.screen_stack else HelpScreen())
 
     def toggle_pause(self) -> None:
         """Freeze the dashboard (ingestion goes on); unpausing catches up at once."""

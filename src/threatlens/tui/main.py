@@ -13,7 +13,13 @@ if TYPE_CHECKING:
     from threatlens.config import Config
     from threatlens.tui.options import MonitorOptions
 
-__all__ = ["build_parser", "main", "options_from_args"]
+__all__ = ["ESCAPE_DELAY_MS", "build_parser", "main", "options_from_args"]
+
+#: How long a lone Esc byte waits for the rest of a key's escape sequence before it counts as the Esc key
+#: (the ``ESCDELAY`` environment variable, as in curses, overrides it). Textual waits 100 ms, which every
+#: Esc (closing a screen, clearing the filter) paid; Neovim's default is 50 ms: a terminal or SSH client
+#: sends a key's sequence in one write, so its bytes arrive together.
+ESCAPE_DELAY_MS = 50
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # monitor: with the collector on, about 150 collections rescanned them, 0.1 s of CPU before the first
     # frame. It stays off until then, and what start-up made is frozen out of later collections.
     gc.disable()
+    os.environ.setdefault("ESCDELAY", str(ESCAPE_DELAY_MS))  # read when Textual is imported
     try:
         from threatlens.errors import ThreatLensError
 

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import Screen
 from textual.widgets import Static
 
 __all__ = ["KEYS", "HelpScreen"]
@@ -47,7 +47,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Screen[None]):
     """Key reference; Escape, q or ? closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

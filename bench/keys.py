@@ -1,0 +1,181 @@
+"""Key response of the real ``threatlens-tui`` in a real terminal (tmux) while a writer floods its log.
+
+What a user at the keyboard sees: the monitor runs in a tmux session (160x48), a writer process appends
+to its log at each rate (``bench/tui.py``'s writer), and this script presses keys with ``tmux send-keys``
+and polls ``tmux capture-pane`` every few milliseconds until the screen shows the key's effect:
+
+* ``p`` -> ``PAUSED`` in the header, ``p`` again -> gone;
+* ``?`` -> the help screen, ``Escape`` -> the dashboard again;
+* ``Enter`` on the top client -> its IP screen, ``Escape`` -> the dashboard again;
+* ``s`` -> the top IPs panel titled with the next sort order (a round trip to the ingestion process).
+
+Each time counts from just before ``send-keys`` to the first capture showing the effect, so it includes
+tmux's own delivery and a capture's cost (2-5 ms): the peer row, the same keys with no writer (rate 0),
+shows that floor in the same run. Reports p50 / p99 / max per key and rate, and the load average.
+
+    .venv/bin/python bench/keys.py [--rates 0,5000,10000] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+SIZE = (160, 48)
+POLL = 0.004  # seconds between captures while waiting for a key's effect
+TIMEOUT = 5.0
+
+
+class Pane:
+    """One tmux server (its own socket) running the monitor."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def tmux(self, *args: str) -> str:
+        """Run a tmux command on this server; its output."""
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
+                              check=False).stdout
+
+    def screen(self) -> str:
+        """The visible text of the pane."""
+        return self.tmux("capture-pane", "-p", "-t", "tl")
+
+    def start(self, command: str) -> None:
+        """A detached session running ``command``."""
+        self.tmux("new-session", "-d", "-s", "tl", "-x", str(SIZE[0]), "-y", str(SIZE[1]), command)
+
+    def keys(self, *keys: str) -> None:
+        """Press keys (tmux key names)."""
+        self.tmux("send-keys", "-t", "tl", *keys)
+
+    def kill(self) -> None:
+        """Stop the tmux server and the monitor with it."""
+        self.tmux("kill-server")
+
+    def wait(self, done: Callable[[str], bool], timeout: float = TIMEOUT) -> float:
+        """Seconds until a capture satisfies ``done`` (``nan`` after ``timeout``)."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if done(self.screen()):
+                return time.monotonic() - t0
+            time.sleep(POLL)
+        return float("nan")
+
+    def press(self, key: str, done: Callable[[str], bool]) -> float:
+        """Seconds from pressing ``key`` to a capture satisfying ``done``."""
+        t0 = time.monotonic()
+        self.keys(key)
+        while time.monotonic() - t0 < TIMEOUT:
+            if done(self.screen()):
+                return time.monotonic() - t0
+            time.sleep(POLL)
+        return float("nan")
+
+
+def header(screen: str) -> str:
+    return screen.split("\n", 1)[0]
+
+
+def on_dashboard(screen: str) -> bool:
+    return "Top IPs by" in screen and "ThreatLens keys" not in screen
+
+
+def top_title(screen: str) -> str:
+    for row in screen.splitlines():
+        if "Top IPs by" in row:
+            return row.split("Top IPs by", 1)[1].split("(", 1)[0]
+    return ""
+
+
+def one_rate(rate: int, seconds: float, lines_file: Path, workdir: Path, socket: str) -> dict[str, list[float]]:
+    """Press the keys for ``seconds`` while the writer appends at ``rate`` lines/s; latencies per key."""
+    log = workdir / f"access-{rate}.log"
+    log.write_bytes(lines_file.read_bytes()[: 2 << 20])  # some history so the tables are full
+    exe = Path(sys.executable).with_name("threatlens-tui")
+    pane = Pane(socket)
+    pane.start(f"{exe} --from-start --config {workdir / 'config.toml'} {log}")
+    times: dict[str, list[float]] = {k: [] for k in ("p", "p again", "?", "Esc (help)", "Enter", "Esc (IP)", "s")}
+    try:
+        pane.wait(lambda s: "model threatlens-model" in header(s) and "reading existing" not in s, 60)
+        time.sleep(1.0)
+        writer = None
+        if rate:
+            writer = subprocess.Popen([sys.executable, str(BENCH / "tui.py"), "--writer", str(log), str(lines_file),
+                                       str(rate), str(seconds + 2)], stdout=subprocess.DEVNULL)
+            time.sleep(1.0)
+        t_end = time.monotonic() + seconds
+        while time.monotonic() < t_end:
+            times["p"].append(pane.press("p", lambda s: "PAUSED" in header(s)))
+            time.sleep(0.2)
+            times["p again"].append(pane.press("p", lambda s: "PAUSED" not in header(s)))
+            time.sleep(0.2)
+            times["?"].append(pane.press("?", lambda s: "ThreatLens keys" in s))
+            time.sleep(0.2)
+            times["Esc (help)"].append(pane.press("Escape", on_dashboard))
+            time.sleep(0.2)
+            times["Enter"].append(pane.press("Enter", lambda s: header(s).startswith(" IP ") and "first seen" in s))
+            time.sleep(0.2)
+            times["Esc (IP)"].append(pane.press("Escape", on_dashboard))
+            time.sleep(0.2)
+            before = top_title(pane.screen())
+            times["s"].append(pane.press("s", lambda s, b=before: top_title(s) not in ("", b)))
+            time.sleep(0.2)
+        if writer is not None:
+            writer.wait(30)
+    finally:
+        pane.keys("q")
+        time.sleep(0.5)
+        pane.kill()
+    return times
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile of the measured values (nearest rank; timeouts left out)."""
+    ok = sorted(v for v in values if v == v)
+    if not ok:
+        return float("nan")
+    return ok[min(len(ok) - 1, round(q / 100 * (len(ok) - 1)))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rates", default="0,5000,10000", help="lines/s, comma-separated (0: no writer, the peer)")
+    ap.add_argument("--seconds", type=float, default=30.0, help="seconds of key presses per rate")
+    args = ap.parse_args()
+    if shutil.which("tmux") is None:
+        print("tmux is not installed (apt-get install tmux): nothing measured")
+        return 0
+    from threatlens.samplegen import generate
+
+    rates = [int(r) for r in args.rates.split(",")]
+    print(f"threatlens-tui in tmux {SIZE[0]}x{SIZE[1]}, {args.seconds:.0f} s of keys per rate, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        lines_file = workdir / "lines.log"
+        lines_file.write_text("".join(f"{x}\n" for x in generate(50_000, "combined", seed=3)), encoding="utf-8")
+        print(f"{'lines/s':>8} {'key':<11} {'n':>4} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'lost':>5}")
+        for rate in rates:
+            times = one_rate(rate, args.seconds, lines_file, workdir, f"threatlens-keys-{os.getpid()}")
+            for key, values in times.items():
+                ok = [v for v in values if v == v]
+                print(f"{rate:>8} {key:<11} {len(values):>4} {pct(ok, 50) * 1000:>7.0f} {pct(ok, 99) * 1000:>7.0f} "
+                      f"{max(ok, default=float('nan')) * 1000:>7.0f} {len(values) - len(ok):>5}")
+            every = [v for vs in times.values() for v in vs if v == v]
+            print(f"{rate:>8} {'all keys':<11} {len(every):>4} {pct(every, 50) * 1000:>7.0f} "
+                  f"{pct(every, 99) * 1000:>7.0f} {max(every, default=float('nan')) * 1000:>7.0f}"
+                  f"   load average {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
