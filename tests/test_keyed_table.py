@@ -274,3 +274,43 @@ def test_a_widened_column_fits_the_longest_value_on_screen_and_headers_end_in_an
             assert "Address…" in screen_lines(app)[0]
 
     run(scenario)
+
+
+def test_new_rows_in_a_fixed_size_panel_do_not_lay_the_screen_out_and_the_scrollbar_follows() -> None:
+    """A feed that grows by a few rows per snapshot changes the table's virtual size each time; in a panel whose
+    size the stylesheet fixes that moves no other widget, so the screen is not laid out again (a full layout
+    redraws every widget) — unless a scrollbar appears, which is laid out and shown."""
+    async def scenario() -> None:
+        table = Words()
+        app = Host(table)
+        async with app.run_test(size=(60, 12)) as pilot:
+            table.sync(rows(3))
+            await pilot.pause()
+            screen = app.screen
+            layouts = [0]
+            original = screen._refresh_layout
+
+            def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+                layouts[0] += 1
+                return original(*args, **kwargs)
+
+            screen._refresh_layout = counting  # type: ignore[method-assign]
+            for n in (4, 5, 6):  # still fits the panel: no scrollbar
+                table.sync(rows(n))
+                await pilot.pause()
+            assert layouts[0] == 0
+            assert not table.show_vertical_scrollbar
+            assert "w5" in "\n".join(screen_lines(app))
+            table.sync(rows(40))  # more rows than lines: the scrollbar appears
+            await pilot.pause()
+            assert table.show_vertical_scrollbar and layouts[0] >= 1
+            before = layouts[0]
+            table.sync(rows(60))
+            await pilot.pause()
+            assert layouts[0] == before
+            assert table.virtual_size.height == 61
+            await pilot.press("ctrl+end")  # the last row, scrolled into view over the new virtual size
+            await pilot.pause()
+            assert table.scroll_y == table.max_scroll_y > 0
+            assert "w59" in "\n".join(screen_lines(app))
+    run(scenario)

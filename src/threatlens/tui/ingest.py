@@ -186,14 +186,17 @@ class Ingestor:
     def _process(self, batch: list[RawLine], final: bool = False) -> None:
         lines = self._first_pieces(batch)
         gate = self.gate
-        if gate is None or len(lines) <= GATED_CHUNK:
-            if gate is not None:
-                gate.wait()
+        if gate is None:
             self.pipeline.process(lines, final=final)
         else:
-            for i in range(0, len(lines), GATED_CHUNK):
+            pipeline = self.pipeline
+            for i in range(0, max(len(lines), 1), GATED_CHUNK):  # an empty final batch flushes the held lines
                 gate.wait()
-                self.pipeline.process(lines[i:i + GATED_CHUNK], final=final and i + GATED_CHUNK >= len(lines))
+                held = pipeline.held_lines
+                parsed = pipeline.parse(lines[i:i + GATED_CHUNK], final=final and i + GATED_CHUNK >= len(lines))
+                if not held:  # parsing changed nothing a snapshot reads (held lines leave the count until counted)
+                    gate.wait()  # so a request waits for half a chunk, not a whole one
+                pipeline.complete(parsed)
         if self._initial and batch:
             ends = {line.file: line.offset + len(line.data) + 1 for line in batch}  # a file's lines come in order
             done = self._done

@@ -13,6 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from threatlens.tui.screens.shown_again import ShownAgain
+
 __all__ = ["KEYS", "HelpScreen"]
 
 #: (screen, key, what it does): the single source of the help screen and the README table.
@@ -47,7 +49,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class HelpScreen(Screen[None]):
+class HelpScreen(ShownAgain, Screen[None]):
     """Key reference; Escape, q or ? closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

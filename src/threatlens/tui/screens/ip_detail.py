@@ -15,6 +15,7 @@ from textual.widgets import Label, Static
 
 from threatlens.tui import format as fmt
 from threatlens.tui.live import IpSnapshot, RequestRow
+from threatlens.tui.screens.shown_again import ShownAgain
 from threatlens.tui.widgets.keyed_table import KeyedTable
 from threatlens.tui.widgets.keys_footer import KeysFooter
 from threatlens.tui.widgets.rate_chart import RateChart
@@ -66,7 +67,7 @@ class IpRequestsTable(KeyedTable):
         )
 
 
-class IpDetailScreen(Screen[None]):
+class IpDetailScreen(ShownAgain, Screen[None]):
     """Drill-down for one IP; refreshes itself from ``source()`` once a second while open."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
