@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from threatlens.tui.app import make_app
+from threatlens.tui.app import ThreatLensApp, make_app
 from threatlens.tui.screens import DashboardScreen, IpDetailScreen, RequestDetailScreen
 from threatlens.tui.screens.ip_detail import IpRequestsTable
 from tui_support import (
@@ -22,14 +22,20 @@ from tui_support import (
 )
 
 
-@run_async
-async def test_the_ip_screen_shown_again_shows_the_new_ip_only(tmp_path: Path) -> None:
+def _app(tmp_path: Path) -> tuple[ThreatLensApp, int]:
+    """The monitor on 40 normal requests and 30 attacks from ``ATTACKER``; the app and the line count."""
     lines = normal_lines(40) + attack_lines(30, start=40)
     log = write_log(tmp_path / "access.log", lines)
     app = make_app([log], from_start=True, detection=RuleDetection(), geo=None, clock=lambda: FIXED_NOW,
                    export_dir=tmp_path / "exports")
+    return app, len(lines)
+
+
+@run_async
+async def test_the_ip_screen_shown_again_shows_the_new_ip_only(tmp_path: Path) -> None:
+    app, count = _app(tmp_path)
     async with app.run_test(size=(120, 34)) as pilot:
-        await wait_for(pilot, lambda: app.live.totals.lines >= len(lines), timeout=30)
+        await wait_for(pilot, lambda: app.live.totals.lines >= count, timeout=30)
         app.open_ip(ATTACKER)
         await wait_for(pilot, lambda: isinstance(app.screen, IpDetailScreen))
         first = app.screen
@@ -56,12 +62,9 @@ async def test_the_ip_screen_shown_again_shows_the_new_ip_only(tmp_path: Path) -
 async def test_the_ip_screen_shown_again_is_restyled_only_when_the_look_changed(tmp_path: Path) -> None:
     """Shown again with the app's look unchanged, the IP screen keeps its widgets' styles (restyling them all
     was most of an Enter's time); after a theme change its widgets take the new theme's colours."""
-    lines = normal_lines(40) + attack_lines(30, start=40)
-    log = write_log(tmp_path / "access.log", lines)
-    app = make_app([log], from_start=True, detection=RuleDetection(), geo=None, clock=lambda: FIXED_NOW,
-                   export_dir=tmp_path / "exports")
+    app, count = _app(tmp_path)
     async with app.run_test(size=(120, 34)) as pilot:
-        await wait_for(pilot, lambda: app.live.totals.lines >= len(lines), timeout=30)
+        await wait_for(pilot, lambda: app.live.totals.lines >= count, timeout=30)
         applied: list[object] = []
         original = app.stylesheet.apply
 
