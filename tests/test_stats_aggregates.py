@@ -256,7 +256,8 @@ def test_memory_stays_bounded_with_many_distinct_keys():
     for tab in (s._ips, s._paths, s._uas, s._suspects):
         assert len(tab) <= 2 * tab.capacity
     assert len(s._ips.counts) <= 3 * 20 + 1 + 250 + 64  # capacity, slack, one batch of newcomers
-    assert s._recent_n == 50 and sum(len(r) for r, _v in s._recent) == 50 and len(s.flagged_ring) == 10
+    assert s._recent_n == 50 and sum(len(r) for r, _v, _h in s._recent) == 50 and len(s.flagged_ring) == 10
+    assert all(len(h) == len(r) for r, _v, h in s._recent)  # each record keeps its IP hash through the trim
     top = s.top_ips(1)[0]
     assert top.ip == "7.7.7.7"
     assert top.requests - top.error <= truth["7.7.7.7"] <= top.requests

@@ -229,7 +229,9 @@ class Stats:
         self._feed_batch: list[tuple[str, int, Any]] = []  # this batch's flagged requests: (file, line, stored)
         # retained requests are stored as plain tuples: the garbage collector stops tracking a
         # plain tuple of atoms, never a named tuple, and every tracked object costs each collection
-        self._recent: deque[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]] | None]] = deque()
+        #: The latest ``recent`` requests, per batch: records, verdicts, and each record's ``hash()`` of its
+        #: client IP (int64), so ``ip_detail`` compares integers in C instead of every record's IP in Python.
+        self._recent: deque[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]] | None, np.ndarray]] = deque()
         self._recent_n = 0  # records in _recent: the newest batches holding `recent` records
         self._ip_alerts: OrderedDict[str, deque[Alert]] = OrderedDict()
         self._rates = RateMeter(history)
@@ -380,11 +382,12 @@ class Stats:
         _first_last(cols, times, srec)
         keep = self._config["recent"] > 0
         plain_recs = list(map(_plain, records)) if keep else []
+        ip_hashes = np.fromiter(map(hash, ips), dtype=np.int64, count=n) if keep else _NO_HASHES  # hashes cached
 
         if verdicts is None:
             self.unscored += n
             if keep:
-                self._retain(plain_recs, None)
+                self._retain(plain_recs, None, ip_hashes)
             table.prune()
             self._ports.prune()
             return 0, None
@@ -393,7 +396,7 @@ class Stats:
         self.scored += n
         plain_vers = list(map(_plain, verdicts)) if keep else []
         if keep:
-            self._retain(plain_recs, plain_vers)
+            self._retain(plain_recs, plain_vers, ip_hashes)
         scores = np.fromiter(map(_get_score, verdicts), dtype=np.float64, count=n)
         np.nan_to_num(scores, copy=False, nan=0.0)
         thr = self.threshold
@@ -424,18 +427,18 @@ class Stats:
         self._ports.prune()
         return nflag, hist
 
-    def _retain(self, recs: list[tuple[Any, ...]], vers: list[tuple[Any, ...]] | None) -> None:
+    def _retain(self, recs: list[tuple[Any, ...]], vers: list[tuple[Any, ...]] | None, ip_hashes: np.ndarray) -> None:
         """Keep the batch among the latest ``recent`` requests (dropping whole old batches)."""
         recent = self._recent
-        recent.append((recs, vers))
+        recent.append((recs, vers, ip_hashes))
         self._recent_n += len(recs)
         limit = self._config["recent"]
         while self._recent_n - len(recent[0][0]) >= limit:
             self._recent_n -= len(recent.popleft()[0])
         if self._recent_n > limit:  # trim the oldest batch to the limit
-            old_recs, old_vers = recent[0]
+            old_recs, old_vers, old_hashes = recent[0]
             cut = self._recent_n - limit
-            recent[0] = (old_recs[cut:], None if old_vers is None else old_vers[cut:])
+            recent[0] = (old_recs[cut:], None if old_vers is None else old_vers[cut:], old_hashes[cut:])
             self._recent_n = limit
 
     def _place_new_ips(self, new_ips: list[str], slots: np.ndarray) -> None:
@@ -847,7 +850,7 @@ class Stats:
         try:
             window: list[tuple[Any, Any]] = []
             held: set[int] = set()
-            for recs, vers in self._recent:
+            for recs, vers, _hashes in self._recent:
                 held.update(map(id, recs))
                 if vers is not None:
                     window.extend(zip(recs, vers, strict=True))
@@ -871,10 +874,12 @@ class Stats:
         iprow = self.ip_row(ip)
         cap = self._config["ip_history"]
         found: dict[int, tuple[Any, Any]] = {}
-        for recs, vers in reversed(self._recent):  # newest batch first; stop once enough
-            hits = np.flatnonzero(np.fromiter(map(_get_ip, recs), dtype=object, count=len(recs)) == ip)
-            for i in reversed(hits.tolist()):
-                found[id(recs[i])] = (recs[i], None if vers is None else vers[i])
+        want = hash(ip)
+        for recs, vers, ip_hashes in reversed(self._recent):  # newest batch first; stop once enough
+            for i in reversed(np.flatnonzero(ip_hashes == want).tolist()):
+                rec = recs[i]
+                if rec[_IP] == ip:  # not another address with the same hash
+                    found[id(rec)] = (rec, None if vers is None else vers[i])
             if len(found) >= cap:
                 break
         for rec, ver, _cc in self.flagged_ring.raw():
@@ -899,6 +904,7 @@ class Stats:
         )
 
 
+_NO_HASHES = np.zeros(0, dtype=np.int64)
 _plain = itemgetter(slice(None))  # a named tuple's fields as a plain tuple, in C
 _make_record = LogRecord._make
 _make_verdict = Verdict._make
