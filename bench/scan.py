@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,24 +33,60 @@ VARIANTS: dict[str, list[str]] = {"threatlens scan -o table": ["--output", "tabl
 
 
 def parallel_variants() -> dict[str, list[str]]:
-    """``-j 1`` and ``-j auto`` when this version of ``scan`` has ``-j`` (the exact parallel scan)."""
+    """``-j 1`` and ``-j auto`` when this version of ``scan`` has ``-j`` (the exact parallel scan).
+
+    When ``-j auto`` is the default, the run without ``-j`` is the ``-j auto`` row (it replaces the plain row).
+    """
     help_text = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--help"], capture_output=True,
                                text=True, check=True).stdout
     if " -j " not in help_text and "--jobs" not in help_text:
         return {}
+    if "auto (the default)" in " ".join(help_text.split()):
+        return {"threatlens scan -o table -j 1": ["--output", "table", "-j", "1"],
+                "threatlens scan -o table (-j auto)": ["--output", "table"]}
     return {f"threatlens scan -o table -j {j}": ["--output", "table", "-j", j] for j in ("1", "auto")}
 
 
-def timed(cmd: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user+sys) and peak RSS (MB) of one run of ``cmd`` (its own rusage)."""
+def timed(cmd: list[str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user+sys), peak RSS (MB) and processes of one run of ``cmd``.
+
+    CPU and RSS are the run's own rusage (its parsing processes included); processes counts the run and the
+    most ``multiprocessing`` children seen at once (a look every 0.25 s).
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    most = [0]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.25):
+            most[0] = max(most[0], spawned_children(proc.pid))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    done.set()
+    watcher.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed with status {proc.returncode}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, 1 + most[0]
+
+
+def spawned_children(pid: int) -> int:
+    """Children of ``pid`` started by ``multiprocessing``'s spawn (the parsing processes of ``-j``), from /proc."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0
+    count = 0
+    for child in children:
+        try:
+            count += b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+    return count
 
 
 def goaccess_cmd(path: Path, out_dir: str) -> list[str] | None:
@@ -74,7 +111,7 @@ def autogroup_note() -> str | None:
         return None
     return ("note: the kernel's autogroup scheduling is on: all processes of one session share one session's CPU "
             "share, so while other sessions keep the cores busy, -j N gets the CPU of -j 1 (and spends 10-30 % more "
-            "CPU in all, moving parsed lines); -j gains wall time only on free cores")
+            "CPU in all, moving parsed lines); -j gains wall time only on free cores, and -j auto measures them first")
 
 
 def spread(values: list[float]) -> str:
@@ -93,7 +130,8 @@ def main() -> None:
     lines = sum(1 for _ in path.open("rb"))
     print(f"log: {path} ({lines:,} lines, {path.stat().st_size / 1e6:.0f} MB)")
     print(f"machine at start: {machine_state()}")
-    variants = {**VARIANTS, **parallel_variants()}
+    parallel = parallel_variants()
+    variants = {**VARIANTS, **parallel} if "threatlens scan -o table (-j auto)" not in parallel else parallel
     if len(variants) == 1:
         print("note: this scan has no -j option (exact parallel scan not built): -j 1 / -j auto rows skipped")
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,15 +142,17 @@ def main() -> None:
         walls: dict[str, list[float]] = {name: [] for name in variants}
         cpus: dict[str, list[float]] = {name: [] for name in variants}
         peaks: dict[str, float] = {}
+        processes: dict[str, list[int]] = {name: [] for name in variants}
         ga_walls: list[float] = []
         ga_cpus: list[float] = []
         for _ in range(args.rounds):
             if ga is not None:
-                wall, cpu, _peak = timed(ga)
+                wall, cpu, _peak, _procs = timed(ga)
                 ga_walls.append(wall)
                 ga_cpus.append(cpu)
             for name, extra in variants.items():
-                wall, cpu, peak = timed([sys.executable, "-m", "threatlens", "scan", *extra, str(path)])
+                wall, cpu, peak, procs = timed([sys.executable, "-m", "threatlens", "scan", *extra, str(path)])
+                processes[name].append(procs)
                 walls[name].append(wall)
                 cpus[name].append(cpu)
                 peaks[name] = max(peaks.get(name, 0.0), peak)
@@ -126,7 +166,8 @@ def main() -> None:
               f"{lines / statistics.median(ga_walls):>12,.0f}")
     for name in variants:
         print(f"{name:<34}{spread(walls[name]):>20}{spread(cpus[name]):>20}"
-              f"{lines / statistics.median(walls[name]):>12,.0f}  peak RSS {peaks[name]:.0f} MB")
+              f"{lines / statistics.median(walls[name]):>12,.0f}  peak RSS {peaks[name]:.0f} MB, "
+              f"processes per round {'/'.join(map(str, processes[name]))}")
     if ga_walls:
         for name in variants:
             ratios = [g / t for g, t in zip(ga_walls, walls[name], strict=True)]

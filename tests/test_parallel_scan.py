@@ -117,8 +117,8 @@ def test_standard_input_and_bad_job_counts(logs: list[str], tmp_path: Path, caps
         assert "argument --jobs/-j" in capsys.readouterr().err
 
 
-def test_auto_uses_one_process_per_core_for_large_inputs_only(tmp_path: Path) -> None:
-    from threatlens.parallel.local import AUTO_MAX, AUTO_MIN_BYTES, available_cores, resolve_jobs
+def test_auto_uses_one_process_per_free_core_for_large_inputs_only(tmp_path: Path) -> None:
+    from threatlens.parallel.jobs import AUTO_MAX, AUTO_MIN_BYTES, available_cores, resolve_jobs
 
     small = tmp_path / "small.log"
     small.write_bytes(b"x\n" * 1000)
@@ -127,10 +127,83 @@ def test_auto_uses_one_process_per_core_for_large_inputs_only(tmp_path: Path) ->
         f.truncate(AUTO_MIN_BYTES)  # sparse: its size is what counts
     archive = tmp_path / "a.gz"
     archive.write_bytes(gzip.compress(b"x") + b"\0" * (AUTO_MIN_BYTES // 4))  # counts as 8 times its size
-    assert resolve_jobs("auto", [str(small)]) == 1
-    assert resolve_jobs("auto", [str(small), str(large)]) == min(available_cores(), AUTO_MAX)
-    assert resolve_jobs("auto", [str(archive)]) == min(available_cores(), AUTO_MAX)
-    assert resolve_jobs(4, [str(small)]) == 4
+    cores = available_cores()
+    for busy in (0.0, float(cores)):  # small input: one process, however free the cores
+        assert resolve_jobs("auto", [str(small)], busy=busy) == 1
+    assert resolve_jobs("auto", [str(small), str(large)], busy=0.0) == min(cores, AUTO_MAX)
+    assert resolve_jobs("auto", [str(archive)], busy=0.0) == min(cores, AUTO_MAX)
+    assert resolve_jobs("auto", [str(large)], busy=float(cores)) == 1  # every core taken by others
+    assert resolve_jobs(4, [str(small)], busy=float(cores)) == 4  # -j N is obeyed whatever the load
+    assert resolve_jobs(2, [str(large)], busy=0.0) == 2
+
+
+@pytest.mark.parametrize(("cores", "busy", "expected"), [
+    (1, 0.0, 1),  # one core: nothing to share
+    (2, 0.0, 2), (2, 0.75, 2),  # 1.25 cores free: -j 2 beats -j 1
+    (2, 0.8, 1), (2, 1.0, 1), (2, 1.9, 1), (2, 2.0, 1),  # less: -j 2 would be slower (autogroup)
+    (4, 0.0, 3), (4, 1.75, 3), (4, 1.8, 2), (4, 2.75, 2), (4, 2.8, 1), (4, 6.0, 1),
+    (64, 0.0, 3), (64, 62.75, 2), (64, 63.0, 1),  # at most AUTO_MAX
+])
+def test_auto_decision_table(cores: int, busy: float, expected: int) -> None:
+    from threatlens.parallel.jobs import auto_processes
+
+    assert auto_processes(cores, busy) == expected
+
+
+def test_busy_cores_sees_a_busy_process() -> None:
+    """The measure itself, on a real process that keeps a core busy."""
+    import subprocess
+    import sys
+
+    from threatlens.parallel.jobs import available_cores, busy_cores
+
+    cores = available_cores()
+    with subprocess.Popen([sys.executable, "-c", "import sys\nsys.stdout.write('go\\n'); sys.stdout.flush()\n"
+                           "while True: pass"], stdout=subprocess.PIPE) as spin:
+        try:
+            assert spin.stdout is not None and spin.stdout.readline() == b"go\n"
+            busy = busy_cores(0.3)
+        finally:
+            spin.kill()
+    assert 0.5 <= busy <= cores  # the child had at least half a core, whatever else runs
+
+
+def test_auto_says_on_a_terminal_how_many_processes_it_chose(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from threatlens.parallel.jobs import AUTO_MIN_BYTES, auto_processes
+
+    log = tmp_path / "large.log"
+    one = (SAMPLES / "combined.log").read_bytes()
+    log.write_bytes(one * (AUTO_MIN_BYTES // len(one) + 1))
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "threatlens", "scan", "--no-detect", "-o", "jsonl", str(log)],
+                              stdout=subprocess.DEVNULL, stderr=follower, timeout=300,
+                              env={**os.environ, "COLUMNS": "200"})
+        os.close(follower)
+        follower = -1
+        err = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert proc.returncode == 0
+    found = re.search(rb"-j auto: (\d) process(?:es)? \(([0-9.]+) of (\d+) cores free\)", err)
+    assert found, err[-2000:]
+    n, free, cores = int(found[1]), float(found[2]), int(found[3])
+    assert n == auto_processes(cores, cores - free) and 1 <= n <= 3
 
 
 def test_ctrl_c_stops_every_process_and_keeps_the_export(tmp_path: Path) -> None:

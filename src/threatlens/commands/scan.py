@@ -32,7 +32,7 @@ from threatlens.tail import FollowerError
 
 OUTPUTS = ("table", "jsonl", "csv")
 #: ``-j`` when not given.
-DEFAULT_JOBS = "1"
+DEFAULT_JOBS = "auto"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -63,9 +63,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     par = p.add_argument_group("parallel scan")
     par.add_argument("--jobs", "-j", type=_jobs, default=DEFAULT_JOBS, metavar="N",
                      help="processes to use: N-1 parse the input, one scores, watches and counts in input order; "
-                     "the output is byte for byte that of -j 1 (one process). auto: one per core, at most 3, and one "
-                     f"for under 8 MB of input (default {DEFAULT_JOBS}). Standard input (-), pipes, FIFOs and --follow "
-                     "always use one process")
+                     "the output is byte for byte that of -j 1 (one process). auto (the default): one per free core, "
+                     "at most 3; one for under 8 MB of input, and one when other programs leave less than 1.25 cores "
+                     "free (measured over 0.1 s at the start). Standard input (-), pipes, FIFOs and --follow always "
+                     "use one process")
     par.add_argument("--dask", metavar="SCHEDULER",
                      help="parse as Dask tasks on the cluster at SCHEDULER (tcp://host:8786), or local: a Dask "
                      "LocalCluster on this machine; the scan and its output stay here, identical to -j 1 "
@@ -208,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports) -> int:
-    parsers = _start_parsers(args, opts)  # before the model loads: they start while it does
+    parsers = _start_parsers(args, opts, ui)  # before the model loads: they start while it does
     try:
         return _run_with(args, opts, ui, exports, parsers)
     finally:
@@ -216,8 +217,11 @@ def _run(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports)
             parsers.close()
 
 
-def _start_parsers(args: argparse.Namespace, opts: RunOptions) -> Any:
-    """The parsing processes of ``-j N`` or ``--dask`` (``None``: this process does it all)."""
+def _start_parsers(args: argparse.Namespace, opts: RunOptions, ui: Any) -> Any:
+    """The parsing processes of ``-j N`` or ``--dask`` (``None``: this process does it all).
+
+    What ``-j auto`` chose for a large input is said on a terminal, beside the progress bar.
+    """
     nginx_conf = None if opts.nginx_conf is None else str(opts.nginx_conf)
     if args.dask:
         if args.follow or not all(map(is_regular, args.paths)):
@@ -228,12 +232,16 @@ def _start_parsers(args: argparse.Namespace, opts: RunOptions) -> Any:
         return DaskParsers(args.paths, ParseSpec(opts.log_format, nginx_conf), args.dask, workers=args.dask_workers)
     if args.jobs == 1 or args.follow or not all(map(is_regular, args.paths)):  # a pipe or FIFO: read once, by one
         return None
-    from threatlens.parallel.local import LocalParsers, resolve_jobs
-    from threatlens.parallel.units import ParseSpec
+    from threatlens.parallel.jobs import choose_jobs
 
-    jobs = resolve_jobs(args.jobs, args.paths)
+    jobs, why = choose_jobs(args.jobs, args.paths)
+    if why is not None and ui.show_progress:
+        ui.info(f"-j auto: {jobs} process{'es' if jobs > 1 else ''} ({why})")
     if jobs < 2:
         return None
+    from threatlens.parallel.local import LocalParsers
+    from threatlens.parallel.units import ParseSpec
+
     return LocalParsers(args.paths, ParseSpec(opts.log_format, nginx_conf), jobs - 1)
 
 

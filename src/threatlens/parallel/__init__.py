@@ -6,6 +6,7 @@ context, per-IP behaviour, campaigns, port scans, aggregates) and all output sta
 process, fed in input order and in the very batches a single process would use. So verdicts,
 alerts, summaries and exports are those of ``-j 1`` by construction, not by approximation.
 
-:mod:`~threatlens.parallel.units` says which process parses what; :mod:`~threatlens.parallel.local`
-runs it on local cores; :mod:`~threatlens.parallel.cluster` on a Dask cluster.
+:mod:`~threatlens.parallel.units` says which process parses what; :mod:`~threatlens.parallel.jobs` how
+many local processes ``-j`` runs, :mod:`~threatlens.parallel.local` runs them;
+:mod:`~threatlens.parallel.cluster` runs it on a Dask cluster.
 """

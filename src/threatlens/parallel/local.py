@@ -29,48 +29,6 @@ _STOPS = {signal.SIGINT, signal.SIGTERM}
 POLL = 1.0
 
 
-def available_cores() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-#: Processes ``-j auto`` uses at most: the scanning process (about 60 % of the work per line) and two
-#: parsing processes already keep it busy; more would only read the input once more each.
-AUTO_MAX = 3
-#: Input below which ``-j auto`` stays in one process: starting a parsing process costs about as
-#: much CPU as parsing this much (a .gz archive counts :data:`GZIP_RATIO` times its size).
-AUTO_MIN_BYTES = 8 << 20
-GZIP_RATIO = 8
-
-
-def resolve_jobs(jobs: str | int, paths: Sequence[str] = ()) -> int:
-    """The number of processes for ``-j``.
-
-    ``auto``: one per available core, at most :data:`AUTO_MAX`, and one for less than
-    :data:`AUTO_MIN_BYTES` of input.
-    """
-    if jobs != "auto":
-        return int(jobs)
-    if _input_bytes(paths) < AUTO_MIN_BYTES:
-        return 1
-    return min(available_cores(), AUTO_MAX)
-
-
-def _input_bytes(paths: Sequence[str]) -> int:
-    total = 0
-    for path in paths:
-        try:
-            with open(path, "rb") as f:
-                gz = f.read(2) == b"\x1f\x8b"
-                total += os.fstat(f.fileno()).st_size * (GZIP_RATIO if gz else 1)
-        except OSError:
-            continue  # reported by the scan itself
-    return total
-
-
 class LocalParsers:
     """``workers`` parsing processes over ``paths``, started at once (before the model loads)."""
 
