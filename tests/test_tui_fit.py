@@ -139,3 +139,42 @@ async def test_a_long_ipv6_address_is_never_cut_silently(tmp_path: Path, size: t
         assert "2001:16b8:be65: " not in text and "2001:16b8:be65:\n" not in text  # the cut the issue saw
         if size[0] >= 170:
             assert LONG_V6 in text  # room for the whole address (at 120 the IP takes all the spare width)
+
+
+def _unfitted(app) -> list[str]:
+    """The tables on screen whose columns are not those of their current width."""
+    return [f"{table.id} {table.size.width}: {table.layout}" for table in app.screen.query(KeyedTable)
+            if table.display and table.size.width > 0
+            and table.layout != table.column_layout(table.size.width - table.styles.scrollbar_size_vertical)]
+
+
+@pytest.mark.parametrize("paused", [False, True], ids=["running", "paused"])
+@pytest.mark.parametrize("ingest", ["thread", "process"])
+@run_async
+async def test_every_frame_after_a_resize_shows_the_columns_of_the_new_width(
+    tmp_path: Path, ingest: str, paused: bool
+) -> None:
+    """The tables fit the new width in the first frame drawn at it (they kept the old columns for one frame or
+    more: 0.1-0.5 s in a real terminal, until each table's own resize event came after the frame)."""
+    log = write_log(tmp_path / "access.log", normal_lines(40) + attack_lines(9, start=40))
+    app = make_app([log], from_start=True, detection=RuleDetection(), geo=None, export_dir=tmp_path / "exports",
+                   config_path=tmp_path / "config.toml", ingest=ingest)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: "lines 49" in screen_text(app), timeout=60)
+        if paused:
+            await pilot.press("p")
+        screen = app.screen
+        frames: list[list[str]] = []
+        draw = screen._compositor_refresh
+
+        def drawn() -> None:  # each frame the screen draws: which tables show old columns in it
+            frames.append(_unfitted(app))
+            draw()
+
+        screen._compositor_refresh = drawn
+        for width, height in ((100, 40), (64, 30), (120, 34), (80, 24), (160, 40)):
+            frames.clear()
+            await pilot.resize_terminal(width, height)
+            await wait_for(pilot, lambda w=width: screen.size.width == w and frames)
+            await pilot.pause()
+            assert frames and not any(frames), (width, frames)

@@ -10,6 +10,7 @@ from threatlens.models.detection import Detection
 from threatlens.parsers.record import RawLine
 from threatlens.pipeline import Pipeline
 from threatlens.tui.live import LiveStats
+from tui_support import run_async, screen_text, wait_for
 
 LOG = Path(__file__).resolve().parent.parent / "sample_logs" / "combined.log"
 
@@ -40,3 +41,59 @@ def test_possibly_succeeded_follows_the_threshold_both_ways(start: float, to: fl
     assert _counts(live) != fresh  # the sample differs between the two thresholds
     live.set_threshold(to)
     assert _counts(live) == fresh
+
+
+def _ip_succeeded(live: LiveStats) -> dict[str, int]:
+    return {r.ip: r.possibly_succeeded for r in live.stats.top_ips(10_000)}
+
+
+@pytest.mark.parametrize(("start", "to"), [(0.5, 0.6), (0.6, 0.5)])
+def test_each_ips_possibly_succeeded_follows_the_threshold_both_ways(start: float, to: float) -> None:
+    """Every client IP row's "possibly succeeded" (the IP screen's ``succeeded?``) is a fresh run's at ``to``."""
+    fresh = _ip_succeeded(_run(to))
+    live = _run(start)
+    assert _ip_succeeded(live) != fresh
+    live.set_threshold(to)
+    assert _ip_succeeded(live) == fresh
+
+
+# the sample's client with a 2xx answer scored between 0.5 and 0.6 (a fresh run at 0.5 says succeeded? 1)
+_SUCCEEDED_AT_05 = "155.129.14.207"
+
+
+def _summary(app) -> str:
+    """The IP screen's summary lines (``""`` until it shows this IP)."""
+    text = screen_text(app)
+    return text[text.find(f"IP {_SUCCEEDED_AT_05}"):][:400] if f"IP {_SUCCEEDED_AT_05}" in text else ""
+
+
+@pytest.mark.parametrize("ingest", ["thread", "process"])
+@pytest.mark.parametrize(("start", "presses", "shown"), [(0.6, "T", True), (0.5, "t", False)])
+@run_async
+async def test_the_ip_screen_counts_possibly_succeeded_at_the_new_threshold(
+    tmp_path: Path, ingest: str, start: float, presses: str, shown: bool
+) -> None:
+    """The IP screen says ``succeeded? N`` as a start at the new threshold would, and so does the request it holds."""
+    from threatlens.tui.app import make_app
+    from threatlens.tui.screens import IpDetailScreen
+
+    app = make_app([LOG], from_start=True, geo=None, ingest=ingest, threshold=start, export_dir=tmp_path,
+                   config_path=tmp_path / "config.toml")
+
+    def counted() -> bool:
+        data = app.remote.latest[0] if app.remote is not None else app.live.dashboard()
+        return data.parsed == 5000 and app.live.threshold == start and data.flagged > 0
+
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, counted, timeout=120)
+        app.open_ip(_SUCCEEDED_AT_05)
+        await wait_for(pilot, lambda: isinstance(app.screen, IpDetailScreen) and _SUCCEEDED_AT_05 in _summary(app))
+        assert ("succeeded? 1" in _summary(app)) is not shown
+        await pilot.press("escape")
+        await pilot.press(presses, presses)  # 0.05 a press
+        await wait_for(pilot, lambda: app.live.threshold == round(start + (0.1 if presses == "t" else -0.1), 2))
+        app.open_ip(_SUCCEEDED_AT_05)
+        await wait_for(pilot, lambda: isinstance(app.screen, IpDetailScreen)
+                       and ("succeeded? 1" in _summary(app)) is shown, timeout=20)
+        marked = [r for r in app.screen.snapshot.rows if r.verdict is not None and r.verdict.possibly_succeeded]
+        assert len(marked) == (1 if shown else 0)

@@ -29,10 +29,10 @@ globally, per second, per IP row, per country and per port. ``recount(t)`` re-de
 count from them, then counts new requests exactly against ``t``. Re-derived counts are exact when
 ``t`` is a multiple of 0.01 (off the grid, the whole bin holding ``t`` counts). The flagged-IPs table
 keeps only flagged requests: raising the threshold is exact there, lowering it cannot bring back
-requests that were below the old one. "Possibly succeeded" is re-derived from a histogram of the requests
-that were marked so or were answered 2xx without being flagged: exact when raising the threshold; when
-lowering it, a request below the old threshold with an unusual-size error answer (which the scorer would
-have marked) is not counted. The flagged ring likewise keeps what was flagged at ingestion;
+requests that were below the old one. "Possibly succeeded" (the total and each IP row's) is re-derived from
+histograms of the requests that were marked so or were answered 2xx without being flagged: exact when raising
+the threshold; when lowering it, a request below the old threshold with an unusual-size error answer (which the
+scorer would have marked) is not counted. The flagged ring likewise keeps what was flagged at ingestion;
 ``flagged()`` hides entries below a raised threshold.
 
 Filtering (the monitor's ``/``): a ``Stats`` built with ``record_filter`` counts only matching
@@ -183,6 +183,7 @@ class Stats:
                 "hist": (np.int64, (_NB,)),
                 "alerts": (np.int64, ()),
                 "ps": (np.int64, ()),
+                "psh": (np.int64, (_NB,)),  # by score bin: requests that would be "possibly succeeded" if flagged
                 "cats": (object, ()),  # {category: count} of flagged requests and alerts, or None
                 "sev": (np.int8, ()),  # SEVERITY_RANK of the most serious flagged request or alert
             },
@@ -201,6 +202,7 @@ class Stats:
                 "cc": (object, ()),
                 "alerts": (np.int64, ()),
                 "ps": (np.int64, ()),
+                "psh": (np.int64, (_NB,)),
                 "cats": (object, ()),
                 "sev": (np.int8, ()),
             },
@@ -410,6 +412,7 @@ class Stats:
         would = np.fromiter(map(_get_succeeded, verdicts), dtype=np.bool_, count=n)
         would |= ~np.fromiter(map(_get_flagged, verdicts), dtype=np.bool_, count=n) & (sta >= 200) & (sta < 300)
         self._succeeded_hist += np.bincount(bins[would], minlength=_NB)
+        np.add.at(cols["psh"].reshape(-1), srec[would] * _NB + bins[would], 1)
         np.add.at(cols["hist"].reshape(-1), srec * _NB + bins, 1)
         np.add.at(self._c_hist, rec_cc * _NB + bins, 1)
         if prec is not None:
@@ -421,7 +424,8 @@ class Stats:
             np.add.at(cols["flag"], srec[flags], 1)
             self._c_flag += np.bincount(rec_cc[flags], minlength=_MAX_COUNTRIES)
             self._ingest_flagged(
-                records, verdicts, np.flatnonzero(flags), srec, scores, bins, sta, byt, times, plain_recs, plain_vers
+                records, verdicts, np.flatnonzero(flags), srec, scores, bins, sta, byt, times, plain_recs, plain_vers,
+                would,
             )
         table.prune()
         self._ports.prune()
@@ -464,6 +468,7 @@ class Stats:
         times: np.ndarray,
         plain_recs: list[tuple[Any, ...]],
         plain_vers: list[tuple[Any, ...]],
+        would: np.ndarray,
     ) -> None:
         """The flagged requests of a batch: ring, categories, possibly succeeded, flagged-IPs table."""
         cci = self._ips.col["cci"]
@@ -513,6 +518,8 @@ class Stats:
         fs = np.fromiter(map(slot_of.__getitem__, fkeys), dtype=np.intp, count=len(fkeys))
         np.maximum.at(cols["max"], fs, scores[idx])
         np.add.at(cols["hist"].reshape(-1), fs * _NB + bins[idx], 1)
+        fw = would[idx]
+        np.add.at(cols["psh"].reshape(-1), fs[fw] * _NB + bins[idx][fw], 1)
         np.add.at(cols["bytes"], fs, byt[idx])
         fst = sta[idx]
         np.add.at(cols["n4"], fs[(fst >= 400) & (fst < 500)], 1)
@@ -597,6 +604,8 @@ class Stats:
         self.possibly_succeeded = int(self._succeeded_hist[first:].sum())
         for tab in (self._ips, self._ports):
             tab.col["flag"][:] = tab.col["hist"][:, first:].sum(axis=1)
+        for tab in (self._ips, self._suspects):
+            tab.col["ps"][:] = tab.col["psh"][:, first:].sum(axis=1)
         self._c_flag[:] = self._c_hist.reshape(-1, _NB)[:, first:].sum(axis=1)
         self._rates.rethreshold(first)
 

@@ -65,6 +65,21 @@ def request_tier(verdict: Verdict | None, threshold: float) -> str:
     return verdict.severity or severity_of(verdict.categories)
 
 
+def verdict_at(record: LogRecord, verdict: Verdict | None, threshold: float) -> Verdict | None:
+    """``verdict`` as a run at ``threshold`` gives it: flagged, tier and "possibly succeeded" follow ``t``/``T``.
+
+    A request newly flagged by a lowered threshold counts as possibly succeeded when answered 2xx (an error
+    answer of unusual size, which the scorer would also have marked, is not known here).
+    """
+    if verdict is None or (verdict.score >= threshold) == verdict.flagged:
+        return verdict
+    if verdict.flagged:
+        return verdict._replace(flagged=False, possibly_succeeded=False, severity="")
+    status = record.status
+    return verdict._replace(flagged=True, possibly_succeeded=status is not None and 200 <= status < 300,
+                            severity=severity_of(verdict.categories))
+
+
 class _CountryFunction:
     """What ``Stats`` needs of a ``GeoLookup`` (``country``, ``countries``), over a plain function."""
 
@@ -246,6 +261,7 @@ class IpSnapshot:
     firewall: FirewallIpSummary | None = None
     severity: str = ""  #: the most serious tier of its flagged requests and alerts
     nuisance_hidden: bool = False  #: nuisance-tier requests and alerts were left out of ``rows`` and ``alerts``
+    possibly_succeeded: int = 0  #: its flagged requests that possibly succeeded (at the current threshold)
 
 
 #: Severity tiers from the least serious (an alert raised again with a higher one is marked ``↑``).
@@ -554,7 +570,7 @@ class LiveStats:
             hide = self.hide_nuisance
         row = detail.row
         rows = [
-            RequestRow(f"{rec.file}:{rec.line}:{rec.offset}", rec, ver,
+            RequestRow(f"{rec.file}:{rec.line}:{rec.offset}", rec, verdict_at(rec, ver, thr),
                        score_band(ver.score, thr) if ver is not None else "none", request_tier(ver, thr))
             for rec, ver in detail.requests
         ]
@@ -585,6 +601,7 @@ class LiveStats:
             firewall=firewall,
             severity=row.severity if row is not None else "",
             nuisance_hidden=hide,
+            possibly_succeeded=row.possibly_succeeded if row is not None else 0,
         )
 
     def member_rows(self, ips: Sequence[str]) -> list[TableRow[MemberCells]]:

@@ -148,7 +148,8 @@ class IpDetailScreen(ShownAgain, Screen[None]):
         if snap.allowlisted:
             head.append("  ALLOWLISTED")
         approx = "≤" if snap.approximate else ""
-        head.append(f"\nrequests {approx}{snap.requests}  flagged {snap.flagged}  max score "
+        succeeded = f"  succeeded? {snap.possibly_succeeded}" if snap.possibly_succeeded else ""
+        head.append(f"\nrequests {approx}{snap.requests}  flagged {snap.flagged}{succeeded}  max score "
                     f"{fmt.score_text(snap.max_score, 'none')}  tier {snap.severity or 'none'}  "
                     f"distinct paths {snap.distinct_paths}")
         head.append(f"\nfirst seen {fmt.when(snap.first_seen, True)}  last seen {fmt.when(snap.last_seen, True)}")

@@ -135,6 +135,17 @@ class KeyedTable(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.fit_columns()
 
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        """The columns fit the new width before the frame that shows it is drawn.
+
+        The screen calls this while laying out, then draws, then sends ``Resize``: fitting only there drew
+        one frame (100 ms or more for the whole dashboard) with the old columns cut or padded at the new width.
+        """
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        if changed:
+            self.fit_columns()
+        return changed
+
     def on_resize(self, _event: events.Resize) -> None:
         self._fit_widen()  # other rows may be on screen now
         self.fit_columns()
