@@ -4,6 +4,7 @@ folds away, ``? Help`` is always in the footer, and a table wider than its panel
 from __future__ import annotations
 
 import contextlib
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,76 @@ async def test_every_frame_after_a_resize_shows_the_columns_of_the_new_width(
             await wait_for(pilot, lambda w=width: screen.size.width == w and frames)
             await pilot.pause()
             assert frames and not any(frames), (width, frames)
+
+
+async def _sideways_stops(pilot, table: KeyedTable) -> bool:
+    """Right from the first column to the last and Left back: each press moves to where a column starts (the
+    last stop: the table's end), never by one cell. Returns whether the table is wider than its panel."""
+    table.focus()
+    await pilot.press("home")
+    edges, at = [], 0
+    for _key, width in table.layout:
+        edges.append(at)
+        at += width + 2
+    end, view = table.max_scroll_x, table.scrollable_content_region.width
+    assert table.scroll_x == 0
+
+    async def walk(key: str, last: int) -> list[int]:
+        stops = [round(table.scroll_x)]
+        for _ in range(len(edges) + 2):
+            await pilot.press(key)
+            if round(table.scroll_x) == stops[-1]:
+                break
+            stops.append(round(table.scroll_x))
+        assert stops[-1] == last, (table.id, key, stops)
+        for before, x in pairwise(stops):
+            assert x in edges or x in (0, end) or abs(x - before) == view, (table.id, key, stops, edges)
+        return stops
+
+    right = await walk("right", end)
+    if end == 0:
+        return False
+    assert len(right) <= len(edges) + 1 and right[1] > 1, (table.id, right)  # a column, not one cell
+    await walk("left", 0)
+    await pilot.press("end")
+    assert table.scroll_x == end
+    await pilot.press("home")
+    assert table.scroll_x == 0
+    return True
+
+
+@pytest.mark.parametrize("size", [(64, 30), (80, 24), (160, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+@run_async
+async def test_left_and_right_scroll_every_wide_table_a_column_at_a_time(tmp_path: Path, size: tuple[int, int]) -> None:
+    from test_tui_campaign import PROBERS, campaign_log
+    from threatlens.models.detection import Detection
+    from threatlens.tui.screens import CampaignScreen, IpDetailScreen
+    from threatlens.tui.widgets import AlertsFeed
+
+    log = campaign_log(tmp_path / "access.log")
+    app = make_app([log], from_start=True, detection=Detection(None), geo=None, clock=lambda: FIXED_NOW,
+                   export_dir=tmp_path / "exports", config_path=tmp_path / "config.toml")
+    wide = []
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= 96, timeout=20)
+        app.refresh_dashboard(force=True)
+        await pilot.pause()
+        for table in app.dashboard.query(KeyedTable):
+            if table.display and table.size.width:
+                wide += [table.id] if await _sideways_stops(pilot, table) else []
+        feed = app.dashboard.query_one(AlertsFeed)
+        feed.focus()
+        feed.move_cursor(row=next(i for i, k in enumerate(feed.row_keys)
+                                  if str(feed.get_cell(k, "what")).strip().startswith("campaign:")))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CampaignScreen), timeout=20)
+        await pilot.pause()
+        members = app.screen.query_one(KeyedTable)
+        wide += [members.id or "members"] if await _sideways_stops(pilot, members) else []
+        app.open_ip(PROBERS[0])
+        await wait_for(pilot, lambda: isinstance(app.screen, IpDetailScreen))
+        await pilot.pause()
+        requests = app.screen.query_one(IpRequestsTable)
+        wide += [requests.id] if await _sideways_stops(pilot, requests) else []
+    if size[0] == 64:
+        assert len(wide) >= 2, wide  # the narrow terminal does have tables to scroll

@@ -17,6 +17,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -478,6 +479,32 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def action_scroll_end(self) -> None:
         self.scroll_to(x=self.max_scroll_x, animate=False)
+
+    def action_scroll_right(self) -> None:
+        """Sideways to the next column: it starts at the panel's left edge (a panel width at most)."""
+        if not self.allow_horizontal_scroll:
+            raise SkipAction()
+        x = round(self.scroll_x)
+        width = max(1, self.scrollable_content_region.width)
+        to = next((edge for edge in self._column_edges() if edge > x), self.max_scroll_x)
+        self.scroll_to(x=min(to, x + width, self.max_scroll_x), animate=False)
+
+    def action_scroll_left(self) -> None:
+        """Sideways back to the previous column's start (a panel width at most)."""
+        if not self.allow_horizontal_scroll:
+            raise SkipAction()
+        x = round(self.scroll_x)
+        width = max(1, self.scrollable_content_region.width)
+        to = max((edge for edge in self._column_edges() if edge < x), default=0)
+        self.scroll_to(x=max(to, x - width, 0), animate=False)
+
+    def _column_edges(self) -> list[int]:
+        """Where each shown column starts, in cells from the table's left edge."""
+        edges, at = [], 0
+        for _key, width in self._layout:
+            edges.append(at)
+            at += 2 * self.cell_padding + width
+        return edges
 
     def action_select_cursor(self) -> None:
         key = self.selected_key()
