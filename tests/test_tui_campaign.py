@@ -66,3 +66,33 @@ async def test_campaign_is_one_feed_row_and_enter_lists_its_ips(tmp_path: Path) 
         assert app.screen.ip == PROBERS[1]
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), timeout=20)
+
+
+SENSITIVE = ("/.env", "/.git/config", "/wp-login.php", "/phpmyadmin/", "/admin/", "/.aws/credentials", "/backup.zip")
+
+
+@run_async
+async def test_a_members_alert_count_and_its_ip_screen_agree_after_many_ips_alerted(tmp_path: Path) -> None:
+    """A campaign member listed with 4 alerts said "Behaviour alerts: none" on its IP screen once 2000 other IPs
+    had alerted (alerts are kept for the latest IPs to alert; the tables count them all): it now says how many
+    were counted and are no longer held."""
+    log = campaign_log(tmp_path / "access.log")
+    after = BASE + timedelta(hours=1)
+    flood = [line(f"11.{k // 250}.{k % 250}.9", path, 404, when=after + timedelta(seconds=k), agent="Mozilla/5.0")
+             for k in range(2100) for path in SENSITIVE]
+    write_log(log, flood, mode="a")
+    total = 96 + len(flood)
+    app = make_app([log], from_start=True, detection=Detection(None), geo=None, clock=lambda: FIXED_NOW,
+                   export_dir=tmp_path / "exports")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= total, timeout=60)
+        counts = {r.key: r.cells.alerts for r in app.live.member_rows(PROBERS[:2])}  # the campaign screen's column
+        assert counts[PROBERS[0]] == 4  # its own two alerts and the campaign's, raised at 5 and at 10 IPs
+        for ip in PROBERS[:2]:
+            app.open_ip(ip)
+            await wait_for(pilot, lambda ip=ip: isinstance(app.screen, IpDetailScreen)
+                           and f"IP {ip}" in screen_text(app))
+            await pilot.pause()
+            text = screen_text(app)
+            assert f"{counts[ip]} alerts counted, no longer held" in text, text
+            await pilot.press("escape")

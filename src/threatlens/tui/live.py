@@ -262,6 +262,9 @@ class IpSnapshot:
     severity: str = ""  #: the most serious tier of its flagged requests and alerts
     nuisance_hidden: bool = False  #: nuisance-tier requests and alerts were left out of ``rows`` and ``alerts``
     possibly_succeeded: int = 0  #: its flagged requests that possibly succeeded (at the current threshold)
+    #: behaviour alerts counted for it (``alerts`` holds the latest 50 of the latest IPs to alert; more were dropped)
+    alerts_counted: int = 0
+    alerts_hidden: int = 0  #: nuisance-tier alerts left out of ``alerts`` (``nuisance_hidden``)
 
 
 #: Severity tiers from the least serious (an alert raised again with a higher one is marked ``↑``).
@@ -576,9 +579,14 @@ class LiveStats:
         ]
         held = len(rows)
         alerts = list(reversed(detail.alerts))
+        counted = max(row.alerts if row is not None else 0, len(alerts))
         if hide:
             rows = [r for r in rows if r.severity != "nuisance"]
+            alerts_held = len(alerts)
             alerts = [a for a in alerts if a.severity != "nuisance"]
+            hidden = alerts_held - len(alerts)
+        else:
+            hidden = 0
         status = sorted(detail.status_mix.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
         return IpSnapshot(
             ip=ip,
@@ -602,6 +610,8 @@ class LiveStats:
             severity=row.severity if row is not None else "",
             nuisance_hidden=hide,
             possibly_succeeded=row.possibly_succeeded if row is not None else 0,
+            alerts_counted=counted,
+            alerts_hidden=hidden,
         )
 
     def member_rows(self, ips: Sequence[str]) -> list[TableRow[MemberCells]]:

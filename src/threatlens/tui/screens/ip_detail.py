@@ -180,7 +180,14 @@ class IpDetailScreen(ShownAgain, Screen[None]):
                 alerts.append("  ")
                 alerts.append(fmt.safe(reason))
                 alerts.append("\n")
-        self.query_one("#ip-alerts", Static).update(alerts if snap.alerts else Text("none", end=""))
+        dropped = snap.alerts_counted - len(snap.alerts) - snap.alerts_hidden
+        if dropped > 0:  # the table counts every alert; only the latest ones of the latest IPs to alert are kept
+            alerts.append(f"{dropped} {'older ' if snap.alerts else ''}alert{'s' if dropped > 1 else ''} "
+                          "counted, no longer held\n")
+        if snap.alerts_hidden:
+            alerts.append(f"{snap.alerts_hidden} nuisance alert{'s' if snap.alerts_hidden > 1 else ''} hidden "
+                          "(n shows them)\n")
+        self.query_one("#ip-alerts", Static).update(alerts if alerts.plain else Text("none", end=""))
         self.query_one(IpRequestsTable).show(snap)
 
     def _show_firewall(self, snap: IpSnapshot) -> None:
