@@ -170,6 +170,46 @@ def test_a_large_config_allowlist_loads_with_its_bad_entry_named_by_line(tmp_pat
     with pytest.raises(ConfigError, match=r"10\.0\.0\.0/33") as err:
         Config.load(path)
     assert err.value.line == len(entries) + 2
+    # the first bad entry is the one named, whichever rule it breaks (the config's own or the address syntax)
+    path.write_text(f"allowlist = [\n{body}  \"10.0.0.0/33\",\n  \"\",\n]\n")
+    with pytest.raises(ConfigError, match=r"10\.0\.0\.0/33") as err:
+        Config.load(path)
+    assert err.value.line == len(entries) + 2
+    path.write_text(f"allowlist = [\n{body}  \"   \",\n  \"10.0.0.0/33\",\n]\n")
+    with pytest.raises(ConfigError, match="is empty") as err:
+        Config.load(path)
+    assert err.value.line == len(entries) + 2
+
+
+def test_the_config_reads_its_allowlist_once_and_the_run_matches_with_a_copy(tmp_path) -> None:
+    """Config.load builds the allowlist as it checks the entries; the scan's Allowlist.parse(built=) copies it."""
+    import random
+
+    from threatlens.config import Config
+
+    def narrow(entry: str) -> bool:  # no network of more than 65,536 addresses (0.0.0.0/0 would match all)
+        _key, kind, value = _general(entry)
+        return kind == "ip" or (kind == "net" and value[2] - value[1] < 1 << 16)  # type: ignore[index]
+
+    entries = [e for e in entry_corpus(3_000, seed=4) if narrow(e)]
+    entries += ["path:/health*", "agent:*UptimeRobot*"]
+    path = tmp_path / "config.toml"
+    path.write_text("allowlist = [\n" + "".join(f"  {e!r},\n" for e in entries) + "]\n")
+    cfg = Config.load(path)
+    assert cfg.parsed_allowlist is not None and cfg.parsed_allowlist.entries == list(cfg.allowlist)
+    fresh = Allowlist.parse(cfg.allowlist)
+    used = Allowlist.parse(cfg.allowlist, built=cfg.parsed_allowlist)
+    assert used is not cfg.parsed_allowlist and used.entries == fresh.entries
+    rng = random.Random(3)
+    probes = [f"{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}"
+              for _ in range(3_000)] + [e.split("/")[0] for e in entries if "/" in e][:500]
+    assert [used.matches_ip(ip) for ip in probes] == [fresh.matches_ip(ip) for ip in probes]
+    assert any(fresh.matches_ip(ip) for ip in probes)
+    outside = [ip for ip in probes if not fresh.matches_ip(ip)]
+    used.add(outside[0])  # the copy changes on its own
+    assert used.matches_ip(outside[0]) and not cfg.parsed_allowlist.matches_ip(outside[0])
+    other = Allowlist.parse([*cfg.allowlist, outside[1]], built=cfg.parsed_allowlist)  # not the same entries
+    assert other.matches_ip(outside[1]) and not cfg.parsed_allowlist.matches_ip(outside[1])
 
 
 def test_reading_a_config_does_not_import_the_toml_rewriter() -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from threatlens.errors import AllowlistError, ConfigError
 from threatlens.export import atomic_write
-from threatlens.models.allowlist import normalise_entry
+from threatlens.models.allowlist import Allowlist, normalise_entry
 from threatlens.models.verdict import SEVERITIES
 
 __all__ = [
@@ -71,6 +71,15 @@ def normalize_allowlist_entry(entry: str) -> str:
     ``path:GLOB`` (request path without query) or ``agent:GLOB`` (user agent, any case): the
     vocabulary of :class:`threatlens.models.allowlist.Allowlist`, which does the matching.
     """
+    return normalise_entry(_allowlist_text(entry))[0]
+
+
+def _allowlist_text(entry: str) -> str:
+    """The entry's text for :func:`normalise_entry` once the config's own rules are checked (raises ``AllowlistError``).
+
+    A string without control characters, blanks trimmed (also after ``path:`` and ``agent:``), not empty
+    and not a ``#`` comment.
+    """
     if not isinstance(entry, str):
         raise AllowlistError(f"allowlist entries are strings, got {entry!r}")
     text = entry.strip()
@@ -81,7 +90,7 @@ def normalize_allowlist_entry(entry: str) -> str:
             text = prefix + text[len(prefix) :].strip()
     if not text or text.startswith("#"):
         raise AllowlistError(f"allowlist entry {entry!r} is empty")
-    return normalise_entry(text)[0]
+    return text
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,8 @@ class Config:
     min_severity: str | None = None
     allowlist: tuple[str, ...] = ()
     exists: bool = field(default=False, compare=False)
+    #: ``allowlist`` read into an :class:`Allowlist` (give it to ``Allowlist.parse(..., built=)``)
+    parsed_allowlist: Allowlist | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> Config:
@@ -163,14 +174,18 @@ class Config:
             entries = table["allowlist"]
             if not isinstance(entries, list):
                 raise fail("allowlist", "allowlist must be an array of strings")
-            normalised = []
-            for entry in entries:
-                try:
-                    normalised.append(normalize_allowlist_entry(entry))
-                except AllowlistError as exc:
-                    line = _line_of_value(text, entry) or _line_of_key(text, "allowlist")
-                    raise ConfigError(path, line, str(exc)) from None
-            values["allowlist"] = tuple(dict.fromkeys(normalised))
+            try:  # one reading of the entries, into the allowlist the run matches with (no second one there)
+                allow = Allowlist.parse([_allowlist_text(entry) for entry in entries])
+            except AllowlistError:  # again one by one, for the first bad entry and its line
+                for entry in entries:
+                    try:
+                        normalize_allowlist_entry(entry)
+                    except AllowlistError as exc:
+                        line = _line_of_value(text, entry) or _line_of_key(text, "allowlist")
+                        raise ConfigError(path, line, str(exc)) from None
+                raise  # pragma: no cover - the entries failed together but not one by one: a bug
+            values["allowlist"] = tuple(allow.entries)
+            values["parsed_allowlist"] = allow
         return cls(path=path, exists=True, **values)
 
     def defaults(self) -> dict[str, Any]:
@@ -198,7 +213,7 @@ class Config:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = new_text.encode("utf-8")
         atomic_write(self.path, lambda fh: fh.write(payload), overwrite=True)
-        return replace(current, allowlist=normalised, exists=True)
+        return replace(current, allowlist=normalised, parsed_allowlist=None, exists=True)
 
 
 # ---- locating a key or value for error messages ------------------------------------------------

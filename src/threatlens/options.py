@@ -16,6 +16,7 @@ from typing import Any
 
 from threatlens.config import Config
 from threatlens.errors import UsageError
+from threatlens.models.allowlist import Allowlist
 from threatlens.models.verdict import SEVERITIES
 
 __all__ = ["RunOptions", "add_run_options", "check_run_options", "resolve_options", "typed_options"]
@@ -39,6 +40,8 @@ class RunOptions:
     export_dir: Path = field(default_factory=Path.cwd)
     config_path: Path | None = None
     allowlist: list[str] = field(default_factory=list)
+    #: the config's allowlist as it read it (``Allowlist.parse(allowlist, built=...)`` copies it)
+    parsed_allowlist: Allowlist | None = field(default=None, compare=False, repr=False)
     #: the least serious tier that ``--only-flagged`` output, flagged exports and block lists include
     min_severity: str = "attack"
 
@@ -123,5 +126,6 @@ def resolve_options(config: Config, args: argparse.Namespace) -> RunOptions:
         export_dir=Path(export_dir).expanduser(),
         config_path=Path(args.config).expanduser() if getattr(args, "config", None) else config.path,
         allowlist=list(config.allowlist),
+        parsed_allowlist=config.parsed_allowlist,
         min_severity=merged.get("min_severity") or "attack",
     )

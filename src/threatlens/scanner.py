@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
+from threatlens.models.allowlist import Allowlist
 from threatlens.pipeline import Pipeline, Processed
 from threatlens.sources import iter_batches
 
@@ -20,6 +21,7 @@ def build_pipeline(
     threshold: float | None = None,
     baseline: str | Path | None = None,
     allowlist: Iterable[str] = (),
+    parsed_allowlist: Allowlist | None = None,
     geoip_db: str | None = None,
     on_message: Callable[[str], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
@@ -27,6 +29,7 @@ def build_pipeline(
     """A pipeline with country lookup, aggregates and (unless ``detect`` is false) detection.
 
     The log format is checked first, so a bad ``--log-format`` fails before the model loads.
+    ``parsed_allowlist``: ``allowlist`` already read (the config's), see :meth:`Allowlist.parse`.
     """
     from threatlens.stats import Stats
     from threatlens.stats.geo import GeoLookup
@@ -37,7 +40,8 @@ def build_pipeline(
     if detect:
         from threatlens.models.detection import Detection
 
-        pipeline.detection = Detection.load(model, threshold=threshold, baseline=baseline, allowlist=allowlist)
+        pipeline.detection = Detection.load(model, threshold=threshold, baseline=baseline, allowlist=allowlist,
+                                            parsed_allowlist=parsed_allowlist)
         add_portscan(pipeline)
     collect_less()
     return pipeline

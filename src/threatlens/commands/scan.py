@@ -248,7 +248,8 @@ def _start_parsers(args: argparse.Namespace, opts: RunOptions, ui: Any) -> Any:
 def _run_with(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports, parsers: Any) -> int:
     pipeline = build_pipeline(
         log_format=opts.log_format, nginx_conf=opts.nginx_conf, detect=opts.detect, model=opts.model,
-        threshold=opts.threshold, baseline=opts.baseline, allowlist=opts.allowlist, geoip_db=opts.geoip_db,
+        threshold=opts.threshold, baseline=opts.baseline, allowlist=opts.allowlist,
+        parsed_allowlist=opts.parsed_allowlist, geoip_db=opts.geoip_db,
         on_message=ui.info, on_warning=ui.warn)
     stats = pipeline.stats
     geo = stats.geo

@@ -172,8 +172,17 @@ class Allowlist:
         self._ranges: dict[int, _Ranges] | None = None
 
     @classmethod
-    def parse(cls, entries: Iterable[str]) -> Allowlist:
-        """Build an allowlist from entry strings (blank lines and lines starting with ``#`` are skipped)."""
+    def parse(cls, entries: Iterable[str], *, built: Allowlist | None = None) -> Allowlist:
+        """Build an allowlist from entry strings (blank lines and lines starting with ``#`` are skipped).
+
+        ``built``: an allowlist already made of these entries (the one :meth:`threatlens.config.Config.load`
+        builds as it checks them); when its entries are exactly ``entries``, a copy of it is returned
+        instead of reading them all again.
+        """
+        if built is not None:
+            entries = entries if isinstance(entries, list) else list(entries)
+            if entries == built.entries:
+                return built.copy()
         allow = cls()
         add = allow.add
         seen = allow._entries
@@ -194,6 +203,17 @@ class Allowlist:
                     networks[key] = value  # type: ignore[assignment]
                 seen[key] = None
         return allow
+
+    def copy(self) -> Allowlist:
+        """An allowlist with the same entries that changes on its own."""
+        other = Allowlist()
+        other._entries = dict(self._entries)
+        other._ips = set(self._ips)
+        other._networks = dict(self._networks)
+        other._paths = list(self._paths)
+        other._agents = list(self._agents)
+        other._ranges = self._ranges  # replaced, never changed, when entries change
+        return other
 
     @property
     def entries(self) -> list[str]:

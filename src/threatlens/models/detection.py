@@ -40,18 +40,20 @@ class Detection:
 
     @classmethod
     def load(cls, model: str | Path | None = None, *, threshold: float | None = None,
-             baseline: str | Path | None = None, allowlist: Iterable[str] = ()) -> Detection:
+             baseline: str | Path | None = None, allowlist: Iterable[str] = (),
+             parsed_allowlist: Allowlist | None = None) -> Detection:
         """Load the model (``None``: the shipped one), the baseline and the allowlist.
 
         ``baseline=None`` uses the default baseline file if it exists (see
         :func:`threatlens.models.baseline.default_baseline_path`); an explicit path must exist.
         Raises :class:`~threatlens.errors.ModelError` for a missing or untrusted model or baseline, and
-        :class:`~threatlens.errors.AllowlistError` for a bad allowlist entry.
+        :class:`~threatlens.errors.AllowlistError` for a bad allowlist entry. ``parsed_allowlist``:
+        ``allowlist`` already read (the config's), copied rather than read again (:meth:`Allowlist.parse`).
         """
         from threatlens.models.baseline import Baseline, default_baseline_path
         from threatlens.models.classifier import RequestScorer
 
-        allow = Allowlist.parse(allowlist)
+        allow = Allowlist.parse(allowlist, built=parsed_allowlist)
         scorer = RequestScorer.load(model, threshold=threshold)
         if baseline is None:
             default = default_baseline_path()

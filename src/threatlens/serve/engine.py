@@ -110,7 +110,7 @@ class Engine:
         self.counters = Counters()
         self.detection = detection
         self.detection_lock = threading.Lock()
-        allow = Allowlist.parse(options.allowlist)
+        allow = Allowlist.parse(options.allowlist, built=options.parsed_allowlist)
         self.live.set_allowlist(allow)
         self.pipeline = Pipeline(log_format=options.log_format, nginx_conf=options.nginx_conf, stats=_Feed(self),
                                  on_message=lambda text: on_note(text, "information"), strict=False)
