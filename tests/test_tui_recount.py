@@ -97,3 +97,17 @@ async def test_the_ip_screen_counts_possibly_succeeded_at_the_new_threshold(
                        and ("succeeded? 1" in _summary(app)) is shown, timeout=20)
         marked = [r for r in app.screen.snapshot.rows if r.verdict is not None and r.verdict.possibly_succeeded]
         assert len(marked) == (1 if shown else 0)
+
+
+def _exported(live: LiveStats) -> list[tuple[int, bool, bool, str]]:
+    return [(r.line, v.flagged, v.possibly_succeeded, v.severity) for r, v, _cc in live.flagged_items()]
+
+
+@pytest.mark.parametrize(("start", "to"), [(0.5, 0.6), (0.6, 0.5)])
+def test_exported_flagged_requests_carry_their_verdict_at_the_new_threshold(start: float, to: float) -> None:
+    """The monitor's `e` export of flagged requests after t/T: the requests and their flagged, possibly succeeded
+    and tier fields are a fresh run's (lowering kept flagged: false on the requests it newly flagged)."""
+    fresh = _exported(_run(to))
+    live = _run(start)
+    live.set_threshold(to)
+    assert _exported(live) == fresh

@@ -633,10 +633,11 @@ class LiveStats:
     # -- export selections (UI thread) ---------------------------------------------------------
 
     def _with_country(
-        self, pairs: Iterable[tuple[LogRecord, Verdict | None]]
+        self, pairs: Iterable[tuple[LogRecord, Verdict | None]], threshold: float
     ) -> list[tuple[LogRecord, Verdict | None, str | None]]:
+        """Each request with its country, and its verdict as at ``threshold`` (what a run at it exports)."""
         country = self.geo.country
-        return [(r, v, country(r.ip)) for r, v in pairs]
+        return [(r, verdict_at(r, v, threshold), country(r.ip)) for r, v in pairs]
 
     def flagged_items(self, ip: str | None = None, min_severity: str = "nuisance",
                       ) -> list[tuple[LogRecord, Verdict, str | None]]:
@@ -647,21 +648,22 @@ class LiveStats:
         with self.lock:
             thr = self.threshold
             pairs = self.stats.retained(min_score=thr)
-        return self._with_country((r, v) for r, v in pairs  # type: ignore[return-value]
-                                  if (ip is None or r.ip == ip) and at_least(request_tier(v, thr), min_severity))
+        return self._with_country(((r, v) for r, v in pairs  # type: ignore[return-value]
+                                   if (ip is None or r.ip == ip) and at_least(request_tier(v, thr), min_severity)), thr)
 
     def filtered_items(self) -> list[tuple[LogRecord, Verdict | None, str | None]]:
         """Retained requests passing the current filter (all retained ones without a filter)."""
         with self.lock:
             flt = self.filter
-            items = self._with_country(self.stats.retained())
+            items = self._with_country(self.stats.retained(), self.threshold)
         return [(r, v, c) for r, v, c in items if flt is None or flt.matches(r, v, c)]
 
     def ip_items(self, ip: str) -> list[tuple[LogRecord, Verdict | None, str | None]]:
         """Retained requests of one IP, oldest first."""
         with self.lock:
+            thr = self.threshold
             detail = self.stats.ip_detail(ip)
-        return self._with_country(reversed(detail.requests))
+        return self._with_country(reversed(detail.requests), thr)
 
     def alert_items(self) -> list[tuple[Alert, str | None]]:
         """Retained alerts (passing the filter), oldest first."""
