@@ -204,6 +204,9 @@ class RemoteLive:
                     if kind == "ready" and message[2] is not None:
                         self.threshold = message[2]
                     self.on_event(kind, message[1:])
+        except TypeError:  # stop() closed the connection in the middle of a message (its handle is None now)
+            if not self._stopping:
+                raise
         except (EOFError, OSError) as exc:
             if not self._stopping:
                 error = f"the ingestion process ended ({exc!r})" if not isinstance(exc, EOFError) else \
