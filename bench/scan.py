@@ -166,9 +166,12 @@ def main() -> None:
               f"{lines / statistics.median(ga_walls):>12,.0f}")
     for name in variants:
         print(f"{name:<34}{spread(walls[name]):>20}{spread(cpus[name]):>20}"
-              f"{lines / statistics.median(walls[name]):>12,.0f}  peak RSS {peaks[name]:.0f} MB, "
-              f"processes per round {'/'.join(map(str, processes[name]))}")
+              f"{lines / statistics.median(walls[name]):>12,.0f}  peak RSS {peaks[name]:.0f} MB")
+    for name in variants:
+        rounds = ", ".join(f"{w:.1f} s ({p} proc.)" for w, p in zip(walls[name], processes[name], strict=True))
+        print(f"per round, {name}: {rounds}")
     if ga_walls:
+        print(f"per round, goaccess: {', '.join(f'{w:.1f} s' for w in ga_walls)}")
         for name in variants:
             ratios = [g / t for g, t in zip(ga_walls, walls[name], strict=True)]
             cpu_ratios = [g / t for g, t in zip(ga_cpus, cpus[name], strict=True)]
