@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from threatlens.models.verdict import Alert, Verdict
+from threatlens.models.verdict import SEVERITY_RANK, Alert, Verdict
 from threatlens.parsers.record import LogRecord, Unparsed
 from threatlens.stats import PORTS_HINT, GeoLookup, RecordFilter, Stats
 
@@ -342,3 +342,24 @@ def test_an_ips_tier_is_its_most_serious_flagged_request_or_alert() -> None:
     st.update([], None, [Alert(bot, "scanning", "access.log", 1, 1, 6, 0.9, severity="attack")])
     assert st.ip_row(bot).severity == "attack"  # type: ignore[union-attr]
     assert {r.ip: r.severity for r in st.top_flagged_ips(10)}[odd] == "suspicious"
+
+
+def test_alerted_addresses_outlive_the_alert_ring_for_block_lists():
+    """A brute-force attacker has alerts and no flagged request: once the alert ring drops its alerts, the block
+    list still needs its address (the monitor's ``b`` left out 114 of 1418 attackers on a 1M-line log)."""
+    from threatlens.tui.live import LiveStats
+
+    s = make(alert_ring=2, alert_blocks=3)
+    s.update([], None, alerts=[alert(f"203.0.113.{i}") for i in range(5)])
+    assert len(s.alerts()) == 2
+    tiers = s.alert_block_tiers()
+    assert list(tiers) == ["203.0.113.2", "203.0.113.3", "203.0.113.4"]  # the latest three, not the ring's two
+    assert set(tiers.values()) == {SEVERITY_RANK[alert("x").severity]}
+
+    live = LiveStats(geo=GEO)
+    live.stats = make(alert_ring=2, threshold=0.5)
+    live.stats.update([], None, alerts=[alert(f"198.51.100.{i}") for i in range(10)])
+    assert live.flagged_ips(alert("x").severity) == sorted(f"198.51.100.{i}" for i in range(10))
+    more_serious = [t for t, r in SEVERITY_RANK.items() if r > SEVERITY_RANK[alert("x").severity]]
+    for tier in more_serious:
+        assert live.flagged_ips(tier) == []

@@ -121,6 +121,8 @@ class Stats:
         recent: latest requests kept (all IPs), for drill-down; 0 keeps none (a headless scan
             needs no drill-down, and skipping it saves about a fifth of the update time).
         ring: flagged requests kept; ``alert_ring``: alerts kept; ``alerts_per_ip`` per IP.
+        alert_blocks: IPs whose alerts are remembered for block lists after the alerts themselves are
+            dropped (the latest to raise one), each with its most serious tier: ``alert_block_tiers``.
         feed: entries of ``feed`` (flagged requests and alerts in arrival order, numbered) kept.
         threshold: flag at ``score >= threshold``; None uses each verdict's ``flagged``.
         geo: country lookup (default ``GeoLookup.open()``).
@@ -138,6 +140,7 @@ class Stats:
         ring: int = 5000,
         alert_ring: int = 2000,
         alerts_per_ip: int = 50,
+        alert_blocks: int = 100_000,
         feed: int = 1000,
         threshold: float | None = None,
         geo: GeoLookup | None = None,
@@ -152,6 +155,7 @@ class Stats:
             "ring": ring,
             "alert_ring": alert_ring,
             "alerts_per_ip": alerts_per_ip,
+            "alert_blocks": alert_blocks,
             "feed": feed,
             "history": history,
         }
@@ -236,6 +240,9 @@ class Stats:
         self._recent: deque[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]] | None, np.ndarray]] = deque()
         self._recent_n = 0  # records in _recent: the newest batches holding `recent` records
         self._ip_alerts: OrderedDict[str, deque[Alert]] = OrderedDict()
+        #: block-list address -> the most serious tier (SEVERITY_RANK) of the alerts that named it, kept after
+        #: the alert ring drops them: a brute-force attacker has alerts and no flagged request
+        self._alert_blocks: OrderedDict[str, int] = OrderedDict()
         self._rates = RateMeter(history)
 
     def forget_rates(self) -> None:
@@ -561,7 +568,26 @@ class Stats:
             else:
                 by_ip.move_to_end(alert.ip)
             dq.append(alert)
+            self._remember_block(alert)
         return entries
+
+    def _remember_block(self, alert: Alert) -> None:
+        from threatlens.export import alert_block_ips
+
+        blocks = self._alert_blocks
+        rank = SEVERITY_RANK.get(alert.severity, 0)
+        for ip in alert_block_ips(alert):
+            blocks[ip] = max(rank, blocks.pop(ip, 0))  # re-inserted: the newest last, the oldest evicted first
+        while len(blocks) > self._config["alert_blocks"]:
+            blocks.popitem(last=False)
+
+    def alert_block_tiers(self) -> dict[str, int]:
+        """Every address alerts named for a block list (the latest ``alert_blocks``), with its most serious tier rank.
+
+        As ``threatlens scan --blocklist`` counts them (``export.alert_block_ips``: a campaign's members only when
+        it is an attack), including alerts the alert ring no longer holds.
+        """
+        return dict(self._alert_blocks)
 
     def _add_to_feed(self, alerts: Sequence[AlertEntry]) -> None:
         """Append the batch's flagged requests in line order, each alert right after the line that raised it.

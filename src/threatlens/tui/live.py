@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
 
-from threatlens.models.verdict import Alert, Verdict, at_least, severity_of
+from threatlens.models.verdict import SEVERITY_RANK, Alert, Verdict, at_least, severity_of
 from threatlens.stats.feed import alert_key
 from threatlens.stats.filter import RecordFilter
 from threatlens.stats.results import AlertEntry, FlaggedRequest, IPRow
@@ -678,16 +678,13 @@ class LiveStats:
 
         A campaign contributes its members only when it is an attack (see ``alert_block_ips``).
         """
-        from threatlens.export import alert_block_ips
-
         with self.lock:
             thr = self.threshold
             allow = self.allowlist
             pairs = self.stats.retained(min_score=thr)
-            alerts = self.stats.alerts()
+            alerted = self.stats.alert_block_tiers()  # every alert's addresses, also those the alert ring dropped
         ips = {r.ip for r, v in pairs if r.ip and at_least(request_tier(v, thr), min_severity)}
-        for e in alerts:
-            if at_least(e.alert.severity, min_severity):
-                ips.update(alert_block_ips(e.alert))
+        least = SEVERITY_RANK.get(min_severity, 0)
+        ips.update(ip for ip, rank in alerted.items() if rank >= least)
         return sorted(ip for ip in ips if not (allow and allow.matches_ip(ip)))
 
