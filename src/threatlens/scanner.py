@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
+from threatlens.collector import collect_less
 from threatlens.models.allowlist import Allowlist
 from threatlens.pipeline import Pipeline, Processed
 from threatlens.sources import iter_batches
@@ -47,21 +47,6 @@ def build_pipeline(
     return pipeline
 
 
-#: Allocations the cyclic garbage collector lets pass before a young collection (Python's default: 700).
-GC_YOUNG = 20_000
-
-
-def collect_less() -> None:
-    """Tune this process's garbage collector for a scan: start-up objects frozen, fewer young collections.
-
-    A batch makes thousands of short-lived records and verdict tuples, almost none in a reference cycle;
-    with the default thresholds the collector ran about 3.5 times per 1000 lines and took 10 % of a
-    scan's CPU (3.0 of 28.6 s on the 1M-line realistic log), mostly re-scanning the caches and tables.
-    Long-lived objects (model, caches) made before this call are never scanned again.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG, 50, 100)
 
 
 def add_portscan(pipeline: Pipeline) -> None:

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from threatlens.collector import collect_less
 from threatlens.parallel.units import BATCH, END, ERROR, ParseSpec, Unit, apply_unit, parse_units, sizes
 from threatlens.pipeline import Pipeline, Processed
-from threatlens.scanner import collect_less
 
 #: Parsed batches a parsing process may have ready before the scanning process takes them.
 AHEAD = 4

@@ -336,7 +336,7 @@ def run_ingestion(conn: Connection, spec: IngestSpec, parent: int) -> None:
     # Each batch makes thousands of short-lived objects: with the default thresholds the collector
     # ran ~4 times per 1000 lines and a full collection paused every thread for 0.1-0.5 s, requests
     # from the UI included. The scan's settings: fewer young collections, start-up objects never rescanned.
-    from threatlens.scanner import collect_less
+    from threatlens.collector import collect_less
 
     collect_less()
     child = _Child(conn, spec)
