@@ -197,3 +197,15 @@ def test_keys_and_escape_through_the_terminal(tmp_path: Path, tmux) -> None:
     assert "IP 198.51.100.12 " not in screen.splitlines()[0]
     keys("Up", "Enter")
     _wait_screen(base, name, "IP 198.51.100.11")
+
+
+def test_the_esc_wait_is_escdelay_within_bounds() -> None:
+    """``ESCDELAY`` sets the Esc wait as for curses programs, within 1-1000 ms: a huge value would leave every key
+    after an Esc waiting with it, Ctrl+C included (seen with ESCDELAY=99999999)."""
+    from threatlens.tui.main import ESCAPE_DELAY_MS, escape_delay_ms
+
+    assert escape_delay_ms(None) == ESCAPE_DELAY_MS == 50
+    assert escape_delay_ms("25") == 25
+    assert escape_delay_ms("99999999") == 1000
+    assert escape_delay_ms("0") == 1 and escape_delay_ms("-5") == 1
+    assert escape_delay_ms("fast") == ESCAPE_DELAY_MS

@@ -13,13 +13,26 @@ if TYPE_CHECKING:
     from threatlens.config import Config
     from threatlens.tui.options import MonitorOptions
 
-__all__ = ["ESCAPE_DELAY_MS", "build_parser", "main", "options_from_args"]
+__all__ = ["ESCAPE_DELAY_MS", "build_parser", "escape_delay_ms", "main", "options_from_args"]
 
 #: How long a lone Esc byte waits for the rest of a key's escape sequence before it counts as the Esc key
 #: (the ``ESCDELAY`` environment variable, as in curses, overrides it). Textual waits 100 ms, which every
 #: Esc (closing a screen, clearing the filter) paid; Neovim's default is 50 ms: a terminal or SSH client
 #: sends a key's sequence in one write, so its bytes arrive together.
 ESCAPE_DELAY_MS = 50
+
+
+#: The longest ``ESCDELAY`` taken: a longer wait would leave every key after an Esc waiting with it (Ctrl+C too).
+MAX_ESCAPE_DELAY_MS = 1000
+
+
+def escape_delay_ms(value: str | None) -> int:
+    """The Esc wait in milliseconds: ``ESCDELAY`` if it is a number (within 1..1000), else :data:`ESCAPE_DELAY_MS`."""
+    try:
+        wanted = int(value) if value is not None else ESCAPE_DELAY_MS
+    except ValueError:
+        return ESCAPE_DELAY_MS
+    return max(1, min(MAX_ESCAPE_DELAY_MS, wanted))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # monitor: with the collector on, about 150 collections rescanned them, 0.1 s of CPU before the first
     # frame. It stays off until then, and what start-up made is frozen out of later collections.
     gc.disable()
-    os.environ.setdefault("ESCDELAY", str(ESCAPE_DELAY_MS))  # read when Textual is imported
+    os.environ["ESCDELAY"] = str(escape_delay_ms(os.environ.get("ESCDELAY")))  # read when Textual is imported
     try:
         from threatlens.errors import ThreatLensError
 
