@@ -111,3 +111,11 @@ async def test_the_counts_fit_80_columns_with_shorter_labels(tmp_path: Path) -> 
         await pilot.pause()
         counts = _header(app).splitlines()[1]
         assert f"lines 1200  parsed 1200  unparsed 0  flagged {data.flagged}" in counts, counts
+
+
+def test_compact_counts_pick_their_unit_after_rounding() -> None:
+    """9,999 lines/s is "10k", not "10.0k"; 999,999 is "1.0M", not "1000k" (the walk saw both)."""
+    from threatlens.tui.format import count
+
+    assert [count(n) for n in (999, 1000, 1234, 9999, 10_000, 35_400, 999_499, 999_999, 1_234_567)] == [
+        "999", "1.0k", "1.2k", "10k", "10k", "35k", "999k", "1.0M", "1.2M"]

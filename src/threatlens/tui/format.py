@@ -25,13 +25,13 @@ def safe(value: object, style: str | Style = "") -> Text:
 
 
 def count(n: float) -> str:
-    """Compact count: 999, 1.2k, 35k, 1.2M."""
+    """Compact count: 999, 1.2k, 35k, 1.2M; the unit is chosen after rounding (9,999 is 10k, never 10.0k)."""
     n = float(n)
-    if n < 1000:
+    if round(n) < 1000:
         return f"{n:.0f}"
-    if n < 10_000:
+    if round(n / 1000, 1) < 10:
         return f"{n / 1000:.1f}k"
-    if n < 1_000_000:
+    if round(n / 1000) < 1000:
         return f"{n / 1000:.0f}k"
     return f"{n / 1e6:.1f}M"
 
