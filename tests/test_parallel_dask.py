@@ -82,6 +82,6 @@ def test_dask_local_cluster_and_its_limits(logs: list[str], tmp_path: Path, caps
     local = scan(capsys, tmp_path, "-j", "1", logs[3])
     assert scan(capsys, tmp_path, "--dask", "local", "--dask-workers", "1", logs[3]) == local
     for args in (["--dask", "local", "-"], ["--dask", "local", logs[3], logs[3]],
-                 ["--dask-workers", "2", logs[3]]):
+                 ["--dask-workers", "2", logs[3]], ["-j", "2", "--dask", "local", logs[3]]):
         assert main(["scan", *args]) == 2
         assert "dask" in capsys.readouterr().err

@@ -190,6 +190,9 @@ def run(args: argparse.Namespace) -> int:
     check_run_options(args)
     if args.dask_workers is not None and (args.dask != "local" or args.dask_workers < 1):
         raise UsageError("--dask-workers N (N >= 1) goes with --dask local")
+    if args.dask and args.jobs != DEFAULT_JOBS:
+        raise UsageError("-j N and --dask do not go together: with --dask the cluster's workers parse "
+                         "(--dask-workers N sets how many with --dask local)")
     config = Config.load(args.config)
     if args.config and not config.exists:
         raise UsageError(f"config file {args.config} does not exist")
