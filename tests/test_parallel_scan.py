@@ -271,3 +271,25 @@ def test_packed_batches_come_back_as_the_same_records_through_pickle(logs: list[
             assert back == results and list(map(type, back)) == list(map(type, results))
     assert seen_columns and seen_rows
     assert unpack(pack([])) == []
+
+
+def test_a_truncated_gzip_gives_every_complete_line_before_its_cut(logs: list[str], tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """What ``zcat`` recovers of a cut archive is scanned, in every mode, and the error names its last line (it
+    used to drop the batch being read and up to a megabyte of decompressed lines before it)."""
+    import zlib
+
+    data = gzip.compress(b"".join(Path(p).read_bytes() for p in logs) * 3)
+    cut = data[: len(data) * 2 // 3]
+    bad = tmp_path / "cut.log.gz"
+    bad.write_bytes(cut)
+    recovered = zlib.decompressobj(wbits=31).decompress(cut)  # what zcat prints before its error
+    complete = recovered.count(b"\n")
+    assert complete > 2 * BATCH_LINES  # the cut is past the first batches
+    runs = {jobs: scan(capsys, tmp_path, jobs, "-o", "jsonl", str(bad)) for jobs in JOBS}
+    status, out, err, _files = runs["1"]
+    assert status == 2 and f"read error after line {complete}:" in err
+    lines = [int(m) for m in re.findall(r'"line": ?(\d+)', out)]
+    assert max(lines) == complete and len(set(lines)) == complete
+    for jobs in JOBS[1:]:
+        assert runs[jobs] == runs["1"], f"-j {jobs} differs from -j 1"

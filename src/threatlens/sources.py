@@ -161,12 +161,17 @@ def stream_batches(
     # pauses, so `tail -f log | threatlens scan -` reports lines as they come and Ctrl-C loses none read.
     # Regular files keep whole batches (the parallel scan relies on the same batches in every process).
     fd = _stream_fd(underlying)
-    read = getattr(stream, "read1", stream.read) if fd is not None else stream.read
+    # A .gz is read a decompression step at a time (read1): a truncated archive then loses only the bytes
+    # of the step that hit its cut, not a whole chunk's worth of lines.
+    gz = isinstance(stream, gzip.GzipFile)
+    read = getattr(stream, "read1", stream.read) if fd is not None or gz else stream.read
+    failed: SourceError | None = None
     while True:
         try:
             chunk = read(CHUNK_BYTES)
-        except (OSError, EOFError) as exc:  # truncated .gz, I/O error
-            raise SourceError(f"{name}: read error after line {lines.line}: {exc}") from None
+        except (OSError, EOFError) as exc:  # truncated .gz, I/O error: the complete lines read so far go first
+            failed = SourceError(f"{name}: read error after line {lines.line}: {exc}")
+            break
         if not chunk:
             break
         got = lines.feed(chunk)
@@ -189,6 +194,10 @@ def stream_batches(
         if on_progress is not None:
             with contextlib.suppress(OSError, ValueError):
                 on_progress(underlying.tell())
+    if failed is not None:  # a line cut by the error is not a line the server wrote: it is not delivered
+        if batch:
+            yield batch
+        raise failed
     end = lines.flush()
     if end is not None and end.line != last:
         batch.append(end._replace(data=end.data[:MAX_LINE_BYTES + 1]))
