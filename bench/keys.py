@@ -61,6 +61,12 @@ class Pane:
         """Stop the tmux server and the monitor with it."""
         self.tmux("kill-server")
 
+    def quit(self) -> None:
+        """``q`` to the monitor, then the tmux server goes."""
+        self.keys("q")
+        time.sleep(0.5)
+        self.kill()
+
     def wait(self, done: Callable[[str], bool], timeout: float = TIMEOUT) -> float:
         """Seconds until a capture satisfies ``done`` (``nan`` after ``timeout``)."""
         t0 = time.monotonic()
@@ -79,6 +85,14 @@ class Pane:
                 return time.monotonic() - t0
             time.sleep(POLL)
         return float("nan")
+
+
+def start_writer(log: Path, lines_file: Path, rate: int, seconds: float) -> subprocess.Popen[bytes]:
+    """``bench/tui.py``'s writer appending ``lines_file``'s lines to ``log`` at ``rate`` lines/s for ``seconds``."""
+    writer = subprocess.Popen([sys.executable, str(BENCH / "tui.py"), "--writer", str(log), str(lines_file), str(rate),
+                               str(seconds)], stdout=subprocess.DEVNULL)
+    time.sleep(1.0)  # running before the first measurement
+    return writer
 
 
 def header(screen: str) -> str:
@@ -109,9 +123,7 @@ def one_rate(rate: int, seconds: float, lines_file: Path, workdir: Path, socket:
         time.sleep(1.0)
         writer = None
         if rate:
-            writer = subprocess.Popen([sys.executable, str(BENCH / "tui.py"), "--writer", str(log), str(lines_file),
-                                       str(rate), str(seconds + 2)], stdout=subprocess.DEVNULL)
-            time.sleep(1.0)
+            writer = start_writer(log, lines_file, rate, seconds + 2)
         t_end = time.monotonic() + seconds
         while time.monotonic() < t_end:
             times["p"].append(pane.press("p", lambda s: "PAUSED" in header(s)))
@@ -132,9 +144,7 @@ def one_rate(rate: int, seconds: float, lines_file: Path, workdir: Path, socket:
         if writer is not None:
             writer.wait(30)
     finally:
-        pane.keys("q")
-        time.sleep(0.5)
-        pane.kill()
+        pane.quit()
     return times
 
 

@@ -23,13 +23,12 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from keys import Pane, header, pct
+from keys import Pane, header, pct, start_writer
 
 BENCH = Path(__file__).resolve().parent
 SAMPLE = BENCH.parent / "sample_logs" / "combined.log"
@@ -103,10 +102,7 @@ def main() -> int:
             if args.rate:
                 lines = work / "lines.log"
                 lines.write_bytes(SAMPLE.read_bytes() * 10)
-                writer = subprocess.Popen([sys.executable, str(BENCH / "tui.py"), "--writer", str(log), str(lines),
-                                           str(args.rate), str(args.rounds * len(WIDTHS) * (SETTLE + 0.5) + 5)],
-                                          stdout=subprocess.DEVNULL)
-                time.sleep(1.0)
+                writer = start_writer(log, lines, args.rate, args.rounds * len(WIDTHS) * (SETTLE + 0.5) + 5)
             for _ in range(args.rounds):
                 for width in WIDTHS:
                     first, fit = one_resize(pane, width)
@@ -118,9 +114,7 @@ def main() -> int:
         finally:
             if writer is not None:
                 writer.kill()
-            pane.keys("q")
-            time.sleep(0.5)
-            pane.kill()
+            pane.quit()
     print(f"first frame after a resize: p50 {pct(firsts, 50) * 1000:.0f} ms, max {max(firsts) * 1000:.0f} ms; "
           f"tables fit after it: p50 {pct(lags, 50) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms "
           f"(0: the first frame); load average {os.getloadavg()[0]:.1f}")

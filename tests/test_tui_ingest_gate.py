@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from threatlens.tui.ingest import GATED_CHUNK, Ingestor, build_live
@@ -13,6 +15,21 @@ from tui_support import attack_lines, normal_lines, write_log
 
 def _counted(live) -> int:
     return live.totals.lines
+
+
+@contextlib.contextmanager
+def _ingesting(opts, pipeline, live, gate: threading.Event) -> Iterator[None]:
+    """The ingest thread running ``Ingestor`` with ``gate`` until the block ends (the gate opened to let it stop)."""
+    stop = threading.Event()
+    ingestor = Ingestor(opts, pipeline, live, on_note=lambda *a: None, on_progress=lambda *a: None, gate=gate)
+    thread = threading.Thread(target=ingestor.run, args=(stop.is_set,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        gate.set()
+        thread.join(10)
 
 
 def test_a_closed_gate_holds_ingestion_between_chunks_and_nothing_is_lost(tmp_path: Path) -> None:
@@ -29,11 +46,7 @@ def test_a_closed_gate_holds_ingestion_between_chunks_and_nothing_is_lost(tmp_pa
         return parse(lines, **kwargs)
 
     pipeline.parse = counting
-    stop = threading.Event()
-    ingestor = Ingestor(opts, pipeline, live, on_note=lambda *a: None, on_progress=lambda *a: None, gate=gate)
-    thread = threading.Thread(target=ingestor.run, args=(stop.is_set,), daemon=True)
-    thread.start()
-    try:
+    with _ingesting(opts, pipeline, live, gate):
         time.sleep(1.0)  # the follower has read the file; the ingest thread waits at the gate
         assert _counted(live) == 0 and chunks == []
         gate.set()
@@ -51,10 +64,6 @@ def test_a_closed_gate_holds_ingestion_between_chunks_and_nothing_is_lost(tmp_pa
         while _counted(live) < n + 25 and time.monotonic() < deadline:
             time.sleep(0.02)
         assert _counted(live) == n + 25
-    finally:
-        stop.set()
-        gate.set()
-        thread.join(10)
 
 
 def test_a_gate_closed_while_a_chunk_is_parsed_holds_its_counting(tmp_path: Path) -> None:
@@ -77,11 +86,7 @@ def test_a_gate_closed_while_a_chunk_is_parsed_holds_its_counting(tmp_path: Path
         return out
 
     pipeline.parse = closing
-    stop = threading.Event()
-    ingestor = Ingestor(opts, pipeline, live, on_note=lambda *a: None, on_progress=lambda *a: None, gate=gate)
-    thread = threading.Thread(target=ingestor.run, args=(stop.is_set,), daemon=True)
-    thread.start()
-    try:
+    with _ingesting(opts, pipeline, live, gate):
         deadline = time.monotonic() + 30
         while len(parsed) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -93,7 +98,3 @@ def test_a_gate_closed_while_a_chunk_is_parsed_holds_its_counting(tmp_path: Path
         while _counted(live) < n and time.monotonic() < deadline:
             time.sleep(0.02)
         assert _counted(live) == n
-    finally:
-        stop.set()
-        gate.set()
-        thread.join(10)

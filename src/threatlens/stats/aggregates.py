@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from threatlens.export import alert_block_ips
 from threatlens.models.verdict import SEVERITY_RANK, Alert, Verdict, severity_of
 from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import RECORD_INDEX, LogRecord, Unparsed
@@ -572,8 +573,6 @@ class Stats:
         return entries
 
     def _remember_block(self, alert: Alert) -> None:
-        from threatlens.export import alert_block_ips
-
         blocks = self._alert_blocks
         rank = SEVERITY_RANK.get(alert.severity, 0)
         for ip in alert_block_ips(alert):
