@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from textual.driver import Driver
 
     from threatlens.pipeline import DetectionLike, Pipeline
+    from threatlens.tui.idle_collector import IdleCollector
     from threatlens.tui.remote import RemoteLive
     from threatlens.tui.screens.ip_detail import IpDetailScreen
 
@@ -103,6 +104,7 @@ class ThreatLensApp(App[None]):
         self.notes: list[str] = []
         #: called once, when the first redraw has reached the screen
         self.after_first_frame: Callable[[], None] | None = None
+        self.collector: IdleCollector | None = None  # see collect_when_idle
         self.detection_ready = threading.Event()
         if (detection is not _AUTO or not options.detect) and self.remote is None:
             self.detection_ready.set()
@@ -185,6 +187,8 @@ class ThreatLensApp(App[None]):
         if self.remote is not None:
             self.remote.stop()
         sys.setswitchinterval(getattr(self, "_switch_interval", 0.005))
+        if self.collector is not None:
+            self.collector.stop()
 
     # -- workers (threads post, the main thread paints) ----------------------------------------
 
@@ -312,9 +316,18 @@ class ThreatLensApp(App[None]):
     def _drawn(self, started: float) -> None:
         """A redraw reached the screen: the next timed one waits at least twice as long as this one took."""
         self._draw_gap = min(MAX_DRAW_GAP, 2 * (time.perf_counter() - started))
+        if self.collector is not None:
+            self.collector.check()
         if self.after_first_frame is not None:
             callback, self.after_first_frame = self.after_first_frame, None
             callback()
+
+    def collect_when_idle(self) -> None:
+        """Garbage collection from now on only between frames (``threatlens-tui`` calls it after the first frame)."""
+        from threatlens.tui.idle_collector import IdleCollector
+
+        self.collector = IdleCollector(self)
+        self.collector.start()
 
     def repaint_header(self) -> None:
         """Redraw only the header (PAUSED, filter) without touching the frozen tables."""

@@ -126,22 +126,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         raise
     from threatlens.tui.hangup import TerminalGuard
 
-    app.after_first_frame = _collect_again
+    app.after_first_frame = app.collect_when_idle
     with TerminalGuard(app) as guard:
         app.run()
     return guard.finish()
-
-
-def _collect_again() -> None:
-    """After the first frame: the collector back on, start-up's objects never scanned again.
-
-    Older generations are collected less often (``threatlens.collector``): with the defaults a full collection
-    paused the screen for 50-70 ms every 5 s at 10k lines/s.
-    """
-    from threatlens.collector import GC_YOUNG_UI, collect_less
-
-    gc.enable()
-    collect_less(GC_YOUNG_UI, 10)
 
 
 def _take_stdin(parser: argparse.ArgumentParser) -> Any:
