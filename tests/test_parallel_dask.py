@@ -65,16 +65,16 @@ def test_dask_cluster_output_is_the_local_scan_output(scheduler: str, logs: list
     assert on_dask == local
 
 
-def test_dask_stops_at_a_read_error_like_the_local_scan(scheduler: str, logs: list[str], tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dask_goes_on_after_a_read_error_like_the_local_scan(scheduler: str, logs: list[str], tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cluster, "SPAN", 2)
     cut = tmp_path / "cut.log.gz"
     data = gzip.compress(Path(logs[0]).read_bytes())
     cut.write_bytes(data[: len(data) * 2 // 3])
     args = [logs[3], str(cut), logs[4]]
     local = scan(capsys, tmp_path, "-j", "1", *args)
-    assert local[0] == 2 and "read error" in local[2]
+    assert local[0] == 2 and "read error" in local[2] and f'"file": "{logs[4]}"' in local[1]
     assert scan(capsys, tmp_path, "--dask", scheduler, *args) == local
 
 

@@ -83,8 +83,9 @@ def test_only_flagged_jsonl_has_alerts_from_every_batch(logs: list[str], tmp_pat
 
 
 @pytest.mark.parametrize("case", ["unknown format", "truncated gzip"])
-def test_an_input_error_stops_at_the_same_line_with_the_same_message(
+def test_an_input_error_is_met_at_the_same_line_with_the_same_message(
         logs: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
+    """An unknown format stops the scan there; a read error is reported and the next file is scanned."""
     bad = tmp_path / "bad"
     if case == "unknown format":
         bad.write_bytes(b"".join(b"%d this is no access log\n" % i for i in range(120)))
@@ -95,6 +96,7 @@ def test_an_input_error_stops_at_the_same_line_with_the_same_message(
     runs = {jobs: scan(capsys, tmp_path, jobs, *args) for jobs in JOBS}
     status, out, err, _files = runs["1"]
     assert status == 2 and str(bad) in err and out
+    assert (logs[2] in out) == (case == "truncated gzip")
     for jobs in JOBS[1:]:
         assert runs[jobs] == runs["1"], f"-j {jobs} differs from -j 1"
 

@@ -21,6 +21,7 @@ __all__ = [
     "FormatError",
     "ModelError",
     "ParseError",
+    "ReadError",
     "SourceError",
     "ThreatLensError",
     "UnknownFormatError",
@@ -78,6 +79,24 @@ class FilterError(ThreatLensError):
 
 class SourceError(ThreatLensError):
     """An input log that cannot be opened or read to the end."""
+
+
+class ReadError(SourceError):
+    """Reading one input stopped: it could not be opened (``line`` 0) or failed after line ``line``.
+
+    ``threatlens scan`` reports it and goes on with the next input. It travels between processes
+    (``-j``, Dask) with its fields, so every mode reports it alike.
+    """
+
+    def __init__(self, file: str, line: int, reason: str, text: str | None = None) -> None:
+        self.file = file
+        self.line = line
+        self.reason = reason
+        where = f"after line {line}" if line else "before its first line"
+        super().__init__(text or f"{file}: read error {where}: {reason}")
+
+    def __reduce__(self) -> tuple[type[ReadError], tuple[str, int, str, str]]:
+        return type(self), (self.file, self.line, self.reason, str(self))
 
 
 class ModelError(ThreatLensError):

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from threatlens.collector import collect_less
+from threatlens.errors import ReadError
 from threatlens.models.allowlist import Allowlist
 from threatlens.pipeline import Pipeline, Processed
 from threatlens.sources import iter_batches
@@ -65,6 +66,7 @@ def scan_paths(
     *,
     on_batch: Callable[[Processed, int], None] | None = None,
     progress: Callable[[str], AbstractContextManager[Callable[[int], None] | None]] | None = None,
+    on_error: Callable[[ReadError], None] | None = None,
 ) -> int:
     """Run every line of ``paths`` through ``pipeline`` in order; return the number of lines.
 
@@ -72,15 +74,23 @@ def scan_paths(
     windows and the site context see every line in log order. ``on_batch(done, lines_read)`` gets
     each processed batch, the last one being the final flush (``lines_read`` 0); ``progress(path)``
     is entered around each file and gives the byte-progress callback of :func:`iter_batches`.
+    An input that cannot be opened or read to its end goes to ``on_error`` once its lines before
+    the failure are processed, and the scan goes on with the next input (without ``on_error``
+    the :class:`ReadError` is raised).
     """
     lines = 0
     for path in paths:
         with progress(path) if progress is not None else nullcontext() as advance:
-            for batch in iter_batches(path, on_progress=advance, notify=pipeline.on_message):
-                done = pipeline.process(batch)
-                lines += len(batch)
-                if on_batch is not None:
-                    on_batch(done, len(batch))
+            try:
+                for batch in iter_batches(path, on_progress=advance, notify=pipeline.on_message):
+                    done = pipeline.process(batch)
+                    lines += len(batch)
+                    if on_batch is not None:
+                        on_batch(done, len(batch))
+            except ReadError as exc:
+                if on_error is None:
+                    raise
+                on_error(exc)
     done = pipeline.process([], final=True, ended=True)  # finished inputs: campaigns waiting for quiet report now
     if on_batch is not None:
         on_batch(done, 0)

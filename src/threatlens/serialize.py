@@ -9,6 +9,7 @@ from datetime import date, datetime
 from json.encoder import encode_basestring as _str  # type: ignore[attr-defined, unused-ignore]
 from typing import Any
 
+from threatlens.errors import ReadError
 from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import LogRecord, Unparsed
@@ -186,6 +187,17 @@ def unparsed_dict(item: Unparsed) -> dict[str, Any]:
         "error": item.reason,
         "raw": item.raw.decode("utf-8", "backslashreplace"),
     }
+
+
+def read_error_dict(error: ReadError) -> dict[str, Any]:
+    """An input not read to its end: its name, its last line read (0: it could not be opened), why."""
+    return {"type": "read_error", "file": error.file, "line": error.line, "error": error.reason}
+
+
+def interrupted_dict(signal_name: str, lines: int) -> dict[str, Any]:
+    """The end of a scan that a signal stopped: the output covers the ``lines`` read until then."""
+    return {"type": "interrupted", "signal": signal_name, "lines": lines,
+            "error": f"{signal_name}: stopped after {lines} lines; the output covers those only"}
 
 
 def alert_dict(alert: Alert, country: str | None = None) -> dict[str, Any]:

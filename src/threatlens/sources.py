@@ -9,11 +9,12 @@ import select
 import stat
 import sys
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from operator import itemgetter
 from typing import BinaryIO
 
-from threatlens.errors import SourceError
+from threatlens.errors import ReadError, SourceError
 from threatlens.parsers.base import MAX_LINE_BYTES
 from threatlens.parsers.record import RawLine
 from threatlens.tail.lines import LineAssembler
@@ -32,32 +33,39 @@ def _stderr(text: str) -> None:
     print(f"threatlens: {text}", file=sys.stderr, flush=True)
 
 
-def open_source(path: str, notify: Notify | None = None) -> tuple[BinaryIO, int | None]:
+def open_source(path: str, notify: Notify | None = None, name: str | None = None) -> tuple[BinaryIO, int | None]:
     """Open ``path`` (``-`` is standard input) and return the binary stream and its size if known.
 
     Any input is read as a stream, never seeked: ``<(cat f)`` and pipes work, and ``.gz`` is told
     by its first bytes from the read buffer. Opening a FIFO waits for a writer; after
-    :data:`FIFO_NOTICE_AFTER` seconds ``notify`` (default: standard error) says so.
+    :data:`FIFO_NOTICE_AFTER` seconds ``notify`` (default: standard error) says so. A failure
+    raises :class:`ReadError` (line 0) naming the input ``name`` (default ``path``).
     """
+    name = path if name is None else name
     if path == "-":
         if sys.stdin is None:
-            raise SourceError("standard input (-) is closed")
+            raise ReadError(name, 0, "closed", "standard input (-) is closed")
         return sys.stdin.buffer, None
     try:
         st = os.stat(path)
         if stat.S_ISDIR(st.st_mode):
-            raise SourceError(f"{path}: is a directory")
+            raise ReadError(name, 0, "is a directory", f"{name}: is a directory")
         fd = _open_fifo(path, notify or _stderr) if stat.S_ISFIFO(st.st_mode) else os.open(path, os.O_RDONLY)
         raw = os.fdopen(fd, "rb")
+    except SourceError:
+        raise
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ReadError(name, 0, f"cannot open: {reason}", f"cannot open {name}: {reason}") from None
+    try:
         opened = os.fstat(fd)
         size = opened.st_size if stat.S_ISREG(opened.st_mode) else None
         if raw.peek(2)[:2] == b"\x1f\x8b":
             return gzip.GzipFile(filename=path, mode="rb", fileobj=raw), size  # type: ignore[return-value]
         return raw, size
-    except SourceError:
-        raise
-    except OSError as exc:
-        raise SourceError(f"cannot open {path}: {exc.strerror or exc}") from None
+    except OSError as exc:  # the first read failed (EIO): opened, but nothing can be read
+        raw.close()
+        raise ReadError(name, 0, exc.strerror or str(exc)) from None
 
 
 def _open_fifo(path: str, notify: Notify) -> int:
@@ -95,7 +103,7 @@ def close_source(stream: BinaryIO) -> None:
 
 
 def check_readable(path: str) -> None:
-    """Raise ``SourceError`` with a clear message if ``path`` cannot be read.
+    """Raise :class:`ReadError` with a clear message if ``path`` cannot be read.
 
     A regular file is opened and closed; a pipe, FIFO or device only has its permissions checked:
     opening a FIFO would wait for a writer, and reading a pipe would take the data from the scan.
@@ -106,19 +114,27 @@ def check_readable(path: str) -> None:
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise SourceError(f"cannot open {path}: {exc.strerror or exc}") from None
+        reason = exc.strerror or str(exc)
+        raise ReadError(path, 0, f"cannot open: {reason}", f"cannot open {path}: {reason}") from None
     if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
         close_source(open_source(path)[0])
     elif not os.access(path, os.R_OK):
-        raise SourceError(f"cannot open {path}: Permission denied")
+        raise ReadError(path, 0, "cannot open: Permission denied", f"cannot open {path}: Permission denied")
 
 
-def is_regular(path: str) -> bool:
-    """Whether ``path`` names a regular file (which can be read twice, or by several processes)."""
+def is_stream(path: str) -> bool:
+    """Whether ``path`` can be read only once, as it comes: standard input (-), a pipe, a FIFO, a device.
+
+    A regular file or a directory is not, nor a path that does not exist: opening those fails the
+    same way in every process, and the scan reports it.
+    """
+    if path == "-":
+        return True
     try:
-        return path != "-" and stat.S_ISREG(os.stat(path).st_mode)
+        mode = os.stat(path).st_mode
     except OSError:
         return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def iter_batches(
@@ -165,12 +181,12 @@ def stream_batches(
     # of the step that hit its cut, not a whole chunk's worth of lines.
     gz = isinstance(stream, gzip.GzipFile)
     read = getattr(stream, "read1", stream.read) if fd is not None or gz else stream.read
-    failed: SourceError | None = None
+    failed: ReadError | None = None
     while True:
         try:
             chunk = read(CHUNK_BYTES)
-        except (OSError, EOFError) as exc:  # truncated .gz, I/O error: the complete lines read so far go first
-            failed = SourceError(f"{name}: read error after line {lines.line}: {exc}")
+        except (OSError, EOFError, zlib.error) as exc:  # cut or corrupt .gz, I/O error: the lines read so far go first
+            failed = ReadError(name, lines.line, str(exc) or type(exc).__name__)
             break
         if not chunk:
             break

@@ -6,12 +6,12 @@ import argparse
 import contextlib
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
 from threatlens.config import Config
 from threatlens.csvrow import request_csv, row_line
-from threatlens.errors import ExportError, SourceError, UsageError
+from threatlens.errors import ExportError, ReadError, SourceError, UsageError
 from threatlens.export import CSV_COLUMNS, alert_block_ips
 from threatlens.models.verdict import Alert, Verdict, at_least
 from threatlens.options import RunOptions, add_run_options, check_run_options, resolve_options
@@ -21,13 +21,15 @@ from threatlens.scanner import build_pipeline, scan_paths
 from threatlens.serialize import (
     REQUEST_COLUMNS,
     alert_dict,
+    interrupted_dict,
     json_line,
     packet_dict,
+    read_error_dict,
     request_dict,
     request_json,
     unparsed_dict,
 )
-from threatlens.sources import check_readable, is_regular
+from threatlens.sources import check_readable, is_stream
 from threatlens.tail import FollowerError
 
 OUTPUTS = ("table", "jsonl", "csv")
@@ -53,7 +55,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "  journalctl -k -o short-iso | threatlens scan -\n"
         "  threatlens scan --follow /var/log/nginx/access.log\n"
         "exit status: 0 done (also Ctrl-C with --follow), 1 a bug (please report its traceback), 2 bad arguments\n"
-        "  or unreadable input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)",
+        "  or unreadable input (an input that cannot be opened or read to its end is reported and skipped, the\n"
+        "  others are scanned; the output says which), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="log file, .gz archive, or - for stdin")
     groups = add_run_options(p, follow_note="with --follow: ")
@@ -165,6 +168,11 @@ class Writer:
         if lines:
             self.stream.write("".join(lines))
 
+    def note(self, row: dict[str, Any]) -> None:
+        """Write a record about the input itself (a read error, an interruption), also with ``only_flagged``."""
+        if self.output != "table":
+            self.stream.write(row_line(row, CSV_COLUMNS) if self.csv else json_line(row) + "\n")
+
     def _format(self, item: LogRecord | FirewallRecord | Unparsed, verdict: Verdict | None) -> str:
         """One output line (with its newline) for ``item``."""
         kind = type(item)
@@ -198,8 +206,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"config file {args.config} does not exist")
     opts = resolve_options(config, args)
     if not args.follow:
-        for path in args.paths:
-            check_readable(path)
+        _check_inputs(args.paths)
     tolerant(sys.stdout)
     tolerant(sys.stderr)
     ui = ScanUi(enabled=args.output == "table" or not sys.stdout.isatty())
@@ -209,6 +216,18 @@ def run(args: argparse.Namespace) -> int:
     except BaseException:
         exports.abort()
         raise
+
+
+def _check_inputs(paths: list[str]) -> None:
+    """Fail before anything starts when no input can be opened; one that can go on (the others are reported as met)."""
+    errors: list[ReadError] = []
+    for path in paths:
+        try:
+            check_readable(path)
+        except ReadError as exc:
+            errors.append(exc)
+    if errors and len(errors) == len(paths):
+        raise SourceError("; ".join(dict.fromkeys(map(str, errors))))
 
 
 def _run(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exports) -> int:
@@ -227,13 +246,13 @@ def _start_parsers(args: argparse.Namespace, opts: RunOptions, ui: Any) -> Any:
     """
     nginx_conf = None if opts.nginx_conf is None else str(opts.nginx_conf)
     if args.dask:
-        if args.follow or not all(map(is_regular, args.paths)):
+        if args.follow or any(map(is_stream, args.paths)):
             raise UsageError("--dask scans regular files: not standard input (-), a pipe or a FIFO, not --follow")
         from threatlens.parallel.cluster import DaskParsers
         from threatlens.parallel.units import ParseSpec
 
         return DaskParsers(args.paths, ParseSpec(opts.log_format, nginx_conf), args.dask, workers=args.dask_workers)
-    if args.jobs == 1 or args.follow or not all(map(is_regular, args.paths)):  # a pipe or FIFO: read once, by one
+    if args.jobs == 1 or args.follow or any(map(is_stream, args.paths)):  # a pipe or FIFO: read once, by one
         return None
     from threatlens.parallel.jobs import choose_jobs
 
@@ -264,6 +283,15 @@ def _run_with(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exp
     exports.country = country
     ui.restart_clock()  # throughput in the summary counts from the first line, after start-up
     status = 0
+    failed: list[ReadError] = []
+
+    def on_error(error: ReadError) -> None:  # the input's lines before it are out: say so, go on with the next
+        failed.append(error)
+        ui.error(str(error))
+        with _uninterrupted():
+            writer.note(read_error_dict(error))
+            writer.stream.flush()
+
     previous = signal.signal(signal.SIGTERM, _terminate)  # systemd's stop: finish the exports, then exit
     previous_int = signal.signal(signal.SIGINT, _interrupt)
     try:
@@ -271,15 +299,16 @@ def _run_with(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exp
             _follow(args.paths, opts, pipeline, writer, exports, ui)
         else:
             def on_batch(done: Processed, lines: int) -> None:
+                ui.count(lines)  # first: a signal held while the batch is written takes effect after it
                 _emit(done, writer, exports)
-                ui.count(lines)
 
             if parsers is not None:
                 from threatlens.parallel.local import scan_units
 
-                scan_units(pipeline, args.paths, parsers.units(), on_batch=on_batch, progress=ui.progress_for)
+                scan_units(pipeline, args.paths, parsers.units(), on_batch=on_batch, progress=ui.progress_for,
+                           on_error=on_error)
             else:
-                scan_paths(pipeline, args.paths, on_batch=on_batch, progress=ui.progress_for)
+                scan_paths(pipeline, args.paths, on_batch=on_batch, progress=ui.progress_for, on_error=on_error)
     except FollowerError as exc:  # the follower's reader thread failed: a read error is the user's to fix
         if not isinstance(exc.__cause__, OSError):
             raise
@@ -291,13 +320,19 @@ def _run_with(args: argparse.Namespace, opts: RunOptions, ui: Any, exports: _Exp
     finally:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
-    exports.finish(ui, interrupted=status != 0)
+    # a scan of whole inputs that a signal stopped covers part of them (a follow has no end to reach)
+    stopped_by = None if args.follow else {130: "SIGINT", 128 + signal.SIGTERM: "SIGTERM"}.get(status)
+    if stopped_by is not None:
+        with _uninterrupted():
+            writer.note(interrupted_dict(stopped_by, ui.lines))
+    exports.finish(ui, interrupted=status != 0, incomplete=[e.file for e in failed])
     if args.output == "table":
         if status and not ui.lines:  # stopped before a line came (a FIFO without a writer): no empty tables
             ui.info("interrupted before any line was processed")
         else:
-            ui.summary(stats, pipeline, top=args.top, files=len(set(args.paths)))
-    return status
+            ui.summary(stats, pipeline, top=args.top, files=len(set(args.paths)), incomplete=failed,
+                       interrupted=stopped_by)
+    return status or (2 if failed else 0)
 
 
 class _Terminated(BaseException):
@@ -430,12 +465,17 @@ class _Exports:
                 self.ips.update(alert_block_ips(alert))
         self.ips.discard("")
 
-    def finish(self, ui: Any, *, interrupted: bool = False) -> None:
-        """Put the export in place and write the block list (atomically), also after an interruption."""
+    def finish(self, ui: Any, *, interrupted: bool = False, incomplete: Sequence[str] = ()) -> None:
+        """Put the export in place and write the block list (atomically), also after an interruption.
+
+        ``incomplete``: the inputs not read to their end (their lines before that are in).
+        """
         from threatlens import export
 
         args = self.args
         so_far = " (interrupted: what was read until then)" if interrupted else ""
+        if incomplete:
+            so_far += f" (input incomplete: {', '.join(incomplete)} not read to the end)"
         tier = "attack tier" if self.min_severity == "attack" else f"{self.min_severity} tier and above"
         try:
             if self.stream is not None:

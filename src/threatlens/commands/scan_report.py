@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from threatlens.stats.results import count_text
+from threatlens.errors import ReadError
+from threatlens.stats.results import PORTS_APACHE_LINE, PORTS_NGINX_LINE, count_text
 from threatlens.textsafe import visible
 
 
@@ -41,9 +43,37 @@ def _where(file: str, lines: str, several: bool) -> Text:
     return Text("…" + text[-39:] if len(text) > 40 else text)
 
 
+def _partial(console: Console, lines: int, incomplete: Sequence[ReadError], interrupted: str | None) -> None:
+    """Say that the summary covers part of the input: a signal stopped the scan, or inputs were not read to the end."""
+    if interrupted:
+        how = "Ctrl-C" if interrupted == "SIGINT" else interrupted
+        console.print(Text(f"INTERRUPTED ({how}): partial summary, of the {lines:,} lines read before it",
+                           style="bold red"))
+    if incomplete:
+        inputs = "1 input" if len(incomplete) == 1 else f"{len(incomplete)} inputs"
+        console.print(Text(f"INPUT INCOMPLETE: {inputs} not read to the end; the summary covers what was read",
+                           style="bold red"))
+        for error in incomplete:
+            console.print(Text("  " + visible(str(error)), style="red"))
+
+
+def _ports_hint(console: Console) -> None:
+    """How to log the server port; the config lines whole, never wrapped, so that they can be copied."""
+    console.print(Text("Server ports: not in this log. This log has no server port.", style="dim"))
+    console.print(Text("Apache: add %p to the LogFormat, as in the stock vhost_combined format:", style="dim"))
+    console.print(Text("  " + PORTS_APACHE_LINE), soft_wrap=True)
+    console.print(Text("nginx: add $server_port to the log_format, then log with it (access_log ... ports;):",
+                       style="dim"))
+    console.print(Text("  " + PORTS_NGINX_LINE), soft_wrap=True)
+
+
 def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10, elapsed: float = 0.0,
-                   files: int = 1) -> None:
-    """Print totals, flagged requests, alerts and the top tables (``files``: how many inputs were read)."""
+                   files: int = 1, incomplete: Sequence[ReadError] = (), interrupted: str | None = None) -> None:
+    """Print totals, flagged requests, alerts and the top tables (``files``: how many inputs were read).
+
+    ``incomplete`` (inputs not read to their end) and ``interrupted`` (the signal that stopped the
+    scan) are said right after the totals and again at the end.
+    """
     several = files > 1
     totals = stats.totals()
     rate = totals.lines / elapsed if elapsed > 0 else 0.0
@@ -64,6 +94,7 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
         head.append("  (not scored)")
     head.append(f"  — {elapsed:.1f} s, {rate:,.0f} lines/s", style="dim")
     console.print(head)
+    _partial(console, totals.lines, incomplete, interrupted)
     if pipeline.format_names:
         console.print(Text(f"format: {', '.join(pipeline.format_names)}   geo: {stats.geo.source}", style="dim"))
 
@@ -148,4 +179,5 @@ def render_summary(console: Console, stats: Any, pipeline: Any, *, top: int = 10
             table.add_row(str(row.port), count_text(row.requests, row.error), f"{row.flagged:,}")
         console.print(table)
     elif totals.parsed:
-        console.print(Text("Server ports: not in this log. " + stats.ports_hint, style="dim"))
+        _ports_hint(console)
+    _partial(console, totals.lines, incomplete, interrupted)

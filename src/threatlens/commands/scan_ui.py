@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from threatlens.errors import ReadError
 from threatlens.textsafe import visible
 
 
@@ -42,6 +43,10 @@ class ScanUi:
     def warn(self, text: str) -> None:
         """A warning (missing GeoIP database, unreadable path while following)."""
         self.err.print(Text("threatlens: warning: " + visible(text), style="yellow"), soft_wrap=True)
+
+    def error(self, text: str) -> None:
+        """An input error the scan goes on after (an input that cannot be opened or read to its end)."""
+        self.err.print(Text("threatlens: error: " + visible(text), style="red"), soft_wrap=True)
 
     def restart_clock(self) -> None:
         """Count elapsed time from now (after start-up) for the summary's lines/s."""
@@ -79,10 +84,16 @@ class ScanUi:
         with progress:
             yield advance
 
-    def summary(self, stats: Any, pipeline: Any, *, top: int = 10, files: int = 1) -> None:
-        """The closing report: totals, flagged requests, alerts, top tables (``files``: inputs read)."""
+    def summary(self, stats: Any, pipeline: Any, *, top: int = 10, files: int = 1,
+                incomplete: Sequence[ReadError] = (), interrupted: str | None = None) -> None:
+        """The closing report: totals, flagged requests, alerts, top tables (``files``: inputs read).
+
+        ``incomplete`` (inputs not read to their end) and ``interrupted`` (the signal that stopped the
+        scan) are said at its top and its end: the summary then covers part of the input.
+        """
         from threatlens.commands.scan_report import render_summary
 
         elapsed = time.perf_counter() - self.started
-        render_summary(self.out, stats, pipeline, top=top, elapsed=elapsed, files=files)
+        render_summary(self.out, stats, pipeline, top=top, elapsed=elapsed, files=files, incomplete=incomplete,
+                       interrupted=interrupted)
 

@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from threatlens.collector import collect_less
+from threatlens.errors import ReadError
 from threatlens.parallel.units import BATCH, END, ERROR, ParseSpec, Unit, apply_unit, parse_units, sizes
 from threatlens.pipeline import Pipeline, Processed
 
@@ -125,10 +126,12 @@ def scan_units(
     *,
     on_batch: Callable[[Processed, int], None] | None = None,
     progress: Callable[[str], AbstractContextManager[Callable[[int], None] | None]] | None = None,
+    on_error: Callable[[ReadError], None] | None = None,
 ) -> int:
     """Run parsed units through the rest of ``pipeline`` in order, like :func:`threatlens.scanner.scan_paths`.
 
-    ``on_batch`` and ``progress`` are called exactly as there: the same batches, then the final flush.
+    ``on_batch``, ``progress`` and ``on_error`` are called exactly as there: the same batches, the
+    same read errors at the same places, then the final flush.
     """
     lines = 0
     stream = iter(units)
@@ -142,6 +145,10 @@ def scan_units(
                     raise RuntimeError(f"unit {unit.number} of file {unit.file} while reading file {file_index}")
                 if unit.kind == END:
                     pipeline.hold(path, unit.held)
+                    if isinstance(unit.error, ReadError):
+                        if on_error is None:
+                            raise unit.error
+                        on_error(unit.error)
                     break
                 assert unit.kind == BATCH
                 done = apply_unit(pipeline, unit)

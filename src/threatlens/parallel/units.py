@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, BinaryIO, NamedTuple
 
-from threatlens.errors import ThreatLensError
+from threatlens.errors import ReadError, ThreatLensError
 from threatlens.parsers import FirewallRecord, LogRecord, RawLine, Unparsed
 from threatlens.parsers.record import RECORD_INDEX
 from threatlens.pipeline import Pipeline
@@ -27,8 +27,8 @@ from threatlens.sources import close_source, open_source, stream_batches
 
 #: Kinds of unit.
 BATCH = "batch"  #: one batch of one file, parsed
-END = "end"  #: the end of one file, with the lines still held for format detection
-ERROR = "error"  #: reading or parsing failed here (the single-process scan would stop here too)
+END = "end"  #: the end of one file, with the lines still held for format detection (and its read error, if any)
+ERROR = "error"  #: parsing failed here (the single-process scan would stop here too)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class Unit(NamedTuple):
     messages: tuple[str, ...] = ()  #: what the parser said meanwhile (format detected, ...)
     formats: tuple[tuple[str, str], ...] = ()  #: (file, format name) detected meanwhile
     held: tuple[RawLine, ...] = ()  #: lines of the file held for format detection (END)
-    error: BaseException | None = None  #: the exception to raise in the scanning process (ERROR)
+    error: BaseException | None = None  #: the exception to raise in the scanning process (ERROR), or the
+    #: :class:`ReadError` that ended reading the file early (END)
 
 
 def parse_units(paths: Sequence[str], spec: ParseSpec, mine: Callable[[int], bool], *, first: int = 0,
@@ -64,8 +65,10 @@ def parse_units(paths: Sequence[str], spec: ParseSpec, mine: Callable[[int], boo
     """Read ``paths`` in order and yield the units ``mine(index)`` selects, parsed.
 
     Units are numbered from ``first``; reading stops once the unit numbered ``stop`` (if given)
-    has been produced. A failure yields an ``ERROR`` unit at the current position, whoever owns
-    it, and ends the loop: every process stops where a single pass would. ``names`` are the
+    has been produced. A file that cannot be opened or read to its end gets its ``END`` unit at
+    the place reading stopped, carrying the :class:`ReadError`, and reading goes on with the next
+    file. Any other failure yields an ``ERROR`` unit at the current position, whoever owns it, and
+    ends the loop: every process stops where a single pass would. ``names`` are the
     names the lines carry (default: ``paths``), for a process that opens the files by another path;
     ``limits`` the sizes of the files when the scan started (see :func:`read_batches`).
     """
@@ -82,7 +85,16 @@ def parse_units(paths: Sequence[str], spec: ParseSpec, mine: Callable[[int], boo
 
             name = path if names is None else names[file_index]
             limit = None if limits is None else limits[file_index]
-            for batch in read_batches(path, name, advance, limit):
+            failed: ReadError | None = None
+            batches = read_batches(path, name, advance, limit)
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    break
+                except ReadError as exc:  # reported at the file's end; the next file is read as usual
+                    failed = exc
+                    break
                 known = len(pipeline.formats)
                 if mine(index):
                     packed = pack(pipeline.parse(batch))
@@ -95,7 +107,7 @@ def parse_units(paths: Sequence[str], spec: ParseSpec, mine: Callable[[int], boo
                     return
                 index += 1
             if mine(index):
-                yield Unit(index, END, file_index, held=tuple(pipeline.held().get(name, ())))
+                yield Unit(index, END, file_index, held=tuple(pipeline.held().get(name, ())), error=failed)
             if stop is not None and index >= stop:
                 return
             index += 1
@@ -143,7 +155,7 @@ def read_batches(path: str, name: str, advance: Callable[[int], None] | None = N
     ``limit``: read a plain file only up to this many bytes (its size when the scan started), so
     that every process reads the same lines of a log that grows meanwhile.
     """
-    opened, _size = open_source(path)
+    opened, _size = open_source(path, name=name)
     stream: Any = opened if limit is None or isinstance(opened, gzip.GzipFile) else _Limited(opened, limit)
     try:
         yield from stream_batches(stream, name, on_progress=advance)

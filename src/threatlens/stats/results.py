@@ -11,7 +11,9 @@ from threatlens.models.verdict import Alert, Verdict
 from threatlens.parsers.record import LogRecord
 
 __all__ = [
+    "PORTS_APACHE_LINE",
     "PORTS_HINT",
+    "PORTS_NGINX_LINE",
     "AlertEntry",
     "CountryRow",
     "FlaggedRequest",
@@ -23,13 +25,16 @@ __all__ = [
     "Totals",
 ]
 
+#: The Apache and nginx config lines that log the server port (each a whole line to copy into the config).
+PORTS_APACHE_LINE = ('LogFormat "%v:%p %h %l %u %t \\"%r\\" %>s %O \\"%{Referer}i\\" \\"%{User-Agent}i\\"" '
+                     "vhost_combined")
+PORTS_NGINX_LINE = ("log_format ports '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "
+                    "\"$http_referer\" \"$http_user_agent\" $server_port';")
 #: Shown instead of an empty port table when the log has no server port.
 PORTS_HINT = (
     "This log has no server port. Apache: add %p to the LogFormat, as in the stock vhost_combined "
-    'format: LogFormat "%v:%p %h %l %u %t \\"%r\\" %>s %O \\"%{Referer}i\\" \\"%{User-Agent}i\\"" '
-    "vhost_combined. nginx: add $server_port to the log_format, e.g. log_format ports "
-    "'$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "
-    "\"$http_referer\" \"$http_user_agent\" $server_port'; (then access_log ... ports;)."
+    f"format: {PORTS_APACHE_LINE}. nginx: add $server_port to the log_format, e.g. {PORTS_NGINX_LINE} "
+    "(then access_log ... ports;)."
 )
 
 
