@@ -89,6 +89,33 @@ async def test_counts_controls_drilldown_and_exports_go_through_the_child(tmp_pa
 
 
 @run_async
+async def test_s_reorders_the_top_ips_at_once_even_with_the_child_stopped_and_the_order_stays(tmp_path: Path) -> None:
+    """Each snapshot holds both orders: ``s`` needs no round trip (the child is stopped here), paused or not."""
+    log = write_log(tmp_path / "access.log", normal_lines(40) + attack_lines(8))
+    app = _app(tmp_path, log)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: _shown(app) == 48 and "lines 48" in screen_text(app), timeout=60)
+        table = app.dashboard.query_one("#top-ips")
+        assert app.dashboard.selected_ip() != ATTACKER  # by requests: the busiest normal client leads
+        os.kill(app.remote.pid, signal.SIGSTOP)
+        try:
+            await pilot.press("s")
+            await pilot.pause()
+            assert table.border_title == "Top IPs by flagged (s)"
+            assert app.dashboard.selected_ip() == ATTACKER
+            await pilot.press("p", "s")  # paused: the frozen rows change order too
+            await pilot.pause()
+            assert table.border_title == "Top IPs by requests (s)" and app.dashboard.selected_ip() != ATTACKER
+            await pilot.press("s", "p")
+        finally:
+            os.kill(app.remote.pid, signal.SIGCONT)
+        write_log(log, normal_lines(5, start=300), mode="a")  # later snapshots lead with the order chosen
+        await wait_for(pilot, lambda: _shown(app) == 53 and app.remote.latest[0].sort == "flagged")
+        await wait_for(pilot, lambda: "lines 53" in screen_text(app))
+        assert table.border_title == "Top IPs by flagged (s)" and app.dashboard.selected_ip() == ATTACKER
+
+
+@run_async
 async def test_rates_fall_to_zero_once_the_log_stops_growing(tmp_path: Path) -> None:
     """#10 item 1: the child pushes snapshots while "now" decays, so header and Rates reach 0 (they stayed)."""
     log = write_log(tmp_path / "access.log", normal_lines(300) + attack_lines(20))

@@ -288,7 +288,7 @@ class ThreatLensApp(App[None]):
         self._last_refresh = now
         self._rates_falling = data.rates_falling
         source = self._note_format()
-        data = _with_held(data, source.held_lines)
+        data = _with_held(data.in_order(self.sort_ips), source.held_lines)
         started = time.perf_counter()
         try:
             with self.batch_update():
@@ -357,9 +357,21 @@ class ThreatLensApp(App[None]):
             self.refresh_dashboard(force=True)
 
     def toggle_sort(self) -> None:
-        """Order the top IPs by requests or by flagged requests and alerts."""
+        """Order the top IPs by requests or by flagged requests and alerts.
+
+        Each snapshot holds both orders: the rows on screen are put in the other one at once (paused too), and
+        the ingestion process is told which one its next snapshots lead with.
+        """
         self.sort_ips = "flagged" if self.sort_ips == "requests" else "requests"
-        self.refresh_dashboard(force=True)
+        shown = self.dashboard.shown
+        if shown is None:
+            self.refresh_dashboard(force=True)
+            return
+        if self.remote is not None:
+            self.remote.dashboard(top=self.dashboard.rows_wanted(), sort=self.sort_ips)
+        with self.batch_update():
+            self.dashboard.show_top_ips(shown.in_order(self.sort_ips))
+            self._show_sort(self.sort_ips)
 
     def _show_sort(self, sort: str) -> None:
         """Title the top IPs with the order of the rows on screen (a new order starts at its top)."""

@@ -16,7 +16,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
 
@@ -209,8 +209,16 @@ class DashboardData:
     feed_dropped: int = 0
     #: the order of ``top_ips``: ``requests`` or ``flagged``
     sort: str = "requests"
+    #: the top IPs in the other order: ``s`` switches at once, with no round trip to the ingestion process
+    other_ips: list[TableRow[IpCells]] = field(default_factory=list)
     #: the text of the filter these panels reflect (``""``: none); the header says when a new one is still applying
     filter: str = ""
+
+    def in_order(self, sort: str) -> DashboardData:
+        """The snapshot with its top IPs in ``sort`` order (``requests`` or ``flagged``)."""
+        if sort == self.sort:
+            return self
+        return replace(self, top_ips=self.other_ips, other_ips=self.top_ips, sort=sort)
 
     @property
     def rates_falling(self) -> bool:
@@ -287,6 +295,11 @@ def _feed_row(number: int, stored: Any, decode: Callable[[Any], FlaggedRequest],
     what = f"{rec.method or '-'} {rec.target} {rec.status if rec.status is not None else '-'}"
     return AlertRow(f"r{rec.file}:{rec.line}:{rec.offset}", rec.time, rec.ip or "-", cc, ver.score, ver.categories,
                     what, ver.possibly_succeeded, score_band(ver.score, thr), None, request_tier(ver, thr), number)
+
+
+def _other_sort(sort: str) -> str:
+    """The other order of the top IPs (``s`` switches between them)."""
+    return "requests" if sort == "flagged" else "flagged"
 
 
 def _status_classes(statuses: Iterable[tuple[Any, int]], parsed: int) -> list[tuple[str, int]]:
@@ -454,7 +467,9 @@ class LiveStats:
 
     # -- reading (UI thread) -------------------------------------------------------------------
 
-    def _top_ip_rows(self, view: Stats, top: int, by: str) -> list[IPRow]:
+    def _top_ip_rows(self, view: Stats, top: int, by: str, hide_nuisance: bool) -> list[IPRow]:
+        if hide_nuisance:
+            return [r for r in self._top_ip_rows(view, 2 * top, by, False) if r.severity != "nuisance"][:top]
         if by != "flagged":
             return view.top_ips(top)
         rows = {r.ip: r for r in view.top_flagged_ips(top)}
@@ -466,6 +481,14 @@ class LiveStats:
             rows.setdefault(r.ip, r)
         ranked = sorted(rows.values(), key=lambda r: (r.flagged + r.alerts, r.requests), reverse=True)
         return ranked[:top]
+
+    @staticmethod
+    def _ip_table_row(r: IPRow, scored: bool, allow: Any, thr: float) -> TableRow[IpCells]:
+        max_score = r.max_score if scored else None
+        allowed = bool(allow) and allow.matches_ip(r.ip)
+        return TableRow(r.ip, IpCells(r.ip, r.requests, r.flagged, max_score, r.country, r.last_seen,
+                                      ",".join(r.categories[:3]), r.alerts, allowed, r.error, r.severity),
+                        score_band(max_score, thr) if scored else "none")
 
     def dashboard(self, top: int = 30, feed: int | None = None, sort: str = "requests") -> DashboardData:
         """A snapshot for one dashboard refresh (cheap: sketches keep the leaders).
@@ -481,17 +504,8 @@ class LiveStats:
             scored = main.scored > 0
             allow = self.allowlist
             hide = self.hide_nuisance
-            ips = []
-            rows = self._top_ip_rows(view, 2 * top if hide else top, sort)
-            if hide:
-                rows = [r for r in rows if r.severity != "nuisance"][:top]
-            for r in rows:
-                max_score = r.max_score if scored else None
-                allowed = bool(allow) and allow.matches_ip(r.ip)
-                ips.append(TableRow(r.ip, IpCells(r.ip, r.requests, r.flagged, max_score, r.country, r.last_seen,
-                                                  ",".join(r.categories[:3]), r.alerts, allowed, r.error,
-                                                  r.severity),
-                                    score_band(max_score, thr) if scored else "none"))
+            ips, other_ips = ([self._ip_table_row(r, scored, allow, thr)
+                               for r in self._top_ip_rows(view, top, by, hide)] for by in (sort, _other_sort(sort)))
             ports = [TableRow(str(p.port), PortCells(p.port, p.requests, p.flagged)) for p in view.top_ports(top)]
             countries = [
                 TableRow(c.code or "unknown", CountryCells(c.code, c.requests, c.flagged, c.distinct_ips))
@@ -528,6 +542,7 @@ class LiveStats:
                 feed_dropped=main.feed.dropped,
                 sort=sort,
                 filter=self.filter.text if self.filter is not None else "",
+                other_ips=other_ips,
             )
 
     def _feed(self, main: Stats, flt: RecordFilter | None, n: int | None, thr: float,

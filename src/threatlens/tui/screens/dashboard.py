@@ -94,6 +94,16 @@ class DashboardScreen(Screen[None]):
         self.set_class(bool(data.alerts or data.flagged), "-alerting")
         self.set_class(data.matching is not None, "-filtered")
 
+    @property
+    def shown(self) -> DashboardData | None:
+        """The snapshot on screen (``None`` before the first)."""
+        return getattr(self, "_last", None)
+
+    def show_top_ips(self, data: DashboardData) -> None:
+        """Redraw the top IPs alone from ``data`` (the snapshot on screen in another order: key ``s``)."""
+        self._last = data
+        self.query_one(TopIpsTable).show(data.top_ips)
+
     def rows_wanted(self) -> int:
         """How many rows the tables can show (no point sending more to the screen)."""
         heights = [self.query_one(TopIpsTable).size.height, self.query_one(AlertsFeed).size.height]
@@ -101,7 +111,7 @@ class DashboardScreen(Screen[None]):
 
     def show_header(self, info: HeaderInfo) -> None:
         """Redraw the header alone (pause keeps the tables frozen)."""
-        self.query_one(HeaderBar).show(info, getattr(self, "_last", None))
+        self.query_one(HeaderBar).show(info, self.shown)
 
     # -- selection ----------------------------------------------------------------------------
 
