@@ -14,6 +14,7 @@ among Zipf-skewed draws (heavy hitters), 2% of requests flagged, realistic field
 
     .venv/bin/python bench/stats.py           # quick: 500k records, 100k IPs, 50k paths
     .venv/bin/python bench/stats.py --full    # 5M records, 1M IPs, 500k paths (a few minutes)
+    .venv/bin/python bench/stats.py --threshold 0.5   # Stats as the monitor runs it (flags at a threshold)
 """
 
 from __future__ import annotations
@@ -189,13 +190,14 @@ class NaiveAggregator:
         sorted(self.countries.items(), key=lambda kv: kv[1][0], reverse=True)[:10]
 
 
-def worker(kind: str, total: int, n_ips: int, n_paths: int, checkpoints: list[int]) -> dict[str, Any]:
+def worker(kind: str, total: int, n_ips: int, n_paths: int, checkpoints: list[int],
+           threshold: float | None = None) -> dict[str, Any]:
     from threatlens.stats import GeoLookup, Stats
 
     wl = Workload(total, n_ips, n_paths)
     geo = GeoLookup.open(env={}, search_dirs=())
     base_rss = rss_mb()
-    agg: Any = Stats(geo=geo) if kind == "stats" else NaiveAggregator(geo.country)
+    agg: Any = Stats(geo=geo, threshold=threshold) if kind == "stats" else NaiveAggregator(geo.country)
     cpu = 0.0
     wall = 0.0
     marks = []
@@ -290,6 +292,8 @@ def run_worker(kind: str, args: argparse.Namespace, checkpoints: list[int]) -> d
         sys.executable, __file__, "--worker", kind, "--records", str(args.records), "--ips", str(args.ips),
         "--paths", str(args.paths), "--checkpoints", ",".join(map(str, checkpoints)),
     ]
+    if args.threshold is not None:
+        cmd += ["--threshold", str(args.threshold)]
     res = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(res.stdout)  # type: ignore[no-any-return]
 
@@ -301,6 +305,8 @@ def main() -> int:
     ap.add_argument("--ips", type=int)
     ap.add_argument("--paths", type=int)
     ap.add_argument("--no-peer", action="store_true", help="skip the naive aggregator")
+    ap.add_argument("--threshold", type=float,
+                    help="flag at this score, as the monitor counts (default: each verdict's own flag, as a scan)")
     ap.add_argument("--checkpoints", help=argparse.SUPPRESS)
     ap.add_argument("--worker", choices=("stats", "naive"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -311,7 +317,7 @@ def main() -> int:
     checkpoints = sorted({args.records // 5, args.records})
     if args.worker:
         cps = [int(x) for x in args.checkpoints.split(",")] if args.checkpoints else checkpoints
-        print(json.dumps(worker(args.worker, args.records, args.ips, args.paths, cps)))
+        print(json.dumps(worker(args.worker, args.records, args.ips, args.paths, cps, args.threshold)))
         return 0
 
     print(f"records={args.records:,}  distinct IPs={args.ips:,}  distinct paths={args.paths:,}  batch={BATCH}")

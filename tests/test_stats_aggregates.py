@@ -138,6 +138,30 @@ def test_threshold_rule_and_recount():
         s.recount(1.5)
 
 
+def test_recount_gives_each_row_the_tier_and_categories_of_what_passes_the_threshold():
+    """Both ways: a row's tier and categories come from its requests at or above the threshold, and its alerts."""
+    s = make(threshold=0.5)
+    verdicts = [Verdict(0.9, True, ("sqli",)), Verdict(0.6, True, ("bad_bot",)), Verdict(0.6, True, ("bad_bot",)),
+                Verdict(0.3, False, ("xss",)), Verdict(0.55, True, ())]
+    s.update([rec(i, ip=ip) for i, ip in enumerate([US, US, US, US, DE])], verdicts)
+    flood = Alert(DE, "crawl_flood", "access.log", 1, 5, 5, 0.7, ("flood",), ("dos",), severity="nuisance")
+    s.update([], None, [flood])
+
+    def rows(flagged_table: bool = False) -> dict[str, tuple[int, str, tuple[str, ...]]]:
+        got = s.top_flagged_ips() if flagged_table else s.top_ips()
+        return {r.ip: (r.flagged, r.severity, r.categories) for r in got}
+
+    assert rows() == {US: (3, "attack", ("bad_bot", "sqli")), DE: (1, "suspicious", ("dos",))}
+    s.recount(0.7)
+    assert rows() == {US: (1, "attack", ("sqli",)), DE: (0, "nuisance", ("dos",))}  # the alert stays
+    s.recount(0.95)
+    assert rows() == {US: (0, "", ()), DE: (0, "nuisance", ("dos",))}
+    assert rows(flagged_table=True) == {}
+    s.recount(0.2)  # below what was flagged when counted: the xss request counts now (ties in CATEGORIES order)
+    assert rows() == {US: (4, "attack", ("bad_bot", "sqli", "xss")), DE: (1, "suspicious", ("dos",))}
+    assert rows(flagged_table=True) == rows()
+
+
 def test_recount_rates_follow():
     clock = Clock(50.0)
     s = make(clock=clock, threshold=0.9)

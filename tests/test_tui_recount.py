@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,18 @@ from threatlens.models.detection import Detection
 from threatlens.parsers.record import RawLine
 from threatlens.pipeline import Pipeline
 from threatlens.tui.live import LiveStats
-from tui_support import run_async, screen_text, wait_for
+from tui_support import (
+    ATTACKER,
+    BASE,
+    RuleDetection,
+    attack_lines,
+    line,
+    normal_lines,
+    run_async,
+    screen_text,
+    wait_for,
+    write_log,
+)
 
 LOG = Path(__file__).resolve().parent.parent / "sample_logs" / "combined.log"
 
@@ -111,3 +123,74 @@ def test_exported_flagged_requests_carry_their_verdict_at_the_new_threshold(star
     live = _run(start)
     live.set_threshold(to)
     assert _exported(live) == fresh
+
+
+def _tiers(live: LiveStats, flagged_table: bool = False) -> dict[str, tuple[int, str, tuple[str, ...]]]:
+    rows = live.stats.top_flagged_ips(10_000) if flagged_table else live.stats.top_ips(10_000)
+    return {r.ip: (r.flagged, r.severity, r.categories) for r in rows}
+
+
+@pytest.mark.parametrize(("start", "to"), [(0.5, 0.8), (0.8, 0.5)])
+def test_each_ips_tier_and_categories_follow_the_threshold_both_ways(start: float, to: float) -> None:
+    """Every row of both IP tables has the tier and categories (and flagged count) of a fresh run at ``to``."""
+    fresh = _run(to)
+    live = _run(start)
+    assert _tiers(live) != _tiers(fresh)  # the sample differs between the two thresholds
+    live.set_threshold(to)
+    assert _tiers(live) == _tiers(fresh)
+    assert _tiers(live, flagged_table=True) == _tiers(fresh, flagged_table=True)
+
+
+# RuleDetection scores: the bot 0.6 (bad_bot: nuisance), the PROPFIND 0.7 (other: suspicious), the attacker 0.95
+# (attack, and a scanning alert after its 4th request); the browsing clients 0.01
+_BOT, _ODD = "192.0.2.77", "192.0.2.88"
+# tier, flagged and the categories cell of each at 0.5 and at 0.75; the alert keeps the attacker's tier and category
+_ATTACKER_ROW = ("attack", "4", "1 alert sensitive_file,sqli,xss")
+_AT = {
+    0.5: {_BOT: ("nuisance", "4", "bad_bot"), _ODD: ("suspic.", "1", "other"), ATTACKER: _ATTACKER_ROW},
+    0.75: {_BOT: ("", "0", ""), _ODD: ("", "0", ""), ATTACKER: _ATTACKER_ROW},
+}
+# block-list dialog: IPs for each least serious tier
+_BLOCK = {0.5: {"attack": 1, "suspicious": 2, "nuisance": 3}, 0.75: {"attack": 1, "suspicious": 1, "nuisance": 1}}
+
+
+def _tiers_log(tmp_path: Path) -> Path:
+    lines = [line(_BOT, f"/page{i}", agent="Mozilla/5.0 (compatible; 80legs/1.0)", when=BASE + timedelta(seconds=i))
+             for i in range(4)]
+    lines += normal_lines(12, start=10) + attack_lines(4, start=30)
+    lines.append(line(_ODD, "/", status=405, method="PROPFIND", when=BASE + timedelta(seconds=40)))
+    return write_log(tmp_path / "access.log", lines)
+
+
+@pytest.mark.parametrize("ingest", ["thread", "process"])
+@pytest.mark.parametrize(("start", "key", "to"), [(0.5, "t", 0.75), (0.75, "T", 0.5)])
+@run_async
+async def test_t_and_T_give_each_ip_its_tier_and_categories_at_the_new_threshold(
+    tmp_path: Path, ingest: str, start: float, key: str, to: float
+) -> None:
+    """The top-IPs table, the IP screen and the block-list dialog show what a start at the new threshold shows."""
+    from threatlens.tui.app import make_app
+    from threatlens.tui.screens import BlocklistDialog, IpDetailScreen
+    from threatlens.tui.widgets import TopIpsTable
+
+    app = make_app([_tiers_log(tmp_path)], from_start=True, detection=RuleDetection(), geo=None, ingest=ingest,
+                   threshold=start, export_dir=tmp_path, config_path=tmp_path / "config.toml")
+
+    def shown() -> dict[str, tuple[str, str, str]]:
+        table = app.dashboard.query_one(TopIpsTable)
+        keys = set(table.row_keys)
+        return {ip: tuple(table.get_cell(ip, col).plain.strip() for col in ("tier", "flag", "cats"))  # type: ignore[misc]
+                for ip in _AT[to] if ip in keys}
+
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: shown() == _AT[start], timeout=60)
+        await pilot.press(*[key] * 5)  # 0.05 a press
+        await wait_for(pilot, lambda: app.live.threshold == to)
+        await wait_for(pilot, lambda: shown() == _AT[to], timeout=20)
+        app.open_ip(_BOT)
+        await wait_for(pilot, lambda: isinstance(app.screen, IpDetailScreen) and f"IP {_BOT}" in screen_text(app))
+        assert f"tier {_AT[to][_BOT][0] or 'none'}" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BlocklistDialog))
+        assert app.screen.counts == _BLOCK[to]

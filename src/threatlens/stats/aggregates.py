@@ -32,8 +32,11 @@ keeps only flagged requests: raising the threshold is exact there, lowering it c
 requests that were below the old one. "Possibly succeeded" (the total and each IP row's) is re-derived from
 histograms of the requests that were marked so or were answered 2xx without being flagged: exact when raising
 the threshold; when lowering it, a request below the old threshold with an unusual-size error answer (which the
-scorer would have marked) is not counted. The flagged ring likewise keeps what was flagged at ingestion;
-``flagged()`` hides entries below a raised threshold.
+scorer would have marked) is not counted. Each IP row's tier and categories come from its requests' tiers
+(their highest score per tier) and categories (per score bin) plus its behaviour alerts (which do not depend on
+the threshold): in the client-IP table every request is counted, so both ways are exact; in the flagged-IPs table
+only flagged ones, as its counts, and ``top_flagged_ips`` also takes the client-IP table's most flagged rows. The
+flagged ring likewise keeps what was flagged at ingestion; ``flagged()`` hides entries below a raised threshold.
 
 Filtering (the monitor's ``/``): a ``Stats`` built with ``record_filter`` counts only matching
 requests and alerts (unparsed lines are not counted there). The monitor runs one as a second
@@ -48,13 +51,14 @@ import time
 from bisect import bisect_right
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from threatlens.export import alert_block_ips
-from threatlens.models.verdict import SEVERITY_RANK, Alert, Verdict, severity_of
+from threatlens.models.verdict import CATEGORIES, SEVERITY_RANK, Alert, Verdict, severity_of
 from threatlens.parsers.firewall import FirewallRecord
 from threatlens.parsers.record import RECORD_INDEX, LogRecord, Unparsed
 from threatlens.stats.countries import country_label
@@ -91,8 +95,8 @@ _LINE = RECORD_INDEX["line"]
 _SCORE = _VERDICT_INDEX["score"]
 _CATEGORIES = _VERDICT_INDEX["categories"]
 _SUCCEEDED = _VERDICT_INDEX["possibly_succeeded"]
-_SEVERITY = _VERDICT_INDEX["severity"]
 _TIER_OF_RANK = {rank: tier for tier, rank in SEVERITY_RANK.items()}
+_CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
 _get_time = itemgetter(RECORD_INDEX["time"])
 _get_ip = itemgetter(_IP)
 _get_path = itemgetter(RECORD_INDEX["path"])
@@ -105,9 +109,24 @@ _get_vhost = itemgetter(RECORD_INDEX["vhost"])
 _get_score = itemgetter(_SCORE)
 _get_flagged = itemgetter(_VERDICT_INDEX["flagged"])
 _get_succeeded = itemgetter(_SUCCEEDED)
+_get_categories = itemgetter(_CATEGORIES)
 
 _NB = SCORE_BINS + 1  # score-histogram cells per key
 _ZERO: Callable[[Any, Any], Any] = {None: 0}.get  # map(_ZERO, xs, xs): None -> 0, else unchanged (in C)
+
+#: Per-row columns of both IP tables that give a row its tier and categories at the threshold in force
+#: (``Stats._tier_and_categories``), from its "counted" requests (see ``_count_tiers``) and its alerts:
+#: ``rtop[r]`` is 1 + the highest score of a counted request of tier rank ``r`` (0: none; 32 bytes),
+#: ``rcats`` {category: counts by score bin (int32, 404 bytes)} of its counted requests, or None;
+#: ``asev`` and ``acats`` the most serious tier rank and the {category: count} of its behaviour alerts, which do
+#: not depend on the threshold.
+_TIER_COLUMNS: dict[str, tuple[Any, tuple[int, ...]]] = {
+    "rtop": (np.float64, (len(SEVERITY_RANK),)),
+    "rcats": (object, ()),
+    "asev": (np.int8, ()),
+    "acats": (object, ()),
+}
+_RANKS = len(SEVERITY_RANK)
 
 _MAX_REASONS = 64
 _MAX_COUNTRIES = 1024
@@ -189,8 +208,7 @@ class Stats:
                 "alerts": (np.int64, ()),
                 "ps": (np.int64, ()),
                 "psh": (np.int64, (_NB,)),  # by score bin: requests that would be "possibly succeeded" if flagged
-                "cats": (object, ()),  # {category: count} of flagged requests and alerts, or None
-                "sev": (np.int8, ()),  # SEVERITY_RANK of the most serious flagged request or alert
+                **_TIER_COLUMNS,
             },
             slack=2 * capacity,
         )
@@ -208,8 +226,7 @@ class Stats:
                 "alerts": (np.int64, ()),
                 "ps": (np.int64, ()),
                 "psh": (np.int64, (_NB,)),
-                "cats": (object, ()),
-                "sev": (np.int8, ()),
+                **_TIER_COLUMNS,
             },
         )
         self._paths: TopK[str] = TopK(capacity)
@@ -420,6 +437,12 @@ class Stats:
         would = np.fromiter(map(_get_succeeded, verdicts), dtype=np.bool_, count=n)
         would |= ~np.fromiter(map(_get_flagged, verdicts), dtype=np.bool_, count=n) & (sta >= 200) & (sta < 300)
         self._succeeded_hist += np.bincount(bins[would], minlength=_NB)
+        cats = list(map(_get_categories, verdicts))
+        if thr is None:  # the verdicts' own flags: only what was flagged
+            pick = np.flatnonzero(flags)
+            _count_tiers(cols, srec[pick], [cats[i] for i in pick.tolist()], scores[pick], bins[pick])
+        else:  # every request, so that a row's tier and categories follow ``recount`` both ways
+            _count_tiers(cols, srec, cats, scores, bins)
         np.add.at(cols["psh"].reshape(-1), srec[would] * _NB + bins[would], 1)
         np.add.at(cols["hist"].reshape(-1), srec * _NB + bins, 1)
         np.add.at(self._c_hist, rec_cc * _NB + bins, 1)
@@ -478,40 +501,29 @@ class Stats:
         plain_vers: list[tuple[Any, ...]],
         would: np.ndarray,
     ) -> None:
-        """The flagged requests of a batch: ring, categories, possibly succeeded, flagged-IPs table."""
+        """The flagged requests of a batch: ring, possibly succeeded, flagged-IPs table."""
         cci = self._ips.col["cci"]
         codes = self._cc_codes
         ring = self.flagged_ring
         feed_batch = self._feed_batch
-        ips_cats = self._ips.col["cats"]
         ips_ps = self._ips.col["ps"]
-        ips_sev = self._ips.col["sev"]
         fips: list[str | None] = []
-        ranks: list[int] = []
         for i, slot in zip(idx.tolist(), srec[idx].tolist(), strict=True):
             rec = records[i]
             ver = verdicts[i]
-            rank = _rank(ver)
-            ranks.append(rank)
             cc = codes[cci[slot]] if slot else self.geo.country(rec[_IP])
             stored = (plain_recs[i], plain_vers[i], cc) if plain_recs else (rec[:], ver[:], cc)
             ring.append_raw(stored)
             feed_batch.append((rec[_FILE], rec[_LINE], stored))
             fips.append(rec[_IP])
-            if slot:
-                if ver[_CATEGORIES]:
-                    _count_into(ips_cats, slot, ver[_CATEGORIES])
-                if ver[_SUCCEEDED]:
-                    ips_ps[slot] += 1
-                if rank > ips_sev[slot]:
-                    ips_sev[slot] = rank
             if ver[_SUCCEEDED]:
+                if slot:
+                    ips_ps[slot] += 1
                 self.possibly_succeeded += 1
         # the flagged-IPs table: the same scatter-adds, over the flagged requests only
         have_ip = np.fromiter((ip is not None for ip in fips), dtype=np.bool_, count=len(fips))
         if not have_ip.any():
             return
-        idx_ranks = [r for r, ok in zip(ranks, have_ip.tolist(), strict=True) if ok]
         idx = idx[have_ip]
         fkeys = [ip for ip in fips if ip is not None]
         sus = self._suspects
@@ -533,12 +545,9 @@ class Stats:
         np.add.at(cols["n4"], fs[(fst >= 400) & (fst < 500)], 1)
         np.add.at(cols["n5"], fs[(fst >= 500) & (fst < 600)], 1)
         _first_last(cols, times[idx], fs)
-        np.maximum.at(cols["sev"], fs, np.array(idx_ranks, dtype=np.int8))
+        _count_tiers(cols, fs, [verdicts[i][_CATEGORIES] for i in idx.tolist()], scores[idx], bins[idx])
         for i, slot in zip(idx.tolist(), fs.tolist(), strict=True):
-            ver = verdicts[i]
-            if ver[_CATEGORIES]:
-                _count_into(cols["cats"], slot, ver[_CATEGORIES])
-            if ver[_SUCCEEDED]:
+            if verdicts[i][_SUCCEEDED]:
                 cols["ps"][slot] += 1
         sus.prune()
 
@@ -558,9 +567,9 @@ class Stats:
                 slot = table.slot(alert.ip)
                 if slot:
                     table.col["alerts"][slot] += 1
-                    table.col["sev"][slot] = max(int(table.col["sev"][slot]), SEVERITY_RANK.get(alert.severity, 0))
+                    table.col["asev"][slot] = max(int(table.col["asev"][slot]), SEVERITY_RANK.get(alert.severity, 0))
                     if alert.categories:
-                        _count_into(table.col["cats"], slot, alert.categories)
+                        _count_into(table.col["acats"], slot, alert.categories)
             dq = by_ip.get(alert.ip)
             if dq is None:
                 dq = by_ip[alert.ip] = deque(maxlen=per_ip)
@@ -673,9 +682,34 @@ class Stats:
 
     # -- reading: tables -------------------------------------------------------------------------
 
+    def _tier_and_categories(self, col: dict[str, np.ndarray], slot: int) -> tuple[str, tuple[str, ...]]:
+        """A row's tier and categories (most frequent first) at the threshold in force: its requests' and alerts'.
+
+        Counted requests below the threshold add nothing; off the 0.01 grid, a category counts its requests in the
+        whole bin holding the threshold (as the flagged counts re-derived by ``recount``).
+        """
+        thr = self.threshold
+        rank = int(col["asev"][slot])
+        top = col["rtop"][slot]
+        above = 1.0 + (0.0 if thr is None else thr)
+        for r in range(_RANKS - 1, rank, -1):
+            if top[r] >= above:
+                rank = r
+                break
+        counts: dict[str, int] = dict(col["acats"][slot] or ())
+        by_bin = col["rcats"][slot]
+        if by_bin:
+            first = 0 if thr is None else threshold_bin(thr)
+            for cat, h in by_bin.items():
+                k = int(h[first:].sum())
+                if k:
+                    counts[cat] = counts.get(cat, 0) + k
+        return _TIER_OF_RANK[rank], _ranked(counts)
+
     def _ip_row(self, ip: str, slot: int) -> IPRow:
         tab = self._ips
         col = tab.col
+        tier, cats = self._tier_and_categories(col, slot)
         return IPRow(
             ip=ip,
             requests=int(tab.counts[slot]),
@@ -688,10 +722,10 @@ class Stats:
             country=self._cc_codes[int(col["cci"][slot])],
             first_seen=col["first"][slot],
             last_seen=col["last"][slot],
-            categories=_ranked(col["cats"][slot]),
+            categories=cats,
             alerts=int(col["alerts"][slot]),
             possibly_succeeded=int(col["ps"][slot]),
-            severity=_TIER_OF_RANK[int(col["sev"][slot])],
+            severity=tier,
         )
 
     def _suspect_flagged(self, slot: int) -> int:
@@ -701,6 +735,7 @@ class Stats:
     def _suspect_row(self, ip: str, slot: int) -> IPRow:
         col = self._suspects.col
         flagged = self._suspect_flagged(slot)
+        tier, cats = self._tier_and_categories(col, slot)
         return IPRow(
             ip=ip,
             requests=flagged,
@@ -713,10 +748,10 @@ class Stats:
             country=col["cc"][slot],
             first_seen=col["first"][slot],
             last_seen=col["last"][slot],
-            categories=_ranked(col["cats"][slot]),
+            categories=cats,
             alerts=int(col["alerts"][slot]),
             possibly_succeeded=int(col["ps"][slot]),
-            severity=_TIER_OF_RANK[int(col["sev"][slot])],
+            severity=tier,
         )
 
     def top_ips(self, n: int = 10) -> list[IPRow]:
@@ -729,11 +764,12 @@ class Stats:
             return self._suspect_row(ip, sslot)
         r = self._ip_row(ip, slot)
         col = self._suspects.col
+        tier, cats = self._tier_and_categories(col, sslot)
         return r._replace(
             flagged=max(r.flagged, self._suspect_flagged(sslot)),
             max_score=max(r.max_score, float(col["max"][sslot])),
-            categories=r.categories or _ranked(col["cats"][sslot]),
-            severity=_TIER_OF_RANK[max(SEVERITY_RANK[r.severity], int(col["sev"][sslot]))],
+            categories=r.categories or cats,
+            severity=max(r.severity, tier, key=SEVERITY_RANK.__getitem__),
         )
 
     def top_flagged_ips(self, n: int = 10) -> list[IPRow]:
@@ -742,7 +778,11 @@ class Stats:
         When the IP is also in the client-IP table its requests and other columns come from
         there; otherwise ``requests`` counts its flagged requests only.
         """
-        out = [self._flagged_ip_row(ip, slot) for ip, slot in self._suspects.top_slots(2 * n)]
+        sus = dict(self._suspects.top_slots(2 * n))
+        out = [self._flagged_ip_row(ip, slot) for ip, slot in sus.items()]
+        # a lowered threshold flags requests the flagged-IPs table never saw: the client-IP table counted them
+        out += [self._ip_row(ip, slot) for ip, slot in self._ips.top_slots(n, by=self._ips.col["flag"])
+                if ip not in sus]
         out.sort(key=lambda r: r.flagged, reverse=True)
         return [r for r in out if r.flagged > 0][:n]
 
@@ -957,12 +997,49 @@ def _stored_score(item: tuple[Any, Any, str | None]) -> float:
     return float(item[1][_SCORE])
 
 
-def _rank(ver: Any) -> int:
-    """The tier rank of a flagged verdict (a plain tuple or a ``Verdict``): its ``severity``, else its categories'.
+class _TierRanks(dict[tuple[str, ...], int]):
+    """Categories -> the tier rank a flagged request with them has (the model gives its verdicts that tier)."""
 
-    A request flagged here under a lower threshold than the model's arrives with severity ``""``.
+    def __missing__(self, cats: tuple[str, ...]) -> int:
+        if len(self) >= 4096:  # a few dozen combinations occur; never grow without bound
+            self.clear()
+        rank = self[cats] = SEVERITY_RANK[severity_of(cats)]
+        return rank
+
+
+_TIER_RANK = _TierRanks()
+
+
+def _count_tiers(cols: dict[str, np.ndarray], slots: np.ndarray, cats: list[tuple[str, ...]], scores: np.ndarray,
+                 bins: np.ndarray) -> None:
+    """Count requests into their rows' ``rtop`` and ``rcats`` (``_TIER_COLUMNS``): slots, categories, scores, bins.
+
+    A row's tier and categories at any threshold come from these; a request counts wherever its score passes.
     """
-    return SEVERITY_RANK.get(ver[_SEVERITY] or severity_of(ver[_CATEGORIES]), 0)
+    n = len(cats)
+    if not n:
+        return
+    try:
+        ranks = np.fromiter(map(_TIER_RANK.__getitem__, cats), dtype=np.intp, count=n)
+    except TypeError:  # categories given as a list
+        cats = [tuple(c) for c in cats]
+        ranks = np.fromiter(map(_TIER_RANK.__getitem__, cats), dtype=np.intp, count=n)
+    np.maximum.at(cols["rtop"].reshape(-1), slots * _RANKS + ranks, scores + 1.0)
+    rcats = cols["rcats"]
+    slot_list = slots.tolist()
+    bin_list = bins.tolist()
+    for i in compress(range(n), cats):  # the requests with categories
+        slot = slot_list[i]
+        if not slot:
+            continue
+        by_bin = rcats[slot]
+        if by_bin is None:
+            by_bin = rcats[slot] = {}
+        for cat in cats[i]:
+            h = by_bin.get(cat)
+            if h is None:
+                h = by_bin[cat] = np.zeros(_NB, dtype=np.int32)
+            h[bin_list[i]] += 1
 
 
 def _count_into(col: np.ndarray, slot: int, names: Iterable[str]) -> None:
@@ -1005,8 +1082,13 @@ def _first_last(cols: dict[str, np.ndarray], times: np.ndarray, slots: np.ndarra
 
 
 def _ranked(counts: dict[str, int] | None) -> tuple[str, ...]:
-    """Keys of a count dict, most frequent first."""
-    return tuple(sorted(counts, key=counts.__getitem__, reverse=True)) if counts else ()
+    """Keys of a count dict, most frequent first; ties in ``CATEGORIES`` order.
+
+    Not in arrival order: that depends on the threshold the requests were counted at.
+    """
+    if not counts:
+        return ()
+    return tuple(sorted(counts, key=lambda c: (-counts[c], _CATEGORY_ORDER.get(c, len(_CATEGORY_ORDER)), c)))
 
 
 def _by_log_time(pairs: list[tuple[LogRecord, Verdict | None]]) -> list[tuple[LogRecord, Verdict | None]]:

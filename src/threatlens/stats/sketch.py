@@ -225,17 +225,18 @@ class TopK(Generic[K]):
             return self._floor, self._floor
         return int(self.counts[s]), int(self.errors[s])
 
-    def top_slots(self, n: int) -> list[tuple[K, int]]:
+    def top_slots(self, n: int, by: np.ndarray | None = None) -> list[tuple[K, int]]:
         """``[(key, slot), ...]`` of the ``n`` largest guaranteed counts (``count - error``), largest first.
 
         Ranked by what is certain, then by the estimate: a key seen once that inherited a large
-        ``error`` never comes before a key with more requests for sure.
+        ``error`` never comes before a key with more requests for sure. ``by``: rank by this per-slot
+        column instead (non-negative; then by the estimate).
         """
         n = min(n, len(self._slot))
         if n <= 0:
             return []
         counts = self.counts
-        sure = counts - self.errors
+        sure = counts - self.errors if by is None else np.where(counts == _FREE, -1, by)
         part = np.argpartition(sure, len(sure) - n)[len(sure) - n :]
         order = part[np.lexsort((part, -counts[part], -sure[part]))]  # ties: the larger estimate, then the older slot
         return list(zip(self._keys[order].tolist(), order.tolist(), strict=True))
