@@ -46,6 +46,8 @@ IDLE_REDRAW = 5.0
 DECAY_REDRAW = 1.0
 #: Timed redraws are never spaced more than this by slow drawing.
 MAX_DRAW_GAP = 2.0
+#: A key holds back snapshot redraws until its effect is drawn, but never for longer than this (keys held down).
+MAX_KEY_HOLD = 0.5
 _AUTO = object()
 
 
@@ -97,6 +99,9 @@ class ThreatLensApp(App[None]):
         self.refresh_log: list[tuple[float, int, bool]] = []
         self._last_generation = -1
         self._force_pending = False  # a forced redraw waits for the ingestion process's answer
+        self._steps_token = 0  # the redraw under way (a newer one stops the steps left of an older one)
+        self._key_hold = False  # a key was pressed and its effect is not drawn yet
+        self._held_refresh = False  # a redraw was held back for it
         self._ip_screen: IpDetailScreen | None = None  # made on first use, see open_ip
         self._draw_gap = 0.0  # the least time between timed redraws (see _drawn)
         self._last_refresh = 0.0
@@ -275,6 +280,9 @@ class ThreatLensApp(App[None]):
             return  # idle: nothing new; redraw now and then so the rate charts move on (each second while they fall)
         if not force and now - self._last_refresh < self._draw_gap:
             return  # drawing is slow (a flood, a busy machine): leave the loop free for keys in between
+        if not force and self._key_hold and now - self._last_refresh < MAX_KEY_HOLD:
+            self._held_refresh = True  # a key's effect is not on screen yet: it goes first (see on_event)
+            return
         try:
             rows = self.dashboard.rows_wanted()
         except NoMatches:  # shutting down: the widgets left before the screen did
@@ -291,15 +299,47 @@ class ThreatLensApp(App[None]):
         data = _with_held(data.in_order(self.sort_ips), source.held_lines)
         started = time.perf_counter()
         try:
-            with self.batch_update():
-                self.dashboard.show(self.header_info, data)
-                self._show_sort(data.sort)
+            steps = self.dashboard.show_steps(self.header_info, data)
         except NoMatches:  # shutting down: the widgets left before the screen did
             return
-        self.call_after_refresh(self._drawn, started)
+        steps.insert(1, lambda: self._show_sort(data.sort))
+        self._steps_token += 1
+        if force:  # what a key asked for: all at once
+            self._run_steps(self._steps_token, steps, started)
+        else:  # a new snapshot: a key pressed meanwhile goes between two steps
+            self._run_steps(self._steps_token, steps[:2], started, steps[2:])
         self.refreshes += 1
         self.refresh_log.append((now, data.lines, force))
         del self.refresh_log[:-1000]
+
+    def _run_steps(self, token: int, now: list[Callable[[], None]], started: float,
+                   later: list[Callable[[], None]] | None = None) -> None:
+        """Run ``now`` as one update, then each step of ``later`` after a frame is drawn (a newer redraw stops them)."""
+        if token != self._steps_token:
+            return
+        try:
+            with self.batch_update():
+                for step in now:
+                    step()
+        except NoMatches:  # shutting down: the widgets left before the screen did
+            return
+        if later:
+            self.call_after_refresh(self._run_steps, token, later[:1], started, later[1:])
+        else:
+            self.call_after_refresh(self._drawn, started)
+
+    async def on_event(self, event: events.Event) -> None:
+        """A key holds back the next snapshot's redraw until the key's own effect has been drawn."""
+        if isinstance(event, events.Key):
+            self._key_hold = True
+            self.call_after_refresh(self._release_key_hold)
+        await super().on_event(event)
+
+    def _release_key_hold(self) -> None:
+        self._key_hold = False
+        if self._held_refresh:
+            self._held_refresh = False
+            self.refresh_dashboard()
 
     def _note_format(self) -> Any:
         """Put the detected format(s) in the header; returns where they came from (pipeline or ingestion)."""

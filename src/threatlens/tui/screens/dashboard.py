@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -83,16 +84,28 @@ class DashboardScreen(Screen[None]):
 
     def show(self, info: HeaderInfo, data: DashboardData) -> None:
         """Redraw every panel from one snapshot (called inside ``app.batch_update()``)."""
-        self.query_one(HeaderBar).show(info, data)
-        self._last = data
-        self.query_one(TopIpsTable).show(data.top_ips)
-        self.query_one(TopCountriesTable).show(data.top_countries)
-        self.query_one(TopPortsTable).show(data.top_ports, data.ports_seen, data.firewall_ports)
-        self.query_one(AlertsFeed).show(data.feed, data.feed_dropped)
-        self.query_one(RatePanel).show(data)
-        self.query_one(StatusMix).show(data.status)
-        self.set_class(bool(data.alerts or data.flagged), "-alerting")
-        self.set_class(data.matching is not None, "-filtered")
+        for step in self.show_steps(info, data):
+            step()
+
+    def show_steps(self, info: HeaderInfo, data: DashboardData) -> list[Callable[[], None]]:
+        """Redrawing every panel from one snapshot, in steps of similar cost: the header and the top IPs first.
+
+        The app draws the screen between steps, so a key pressed meanwhile waits for one step, not for all.
+        """
+        def first() -> None:
+            self.query_one(HeaderBar).show(info, data)
+            self._last = data
+            self.query_one(TopIpsTable).show(data.top_ips)
+
+        def rest() -> None:
+            self.query_one(TopCountriesTable).show(data.top_countries)
+            self.query_one(TopPortsTable).show(data.top_ports, data.ports_seen, data.firewall_ports)
+            self.query_one(RatePanel).show(data)
+            self.query_one(StatusMix).show(data.status)
+            self.set_class(bool(data.alerts or data.flagged), "-alerting")
+            self.set_class(data.matching is not None, "-filtered")
+
+        return [first, lambda: self.query_one(AlertsFeed).show(data.feed, data.feed_dropped), rest]
 
     @property
     def shown(self) -> DashboardData | None:
