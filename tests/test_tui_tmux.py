@@ -204,7 +204,7 @@ def test_the_esc_wait_is_escdelay_within_bounds() -> None:
     after an Esc waiting with it, Ctrl+C included (seen with ESCDELAY=99999999)."""
     from threatlens.tui.main import ESCAPE_DELAY_MS, escape_delay_ms
 
-    assert escape_delay_ms(None) == ESCAPE_DELAY_MS == 50
+    assert escape_delay_ms(None) == ESCAPE_DELAY_MS == 30
     assert escape_delay_ms("25") == 25
     assert escape_delay_ms("99999999") == 1000
     assert escape_delay_ms("0") == 1 and escape_delay_ms("-5") == 1
