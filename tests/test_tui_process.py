@@ -116,6 +116,32 @@ async def test_s_reorders_the_top_ips_at_once_even_with_the_child_stopped_and_th
 
 
 @run_async
+async def test_enter_opens_the_ip_screen_from_the_snapshot_asked_ahead_then_shows_the_current_one(
+        tmp_path: Path) -> None:
+    """The selected row's IP snapshot is asked ahead: Enter opens at once (the child is stopped here)."""
+    log = write_log(tmp_path / "access.log", normal_lines(40) + attack_lines(8))
+    app = _app(tmp_path, log)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: _shown(app) == 48 and "lines 48" in screen_text(app), timeout=60)
+        await pilot.press("s")  # the attacker on the first row
+        ip = app.dashboard.selected_ip()
+        assert ip == ATTACKER
+        await wait_for(pilot, lambda: app._prefetched is not None and app._prefetched[0] == ip)
+        os.kill(app.remote.pid, signal.SIGSTOP)
+        try:
+            write_log(log, attack_lines(4, start=100), mode="a")  # read once the child runs again
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is app._ip_screen and ATTACKER in screen_text(app) and "requests 8" in screen_text(app)
+        finally:
+            os.kill(app.remote.pid, signal.SIGCONT)
+        await wait_for(pilot, lambda: "requests 12" in screen_text(app))  # the current snapshots follow
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.dashboard
+
+
+@run_async
 async def test_rates_fall_to_zero_once_the_log_stops_growing(tmp_path: Path) -> None:
     """#10 item 1: the child pushes snapshots while "now" decays, so header and Rates reach 0 (they stayed)."""
     log = write_log(tmp_path / "access.log", normal_lines(300) + attack_lines(20))

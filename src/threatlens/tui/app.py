@@ -23,7 +23,14 @@ from threatlens.stats.filter import RecordFilter
 from threatlens.textsafe import visible
 from threatlens.tui.ingest import Ingestor, attach_detection, build_live, load_detection, model_name, startup_hint
 from threatlens.tui.live import LiveStats
-from threatlens.tui.messages import DetectionReady, IngestNote, IngestProgress, IngestStopped, SnapshotArrived
+from threatlens.tui.messages import (
+    DetectionReady,
+    IngestNote,
+    IngestProgress,
+    IngestStopped,
+    IpSnapshotArrived,
+    SnapshotArrived,
+)
 from threatlens.tui.options import MonitorOptions
 from threatlens.tui.screens.dashboard import DashboardScreen
 from threatlens.tui.widgets.header_bar import HeaderInfo
@@ -48,6 +55,10 @@ DECAY_REDRAW = 1.0
 MAX_DRAW_GAP = 2.0
 #: A key holds back snapshot redraws until its effect is drawn, but never for longer than this (keys held down).
 MAX_KEY_HOLD = 0.5
+#: Seconds after which the selected row's IP snapshot is asked of the ingestion process again (see open_ip).
+PREFETCH_EVERY = 0.5
+#: Enter opens the IP screen at once from the selected row's snapshot when it was asked at most this long ago.
+PREFETCH_FRESH = 1.0
 _AUTO = object()
 
 
@@ -102,6 +113,8 @@ class ThreatLensApp(App[None]):
         self._steps_token = 0  # the redraw under way (a newer one stops the steps left of an older one)
         self._key_hold = False  # a key was pressed and its effect is not drawn yet
         self._held_refresh = False  # a redraw was held back for it
+        #: the selected row's IP snapshot, asked ahead of Enter: (ip, when asked, snapshot)
+        self._prefetched: tuple[str, float, Any] | None = None
         self._ip_screen: IpDetailScreen | None = None  # made on first use, see open_ip
         self._draw_gap = 0.0  # the least time between timed redraws (see _drawn)
         self._last_refresh = 0.0
@@ -337,9 +350,29 @@ class ThreatLensApp(App[None]):
 
     def _release_key_hold(self) -> None:
         self._key_hold = False
+        self._prefetch_selected()  # the cursor may be on another row now
         if self._held_refresh:
             self._held_refresh = False
             self.refresh_dashboard()
+
+    def _prefetch_selected(self) -> None:
+        """Ask the ingestion process for the selected row's IP snapshot, so Enter need not wait for it."""
+        remote = self.remote
+        if remote is None or not self.screen_stack or self.screen is not self.dashboard:
+            return
+        try:
+            ip = self.dashboard.selected_ip()
+        except NoMatches:
+            return
+        have = self._prefetched
+        now = time.monotonic()
+        if ip is None or (have is not None and have[0] == ip and now - have[1] < PREFETCH_EVERY):
+            return
+
+        def keep(snapshot: Any) -> None:  # (the reader thread)
+            self._prefetched = (ip, now, snapshot)
+
+        remote.call_soon("ip_snapshot", ip, on_reply=keep, slot="prefetch")
 
     def _note_format(self) -> Any:
         """Put the detected format(s) in the header; returns where they came from (pipeline or ingestion)."""
@@ -356,6 +389,7 @@ class ThreatLensApp(App[None]):
     def _drawn(self, started: float) -> None:
         """A redraw reached the screen: the next timed one waits at least twice as long as this one took."""
         self._draw_gap = min(MAX_DRAW_GAP, 2 * (time.perf_counter() - started))
+        self._prefetch_selected()
         if self.collector is not None:
             self.collector.check()
         if self.after_first_frame is not None:
@@ -458,17 +492,26 @@ class ThreatLensApp(App[None]):
         """Open the drill-down screen of one client."""
         from threatlens.tui.screens.ip_detail import IpDetailScreen
 
+        remote = self.remote
+        have = self._prefetched
+        early = remote is not None and have is not None and have[0] == ip and \
+            time.monotonic() - have[1] <= PREFETCH_FRESH
         try:
-            snapshot = self.live.ip_snapshot(ip)
+            snapshot = have[2] if early and have is not None else self.live.ip_snapshot(ip)
         except ThreatLensError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        remote = self.remote
         if remote is None:
             def source() -> Any:
                 return self.live.ip_snapshot(ip)
         else:
             newest = [snapshot]
+            if early:  # shown at once from the snapshot asked ahead; the current one follows in a few ms
+                def fresh(snap: Any) -> None:  # (the reader thread)
+                    newest[0] = snap
+                    self.post_message(IpSnapshotArrived(ip, snap))
+
+                remote.call_soon("ip_snapshot", ip, on_reply=fresh, slot="open")
 
             def source() -> Any:  # the live update never waits for the ingestion process: the newest answer
                 remote.call_soon("ip_snapshot", ip, on_reply=lambda snap: newest.__setitem__(0, snap))
@@ -485,6 +528,12 @@ class ThreatLensApp(App[None]):
             screen.open(ip, snapshot, source)
         if screen is not self.screen:
             self.push_screen(screen)
+
+    def on_ip_snapshot_arrived(self, message: IpSnapshotArrived) -> None:
+        """The current snapshot of the IP screen opened from one asked ahead."""
+        screen = self._ip_screen
+        if screen is not None and screen is self.screen and screen.ip == message.ip:
+            screen.show(message.snapshot)  # type: ignore[arg-type]
 
     def open_campaign(self, alert: Alert) -> None:
         """Open the member list of a campaign alert (Enter on a member opens its IP screen)."""

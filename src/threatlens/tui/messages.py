@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-__all__ = ["DetectionReady", "IngestNote", "IngestProgress", "IngestStopped", "SnapshotArrived"]
+__all__ = ["DetectionReady", "IngestNote", "IngestProgress", "IngestStopped", "IpSnapshotArrived", "SnapshotArrived"]
 
 
 @dataclass
@@ -52,3 +52,11 @@ class SnapshotArrived(Message):
     def can_replace(self, message: Message) -> bool:
         """Can replace."""
         return isinstance(message, SnapshotArrived)
+
+
+@dataclass
+class IpSnapshotArrived(Message):
+    """The ingestion process answered for the IP screen opened from an earlier answer: show the newer one."""
+
+    ip: str
+    snapshot: object

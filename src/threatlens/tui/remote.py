@@ -234,15 +234,16 @@ class RemoteLive:
             raise value
         return value
 
-    def call_soon(self, name: str, *args: Any, on_reply: Callable[[Any], None]) -> None:
+    def call_soon(self, name: str, *args: Any, on_reply: Callable[[Any], None], slot: str | None = None) -> None:
         """Ask without waiting: ``on_reply(value)`` runs on the reader thread (a failed call is dropped).
 
-        One call of a kind at a time: while one is unanswered, asking again does nothing.
+        One call per ``slot`` (default: ``name``) at a time: while one is unanswered, asking again does nothing.
         """
-        if any(asked_name == name for asked_name, _cb in self._callbacks.values()):
+        slot = slot or name
+        if any(asked_slot == slot for asked_slot, _cb in self._callbacks.values()):
             return
         call_id = next(self._ids)
-        self._callbacks[call_id] = (name, on_reply)
+        self._callbacks[call_id] = (slot, on_reply)
         if not self._send("call", call_id, name, args):
             self._callbacks.pop(call_id, None)
 
