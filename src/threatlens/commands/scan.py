@@ -219,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_inputs(paths: list[str]) -> None:
-    """Fail before anything starts when no input can be opened; one that can go on (the others are reported as met)."""
+    """Fail before anything starts when none of ``paths`` can be opened (else the scan reports each as it meets it)."""
     errors: list[ReadError] = []
     for path in paths:
         try:
