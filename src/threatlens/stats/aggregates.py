@@ -115,9 +115,10 @@ _NB = SCORE_BINS + 1  # score-histogram cells per key
 _ZERO: Callable[[Any, Any], Any] = {None: 0}.get  # map(_ZERO, xs, xs): None -> 0, else unchanged (in C)
 
 #: Per-row columns of both IP tables that give a row its tier and categories at the threshold in force
-#: (``Stats._tier_and_categories``), from its "counted" requests (see ``_count_tiers``) and its alerts:
+#: (``Stats._tier``, ``Stats._categories``), from its "counted" requests (see ``_count_tiers``) and its alerts:
 #: ``rtop[r]`` is 1 + the highest score of a counted request of tier rank ``r`` (0: none; 32 bytes),
-#: ``rcats`` {category: counts by score bin (int32, 404 bytes)} of its counted requests, or None;
+#: ``rcats`` None, or ``({category: row}, counts)``: its counted requests with each category, by score bin
+#: (int32, a row of 404 bytes per category it has);
 #: ``asev`` and ``acats`` the most serious tier rank and the {category: count} of its behaviour alerts, which do
 #: not depend on the threshold.
 _TIER_COLUMNS: dict[str, tuple[Any, tuple[int, ...]]] = {
@@ -183,6 +184,8 @@ class Stats:
         self._clock = clock
         self.record_filter = record_filter if record_filter is not None and not record_filter.empty else None
         self.threshold = threshold
+        #: the highest threshold requests were flagged at when counted: below it, the flagged-IPs table lacks some
+        self._highest_counted = -1.0
         # totals
         self.lines = self.parsed = self.unparsed = 0
         self.scored = self.unscored = self.flagged_count = 0
@@ -427,7 +430,11 @@ class Stats:
         scores = np.fromiter(map(_get_score, verdicts), dtype=np.float64, count=n)
         np.nan_to_num(scores, copy=False, nan=0.0)
         thr = self.threshold
-        flags = np.fromiter(map(_get_flagged, verdicts), dtype=np.bool_, count=n) if thr is None else scores >= thr
+        if thr is None:
+            flags = np.fromiter(map(_get_flagged, verdicts), dtype=np.bool_, count=n)
+        else:
+            flags = scores >= thr
+            self._highest_counted = max(self._highest_counted, thr)
         nflag = int(np.count_nonzero(flags))
         self.flagged_count += nflag
         np.maximum.at(cols["max"], srec, scores)
@@ -682,34 +689,39 @@ class Stats:
 
     # -- reading: tables -------------------------------------------------------------------------
 
-    def _tier_and_categories(self, col: dict[str, np.ndarray], slot: int) -> tuple[str, tuple[str, ...]]:
-        """A row's tier and categories (most frequent first) at the threshold in force: its requests' and alerts'.
-
-        Counted requests below the threshold add nothing; off the 0.01 grid, a category counts its requests in the
-        whole bin holding the threshold (as the flagged counts re-derived by ``recount``).
-        """
+    def _tier(self, col: dict[str, np.ndarray], slot: int) -> str:
+        """A row's tier at the threshold in force: the most serious of its requests at or above it and its alerts."""
         thr = self.threshold
         rank = int(col["asev"][slot])
-        top = col["rtop"][slot]
+        top = col["rtop"][slot].tolist()
         above = 1.0 + (0.0 if thr is None else thr)
         for r in range(_RANKS - 1, rank, -1):
             if top[r] >= above:
-                rank = r
-                break
-        counts: dict[str, int] = dict(col["acats"][slot] or ())
-        by_bin = col["rcats"][slot]
-        if by_bin:
-            first = 0 if thr is None else threshold_bin(thr)
-            for cat, h in by_bin.items():
-                k = int(h[first:].sum())
-                if k:
-                    counts[cat] = counts.get(cat, 0) + k
-        return _TIER_OF_RANK[rank], _ranked(counts)
+                return _TIER_OF_RANK[r]
+        return _TIER_OF_RANK[rank]
+
+    def _categories(self, col: dict[str, np.ndarray], slot: int) -> tuple[str, ...]:
+        """A row's categories at the threshold in force (most frequent first): its requests' and alerts'.
+
+        Off the 0.01 grid, a category counts its requests in the whole bin holding the threshold (as the
+        flagged counts that ``recount`` re-derives).
+        """
+        alerted = col["acats"][slot]
+        held = col["rcats"][slot]
+        if held is None:
+            return _ranked(alerted)
+        counts = dict(alerted) if alerted else {}
+        thr = self.threshold
+        index, by_bin = held
+        above = by_bin[:, 0 if thr is None else threshold_bin(thr):].sum(axis=1).tolist()
+        for cat, k in zip(index, above, strict=True):
+            if k:
+                counts[cat] = counts.get(cat, 0) + k
+        return _ranked(counts)
 
     def _ip_row(self, ip: str, slot: int) -> IPRow:
         tab = self._ips
         col = tab.col
-        tier, cats = self._tier_and_categories(col, slot)
         return IPRow(
             ip=ip,
             requests=int(tab.counts[slot]),
@@ -722,10 +734,10 @@ class Stats:
             country=self._cc_codes[int(col["cci"][slot])],
             first_seen=col["first"][slot],
             last_seen=col["last"][slot],
-            categories=cats,
+            categories=self._categories(col, slot),
             alerts=int(col["alerts"][slot]),
             possibly_succeeded=int(col["ps"][slot]),
-            severity=tier,
+            severity=self._tier(col, slot),
         )
 
     def _suspect_flagged(self, slot: int) -> int:
@@ -735,7 +747,6 @@ class Stats:
     def _suspect_row(self, ip: str, slot: int) -> IPRow:
         col = self._suspects.col
         flagged = self._suspect_flagged(slot)
-        tier, cats = self._tier_and_categories(col, slot)
         return IPRow(
             ip=ip,
             requests=flagged,
@@ -748,10 +759,10 @@ class Stats:
             country=col["cc"][slot],
             first_seen=col["first"][slot],
             last_seen=col["last"][slot],
-            categories=cats,
+            categories=self._categories(col, slot),
             alerts=int(col["alerts"][slot]),
             possibly_succeeded=int(col["ps"][slot]),
-            severity=tier,
+            severity=self._tier(col, slot),
         )
 
     def top_ips(self, n: int = 10) -> list[IPRow]:
@@ -764,12 +775,11 @@ class Stats:
             return self._suspect_row(ip, sslot)
         r = self._ip_row(ip, slot)
         col = self._suspects.col
-        tier, cats = self._tier_and_categories(col, sslot)
         return r._replace(
             flagged=max(r.flagged, self._suspect_flagged(sslot)),
             max_score=max(r.max_score, float(col["max"][sslot])),
-            categories=r.categories or cats,
-            severity=max(r.severity, tier, key=SEVERITY_RANK.__getitem__),
+            categories=r.categories or self._categories(col, sslot),
+            severity=max(r.severity, self._tier(col, sslot), key=SEVERITY_RANK.__getitem__),
         )
 
     def top_flagged_ips(self, n: int = 10) -> list[IPRow]:
@@ -780,9 +790,10 @@ class Stats:
         """
         sus = dict(self._suspects.top_slots(2 * n))
         out = [self._flagged_ip_row(ip, slot) for ip, slot in sus.items()]
-        # a lowered threshold flags requests the flagged-IPs table never saw: the client-IP table counted them
-        out += [self._ip_row(ip, slot) for ip, slot in self._ips.top_slots(n, by=self._ips.col["flag"])
-                if ip not in sus]
+        if self.threshold is not None and self.threshold < self._highest_counted:
+            # requests the flagged-IPs table never saw pass the lowered threshold: the client-IP table counted them
+            out += [self._ip_row(ip, slot) for ip, slot in self._ips.top_slots(n, by=self._ips.col["flag"])
+                    if ip not in sus]
         out.sort(key=lambda r: r.flagged, reverse=True)
         return [r for r in out if r.flagged > 0][:n]
 
@@ -1032,14 +1043,17 @@ def _count_tiers(cols: dict[str, np.ndarray], slots: np.ndarray, cats: list[tupl
         slot = slot_list[i]
         if not slot:
             continue
-        by_bin = rcats[slot]
-        if by_bin is None:
-            by_bin = rcats[slot] = {}
+        held = rcats[slot]
+        if held is None:
+            held = rcats[slot] = ({}, np.zeros((0, _NB), dtype=np.int32))
+        index, by_bin = held
         for cat in cats[i]:
-            h = by_bin.get(cat)
-            if h is None:
-                h = by_bin[cat] = np.zeros(_NB, dtype=np.int32)
-            h[bin_list[i]] += 1
+            row = index.get(cat)
+            if row is None:
+                row = index[cat] = len(index)
+                by_bin = np.concatenate([by_bin, np.zeros((1, _NB), dtype=np.int32)])
+                held = rcats[slot] = (index, by_bin)
+            by_bin[row, bin_list[i]] += 1
 
 
 def _count_into(col: np.ndarray, slot: int, names: Iterable[str]) -> None:
