@@ -14,6 +14,7 @@ from tui_support import (
     NORMAL_IPS,
     RuleDetection,
     attack_lines,
+    line,
     normal_lines,
     run_async,
     screen_text,
@@ -99,3 +100,43 @@ async def test_the_ip_screen_shown_again_is_restyled_only_when_the_look_changed(
         await pilot.pause()
         assert any(n is table for n in applied)
         assert screen.query_one("#ip-summary").styles.background != before
+
+
+@run_async
+async def test_the_request_window_says_when_a_request_has_no_reasons(tmp_path: Path) -> None:
+    """A request nothing stood out in says so in words (it showed ``reasons`` over a lone ``- -``)."""
+    app, count = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= count, timeout=30)
+        for ip, said in ((NORMAL_IPS[1], "    reasons  none: nothing in this request stood out"),
+                         (ATTACKER, "  - matched ")):
+            app.open_ip(ip)
+            await wait_for(pilot, lambda ip=ip: isinstance(app.screen, IpDetailScreen)
+                           and f"IP {ip}" in screen_text(app))
+            table = app.screen.query_one(IpRequestsTable)
+            await wait_for(pilot, lambda table=table: table.row_count > 0)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, RequestDetailScreen))
+            text = screen_text(app)
+            assert said in text and "  - -" not in text
+            await pilot.press("escape", "escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+
+
+@run_async
+async def test_an_estimated_request_count_says_so_on_the_ip_screen(tmp_path: Path) -> None:
+    """An IP that came in after the IP table dropped quieter ones shows its requests as a range, said to be an
+    estimate (it showed ``requests ≤6``)."""
+    late = "198.51.100.200"
+    lines = [line(f"10.{i // 250}.{i % 250}.1", "/") for i in range(8000)]  # more IPs than the table keeps
+    lines += [line(late, f"/p{i}") for i in range(5)]
+    log = write_log(tmp_path / "access.log", lines)
+    app = make_app([log], from_start=True, detection=None, geo=None, clock=lambda: FIXED_NOW,
+                   export_dir=tmp_path / "exports")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= len(lines), timeout=60)
+        row = app.live.stats.ip_row(late)
+        assert row is not None and row.error > 0
+        app.open_ip(late)
+        await wait_for(pilot, lambda: isinstance(app.screen, IpDetailScreen) and f"IP {late}" in screen_text(app))
+        assert f"requests {row.requests - row.error}-{row.requests} (estimate)  flagged" in screen_text(app)

@@ -270,6 +270,9 @@ class IpSnapshot:
     severity: str = ""  #: the most serious tier of its flagged requests and alerts
     nuisance_hidden: bool = False  #: nuisance-tier requests and alerts were left out of ``rows`` and ``alerts``
     possibly_succeeded: int = 0  #: its flagged requests that possibly succeeded (at the current threshold)
+    #: ``requests`` may be this many over (the IP table's estimate): the true count is ``requests - requests_error``
+    #: or more (``approximate``)
+    requests_error: int = 0
     #: behaviour alerts counted for it (``alerts`` holds the latest 50 of the latest IPs to alert; more were dropped)
     alerts_counted: int = 0
     alerts_hidden: int = 0  #: nuisance-tier alerts left out of ``alerts`` (``nuisance_hidden``)
@@ -625,6 +628,7 @@ class LiveStats:
             severity=row.severity if row is not None else "",
             nuisance_hidden=hide,
             possibly_succeeded=row.possibly_succeeded if row is not None else 0,
+            requests_error=row.error if row is not None else 0,
             alerts_counted=counted,
             alerts_hidden=hidden,
         )

@@ -13,6 +13,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
+from threatlens.stats.results import count_text
 from threatlens.tui import format as fmt
 from threatlens.tui.live import IpSnapshot, RequestRow
 from threatlens.tui.screens.shown_again import ShownAgain
@@ -147,9 +148,12 @@ class IpDetailScreen(ShownAgain, Screen[None]):
         head.append(f"  {fmt.country(snap.country, long=True)}")
         if snap.allowlisted:
             head.append("  ALLOWLISTED")
-        approx = "≤" if snap.approximate else ""
+        # an IP that came in after the IP table dropped quieter ones: between the two (as in the top-IPs table)
+        requests = count_text(snap.requests, snap.requests_error)
+        if snap.requests_error:
+            requests += " (estimate)"
         succeeded = f"  succeeded? {snap.possibly_succeeded}" if snap.possibly_succeeded else ""
-        head.append(f"\nrequests {approx}{snap.requests}  flagged {snap.flagged}{succeeded}  max score "
+        head.append(f"\nrequests {requests}  flagged {snap.flagged}{succeeded}  max score "
                     f"{fmt.score_text(snap.max_score, 'none')}  tier {snap.severity or 'none'}  "
                     f"distinct paths {snap.distinct_paths}")
         head.append(f"\nfirst seen {fmt.when(snap.first_seen, True)}  last seen {fmt.when(snap.last_seen, True)}")

@@ -47,11 +47,14 @@ class RequestDetailScreen(ModalScreen[None]):
                         f"{'  POSSIBLY SUCCEEDED' if v.possibly_succeeded else ''}\n")
             text.append(f"{'categories':>11}  ")
             text.append(fmt.safe(", ".join(v.categories) or "-"))
-            text.append("\n     reasons\n")
-            for reason in v.reasons or ("-",):
-                text.append("  - ")
-                text.append(fmt.safe(reason))
-                text.append("\n")
+            if v.reasons:
+                text.append("\n     reasons\n")
+                for reason in v.reasons:
+                    text.append("  - ")
+                    text.append(fmt.safe(reason))
+                    text.append("\n")
+            else:
+                text.append(f"\n{'reasons':>11}  none: nothing in this request stood out\n")
         with VerticalScroll(id="request-box"):
             yield Static(text, id="request-text", markup=False)
 
