@@ -246,3 +246,22 @@ async def test_the_header_says_a_filter_is_applying_until_the_panels_show_it(tmp
         await wait_for(pilot, lambda: "filter" not in screen_text(app).split("\n", 4)[2])
         assert "applying" not in screen_text(app)
     await _gone(child, 5.0)
+
+
+@run_async
+async def test_a_key_holds_ingestion_until_its_effect_is_drawn_and_a_hold_ends_by_itself(tmp_path: Path) -> None:
+    """``hold``: the child's ingest thread waits at its gate (requests are still answered), then goes on."""
+    log = write_log(tmp_path / "access.log", normal_lines(40))
+    app = _app(tmp_path, log)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: _shown(app) == 40, timeout=60)
+        app.remote.hold(60)
+        write_log(log, normal_lines(10, start=100), mode="a")
+        await pilot.pause(1.5)  # the follower has read them: they wait at the gate
+        assert app.remote.call("totals").lines == 40, "held: nothing counted, yet the request was answered"
+        await pilot.press("p")  # a key's hold ends once its effect is drawn: the 60 s hold with it
+        await wait_for(pilot, lambda: app.remote.call("totals").lines == 50)
+        await pilot.press("p")
+        app.remote.hold(0.3)  # a hold nobody ends runs out
+        write_log(log, normal_lines(10, start=200), mode="a")
+        await wait_for(pilot, lambda: app.remote.call("totals").lines == 60)

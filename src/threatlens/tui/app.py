@@ -342,14 +342,18 @@ class ThreatLensApp(App[None]):
             self.call_after_refresh(self._drawn, started)
 
     async def on_event(self, event: events.Event) -> None:
-        """A key holds back the next snapshot's redraw until the key's own effect has been drawn."""
+        """A key holds back the next snapshot's redraw, and ingestion, until the key's own effect has been drawn."""
         if isinstance(event, events.Key):
             self._key_hold = True
+            if self.remote is not None:  # and the ingestion process leaves the cores to the key meanwhile
+                self.remote.hold(MAX_KEY_HOLD)
             self.call_after_refresh(self._release_key_hold)
         await super().on_event(event)
 
     def _release_key_hold(self) -> None:
         self._key_hold = False
+        if self.remote is not None:
+            self.remote.hold(0)
         self._prefetch_selected()  # the cursor may be on another row now
         if self._held_refresh:
             self._held_refresh = False

@@ -97,6 +97,8 @@ class _Child:
         #: chunk instead of sharing the GIL (its lines wait in the follower's queue meanwhile).
         self.gate = threading.Event()
         self.gate.set()
+        #: Until then (monotonic) the gate stays closed: the UI handles a key and wants the cores (``hold``).
+        self.hold_until = 0.0
 
     def send(self, *message: Any) -> None:
         """One message to the UI (from any thread); a closed pipe means the UI is gone: stop."""
@@ -156,6 +158,11 @@ class _Child:
         while not self.stopping.is_set():
             now = time.monotonic()
             wait = max(0.0, last_check + period - now)
+            if self.hold_until:
+                if now < self.hold_until:
+                    wait = min(wait, self.hold_until - now)
+                else:
+                    self.release()
             try:
                 if self.conn.poll(wait):
                     self.handle(self.conn.recv())
@@ -163,8 +170,8 @@ class _Child:
             except (EOFError, OSError):
                 return  # the UI is gone
             now = time.monotonic()
-            if now - last_check < period:
-                continue
+            if now - last_check < period or self.hold_until:
+                continue  # (no snapshot while the UI handles a key: it would only compete with it)
             last_check = now
             generation = self.live.generation
             idle = DECAY_PUSH if self.decaying else IDLE_PUSH
@@ -180,7 +187,29 @@ class _Child:
         try:
             self._push_snapshot()
         finally:
+            self.open_gate()
+
+    def open_gate(self) -> None:
+        """Let the ingest thread go on, unless the UI holds it (``hold``)."""
+        if not self.hold_until:
             self.gate.set()
+
+    def hold(self, seconds: float) -> None:
+        """Keep the ingest thread at its gate for up to ``seconds`` (0: let it go now).
+
+        The UI asks while it handles a key: on two cores, ingestion at 10k lines/s takes most of one, and the
+        key's work (drawing, the terminal's) waited for a core. The lines wait in the file meanwhile.
+        """
+        if seconds <= 0:
+            self.release()
+            return
+        self.hold_until = time.monotonic() + seconds
+        self.gate.clear()
+
+    def release(self) -> None:
+        """End a hold (the next snapshot goes out at the next period)."""
+        self.hold_until = 0.0
+        self.gate.set()
 
     def _push_snapshot(self) -> None:
         top, feed, sort = self.view
@@ -204,12 +233,14 @@ class _Child:
         try:
             self._handle(message)
         finally:
-            self.gate.set()
+            self.open_gate()
 
     def _handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "stop":
             self.stopping.set()
+        elif kind == "hold":
+            self.hold(message[1])
         elif kind == "call":
             _kind, call_id, name, args = message
             try:

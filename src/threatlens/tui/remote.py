@@ -267,6 +267,10 @@ class RemoteLive:
         """Lines waiting for format detection (as of the newest snapshot)."""
         return self.latest[2]
 
+    def hold(self, seconds: float) -> None:
+        """Ask the child to pause ingestion for up to ``seconds`` (0: resume now); the UI handles a key meanwhile."""
+        self._send("hold", seconds)
+
     def set_threshold(self, value: float) -> float:
         """Clamped and rounded as ``LiveStats.set_threshold`` does; the child re-counts."""
         value = round(min(0.99, max(MIN_THRESHOLD, value)), 2)
