@@ -140,6 +140,22 @@ async def test_enter_opens_the_ip_screen_from_the_snapshot_asked_ahead_then_show
         await pilot.pause()
         assert app.screen is app.dashboard
 
+        await pilot.press("j")  # another row: the hidden IP screen draws its IP ahead of Enter
+        other = app.dashboard.selected_ip()
+        screen = app._ip_screen
+        assert other not in (None, ATTACKER)
+        await wait_for(pilot, lambda: screen.ip == other)
+        table = screen.query_one("#ip-requests")
+        drawn = table.rows_drawn
+        os.kill(app.remote.pid, signal.SIGSTOP)
+        try:
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is screen and other in screen_text(app) and ATTACKER not in screen_text(app)
+            assert table.rows_drawn == drawn, "Enter drew no row: they were drawn while the screen was hidden"
+        finally:
+            os.kill(app.remote.pid, signal.SIGCONT)
+
 
 @run_async
 async def test_rates_fall_to_zero_once_the_log_stops_growing(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from threatlens.tui.messages import (
     IngestNote,
     IngestProgress,
     IngestStopped,
+    IpPrefetched,
     IpSnapshotArrived,
     SnapshotArrived,
 )
@@ -375,6 +376,7 @@ class ThreatLensApp(App[None]):
 
         def keep(snapshot: Any) -> None:  # (the reader thread)
             self._prefetched = (ip, now, snapshot)
+            self.post_message(IpPrefetched(ip, snapshot))
 
         remote.call_soon("ip_snapshot", ip, on_reply=keep, slot="prefetch")
 
@@ -532,6 +534,13 @@ class ThreatLensApp(App[None]):
             screen.open(ip, snapshot, source)
         if screen is not self.screen:
             self.push_screen(screen)
+
+    def on_ip_prefetched(self, message: IpPrefetched) -> None:
+        """The hidden IP screen shows the selected row's IP ahead of Enter (its rows drawn now, not after Enter)."""
+        screen = self._ip_screen
+        if screen is None or screen in self.screen_stack or self.screen is not self.dashboard:
+            return
+        screen.prepare(message.ip, message.snapshot)  # type: ignore[arg-type]
 
     def on_ip_snapshot_arrived(self, message: IpSnapshotArrived) -> None:
         """The current snapshot of the IP screen opened from one asked ahead."""

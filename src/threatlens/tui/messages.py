@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-__all__ = ["DetectionReady", "IngestNote", "IngestProgress", "IngestStopped", "IpSnapshotArrived", "SnapshotArrived"]
+__all__ = ["DetectionReady", "IngestNote", "IngestProgress", "IngestStopped", "IpPrefetched", "IpSnapshotArrived",
+           "SnapshotArrived"]
 
 
 @dataclass
@@ -57,6 +58,14 @@ class SnapshotArrived(Message):
 @dataclass
 class IpSnapshotArrived(Message):
     """The ingestion process answered for the IP screen opened from an earlier answer: show the newer one."""
+
+    ip: str
+    snapshot: object
+
+
+@dataclass
+class IpPrefetched(Message):
+    """The selected row's IP snapshot, asked ahead of Enter: the hidden IP screen draws it meanwhile."""
 
     ip: str
     snapshot: object

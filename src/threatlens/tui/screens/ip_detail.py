@@ -111,16 +111,22 @@ class IpDetailScreen(ShownAgain, Screen[None]):
 
     def open(self, ip: str, snapshot: IpSnapshot, source: Callable[[], IpSnapshot] | None = None) -> None:
         """Show another IP (the app shows this screen again rather than building a new one)."""
-        self.ip = ip
         self.source = source
         if not self.is_mounted:
+            self.ip = ip
             self.snapshot = snapshot
             return
+        if ip != self.ip or snapshot is not self.snapshot:  # (else drawn ahead while hidden: prepare)
+            self.prepare(ip, snapshot)
+        self.query_one(IpRequestsTable).focus()
+
+    def prepare(self, ip: str, snapshot: IpSnapshot) -> None:
+        """Show ``ip`` from its first request on (hidden, ahead of Enter, the rows are drawn then, not on Enter)."""
+        self.ip = ip
         self.show(snapshot)
         table = self.query_one(IpRequestsTable)
         table.move_cursor(row=0)
         table.scroll_to(0, 0, animate=False)
-        table.focus()
 
     def on_mount(self) -> None:
         self.query_one("#ip-activity").border_title = "Activity"
