@@ -110,3 +110,27 @@ async def test_the_whole_feed_scrolls_newest_first_with_stable_numbers_at_80x24(
         numbers = [int(n) for n in _column(feed, "id")]
         assert numbers == list(range(entries + 30, entries + 30 - 1000, -1))
         assert feed.selected_key() == picked and feed.border_subtitle == f"{entries + 30 - 1000} older dropped"
+
+
+@run_async
+async def test_the_feed_says_a_filter_did_not_search_the_entries_it_dropped(tmp_path: Path) -> None:
+    """The filter looks through the entries the feed holds: the border says the older ones were not searched
+    (a filter for an IP whose alerts were dropped showed an empty feed, as if it had none)."""
+    log = _feed_log(tmp_path / "access.log")
+    app = make_app([log], from_start=True, detection=RuleDetection(), geo=None, clock=lambda: FIXED_NOW,
+                   export_dir=tmp_path / "exports")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: app.live.totals.lines >= 20 + 20 + 3 * ATTACKS + 10, timeout=60)
+        app.refresh_dashboard(force=True)
+        await pilot.pause()
+        feed = app.dashboard.query_one(AlertsFeed)
+        assert "23 older dropped" in screen_text(app) and "not searched" not in screen_text(app)
+        app.set_filter(f"ip:{EARLY}")
+        app.refresh_dashboard(force=True)
+        await pilot.pause()
+        assert feed.row_count == 0
+        assert "23 older dropped, not searched by the filter" in screen_text(app)
+        app.set_filter("")
+        app.refresh_dashboard(force=True)
+        await pilot.pause()
+        assert "not searched" not in screen_text(app)

@@ -105,7 +105,7 @@ class DashboardScreen(Screen[None]):
             self.set_class(bool(data.alerts or data.flagged), "-alerting")
             self.set_class(data.matching is not None, "-filtered")
 
-        return [first, lambda: self.query_one(AlertsFeed).show(data.feed, data.feed_dropped), rest]
+        return [first, lambda: self.query_one(AlertsFeed).show(data.feed, data.feed_dropped, bool(data.filter)), rest]
 
     @property
     def shown(self) -> DashboardData | None:

@@ -63,13 +63,17 @@ class AlertsFeed(KeyedTable):
         self._ips: dict[str, str] = {}
         self._campaigns: dict[str, Alert] = {}
 
-    def show(self, rows: Sequence[AlertRow], dropped: int = 0) -> None:
-        """Display the feed of a dashboard snapshot (newest first); ``dropped`` older entries are gone."""
+    def show(self, rows: Sequence[AlertRow], dropped: int = 0, filtered: bool = False) -> None:
+        """Display the feed of a dashboard snapshot (newest first); ``dropped`` older entries are gone.
+
+        A filter searches the entries the feed holds (the newest 1000): ``filtered`` says the dropped ones were not.
+        """
         # the widest number, not the top row's: an alert raised again moves up with its older number
         digits = len(str(max(row.number for row in rows))) if rows else 0
         if digits > self.COLUMNS[0][2]:  # type: ignore[operator]
             self.set_columns(_columns(digits))
-        self.set_note(f"{dropped:,} older dropped" if dropped else "")
+        self.set_note((f"{dropped:,} older dropped, not searched by the filter" if filtered
+                       else f"{dropped:,} older dropped") if dropped else "")
         self._ips = {row.key: row.ip for row in rows}
         self._campaigns = {row.key: row.alert for row in rows if row.alert is not None and row.alert.kind == "campaign"}
         self.sync_rows(((row.key, row) for row in rows), self._cells_of)
