@@ -175,6 +175,33 @@ def test_a_table_wider_than_its_panel_scrolls_sideways_with_the_keys() -> None:
     run(scenario)
 
 
+class Scored(KeyedTable):
+    COLUMNS = (("ip", "IP", 15), ("score", "Max score", 9), ("tier", "Tier", 8))
+
+
+def test_a_column_is_shown_whole_or_not_at_all_at_the_left_edge() -> None:
+    """Right and End stop at a column's start although the table ends sooner (room is left after its last
+    column); scrolled elsewhere (a mouse), what is left of a column cut at the left edge is blank."""
+    async def scenario() -> None:
+        table = Scored()
+        app = Host(table)
+        async with app.run_test(size=(30, 8)) as pilot:  # 38 cells of table: the furthest scroll was 8, in the IP
+            table.sync([(f"k{i}", (f"203.0.113.{100 + i}", "0.95 HIGH", "attack")) for i in range(3)])
+            await pilot.pause()
+            await pilot.press("right")
+            assert table.scroll_x == 17 and screen_lines(app)[0].startswith(" Max score ")
+            assert screen_lines(app)[1].startswith(" 0.95 HIGH ") and ".10" not in screen_lines(app)[1]
+            await pilot.press("end")
+            assert table.scroll_x == 17
+            await pilot.press("home")
+            table.scroll_to(x=8, animate=False)
+            await pilot.pause()
+            assert all(line.startswith(" " * 9 + " 0.95 HIGH ") for line in screen_lines(app)[1:4])
+            assert screen_lines(app)[0].startswith(" " * 9 + " Max score ")
+
+    run(scenario)
+
+
 def test_enter_and_a_click_on_the_chosen_row_select_it_and_cells_are_never_markup() -> None:
     async def scenario() -> None:
         table = Words()

@@ -230,8 +230,20 @@ class KeyedTable(ScrollView, can_focus=True):
     def _table_width(self) -> int:
         return sum(2 * self.cell_padding + w for _k, w in self._layout)
 
+    def _scroll_width(self) -> int:
+        """The table's width, and room after its last column when that makes the furthest scroll a column's start.
+
+        ``End`` and ``Right`` then show whole columns at the left edge (``render_line`` blanks any column cut there).
+        """
+        table = self._table_width()
+        view = self.scrollable_content_region.width
+        if table <= view or view <= 0:
+            return table
+        edge = next((e for e in self._column_edges() if e >= table - view), None)
+        return table if edge is None else edge + view
+
     def _resize_content(self) -> None:
-        size = Size(self._table_width(), len(self._rows) + 1)  # + the header
+        size = Size(self._scroll_width(), len(self._rows) + 1)  # + the header
         if size == self.virtual_size:
             return
         styles = self.styles
@@ -594,7 +606,20 @@ class KeyedTable(ScrollView, can_focus=True):
             line, fill = self._row_line(row)
         if y < len(self._on_screen):
             self._on_screen[y] = line
-        return line.crop_extend(scroll_x, scroll_x + width, fill)  # the row's look goes on to the panel's edge
+        shown = line.crop_extend(scroll_x, scroll_x + width, fill)  # the row's look goes on to the panel's edge
+        cut = self._cut_at(scroll_x)
+        if cut:  # a column scrolled partly out at the left: blank the rest of it rather than show a piece
+            shown = Strip.join([Strip.blank(min(cut, width), fill), shown.crop(cut, width)])
+        return shown
+
+    def _cut_at(self, scroll_x: int) -> int:
+        """How many cells of a column partly scrolled out at the left edge are still in view (0: none)."""
+        if not scroll_x:
+            return 0
+        edge = max(e for e in self._column_edges() if e <= scroll_x)
+        at = self._column_edges().index(edge)
+        end = edge + 2 * self.cell_padding + self._layout[at][1]
+        return 0 if edge == scroll_x else end - scroll_x
 
     def _header_line(self) -> tuple[Strip, Style]:
         style: Style = self._look[1]  # type: ignore[assignment]
