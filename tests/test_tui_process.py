@@ -147,12 +147,21 @@ async def test_enter_opens_the_ip_screen_from_the_snapshot_asked_ahead_then_show
         await wait_for(pilot, lambda: screen.ip == other)
         table = screen.query_one("#ip-requests")
         drawn = table.rows_drawn
+        layouts = [0]
+        original = screen._refresh_layout
+
+        def counting(*args, **kwargs):  # the real layout, counted
+            layouts[0] += 1
+            return original(*args, **kwargs)
+
+        screen._refresh_layout = counting
         os.kill(app.remote.pid, signal.SIGSTOP)
         try:
             await pilot.press("enter")
             await pilot.pause()
             assert app.screen is screen and other in screen_text(app) and ATTACKER not in screen_text(app)
             assert table.rows_drawn == drawn, "Enter drew no row: they were drawn while the screen was hidden"
+            assert layouts[0] == 0, "texts of a fixed size: showing the screen again lays nothing out"
         finally:
             os.kill(app.remote.pid, signal.SIGCONT)
 

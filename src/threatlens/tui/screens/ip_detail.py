@@ -146,7 +146,7 @@ class IpDetailScreen(ShownAgain, Screen[None]):
             self.show(self.source())
 
     def show(self, snap: IpSnapshot) -> None:
-        """Redraw from a snapshot."""
+        """Redraw from a snapshot (every text has a fixed size in the style sheet: no layout of the screen)."""
         self.snapshot = snap
         head = Text(no_wrap=True, overflow="ellipsis", end="")
         head.append("IP ")
@@ -167,13 +167,13 @@ class IpDetailScreen(ShownAgain, Screen[None]):
             head.append(f"  ({snap.retained_dropped} older requests not retained)")
         if snap.nuisance_hidden:
             head.append("  nuisance tier hidden (n shows it)")
-        self.query_one("#ip-summary", Static).update(head)
+        self.query_one("#ip-summary", Static).update(head, layout=False)
         per_min = snap.per_minute or [0]
         self.query_one("#ip-rate", RateChart).data = per_min
         self.query_one("#ip-rate-label", Label).update(
-            f"requests/min (log time, {len(snap.per_minute)} min)  max {max(per_min)}")
+            f"requests/min (log time, {len(snap.per_minute)} min)  max {max(per_min)}", layout=False)
         status = Text(" ".join(f"{code}:{n}" for code, n in snap.status) or "no status", end="")
-        self.query_one("#ip-status", Static).update(status)
+        self.query_one("#ip-status", Static).update(status, layout=False)
         agents = Text(end="")
         n_agents = len(snap.user_agents)
         agents.append(f"{n_agents} distinct{' (SWITCHING)' if n_agents > 2 else ''}\n")
@@ -181,7 +181,7 @@ class IpDetailScreen(ShownAgain, Screen[None]):
             agents.append(f"{n:>5} ")
             agents.append(fmt.safe(ua))
             agents.append("\n")
-        self.query_one("#ip-agents", Static).update(agents)
+        self.query_one("#ip-agents", Static).update(agents, layout=False)
         self._show_firewall(snap)
         alerts = Text(end="")
         for a in snap.alerts[-8:]:
@@ -197,7 +197,7 @@ class IpDetailScreen(ShownAgain, Screen[None]):
         if snap.alerts_hidden:
             alerts.append(f"{snap.alerts_hidden} nuisance alert{'s' if snap.alerts_hidden > 1 else ''} hidden "
                           "(n shows them)\n")
-        self.query_one("#ip-alerts", Static).update(alerts if alerts.plain else Text("none", end=""))
+        self.query_one("#ip-alerts", Static).update(alerts if alerts.plain else Text("none", end=""), layout=False)
         self.query_one(IpRequestsTable).show(snap)
 
     def _show_firewall(self, snap: IpSnapshot) -> None:
@@ -211,7 +211,7 @@ class IpDetailScreen(ShownAgain, Screen[None]):
         per_min = fw.per_minute or [0]
         self.query_one("#ip-packets", RateChart).data = per_min
         self.query_one("#ip-packets-label", Label).update(
-            f"firewall packets/min (log time, {len(fw.per_minute)} min)  max {max(per_min)}")
+            f"firewall packets/min (log time, {len(fw.per_minute)} min)  max {max(per_min)}", layout=False)
         text = Text(end="")
         text.append(f"{fw.packets} packets  blocked {fw.blocked}  allowed {fw.allowed}\n")
         text.append(f"{fmt.when(fw.first_seen, True)} - {fmt.when(fw.last_seen)}\n")
@@ -224,7 +224,7 @@ class IpDetailScreen(ShownAgain, Screen[None]):
             text.append(f"{fmt.when(rec.time)} ")
             text.append(fmt.safe(rec.proto or "?"))
             text.append(f" {rec.dport if rec.dport is not None else '-'}{flags} {rec.action}\n")
-        self.query_one("#ip-firewall", Static).update(text)
+        self.query_one("#ip-firewall", Static).update(text, layout=False)
 
     def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         from threatlens.tui.screens.request_detail import RequestDetailScreen
