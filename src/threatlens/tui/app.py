@@ -337,8 +337,8 @@ class ThreatLensApp(App[None]):
                     step()
         except NoMatches:  # shutting down: the widgets left before the screen did
             return
-        if later:
-            self.call_after_refresh(self._run_steps, token, later[:1], started, later[1:])
+        if later:  # once drawn, behind what waits in the app's queue (a key: the screen's idle is not the app's)
+            self.call_after_refresh(self.call_later, self._run_steps, token, later[:1], started, later[1:])
         else:
             self.call_after_refresh(self._drawn, started)
 
