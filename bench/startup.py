@@ -14,10 +14,11 @@ The screen is polled every 10 ms, so terminal figures carry about 10 ms of resol
 polling itself (a ``tmux capture-pane`` per poll). Medians and ranges over ``--rounds``; the load average
 is printed before and after: on a shared machine compare with the peers of the same run.
 
-    .venv/bin/python bench/startup.py [--rounds 7] [--before OLD/src]
+    .venv/bin/python bench/startup.py [--rounds 7] [--before OLD/src] [--allowlist 100000]
 
 ``--before`` adds the monitor from another source tree to every round (``git worktree add /tmp/old COMMIT``,
-then ``--before /tmp/old/src``): before and after under the same load.
+then ``--before /tmp/old/src``): before and after under the same load. ``--allowlist N`` gives the monitor a
+config file whose allowlist has N random networks (``bench/allowlist.py``'s), read at start by both processes.
 """
 
 from __future__ import annotations
@@ -141,6 +142,8 @@ def summary(values: list[float]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--allowlist", type=int, default=0, metavar="N",
+                    help="a config file with N allowlisted networks for the monitor")
     ap.add_argument("--before", metavar="SRC",
                     help="also run threatlens-tui from this source tree (PYTHONPATH=SRC, e.g. a git worktree's src/ "
                          "at an older commit): the before/after pair in the same rounds")
@@ -157,10 +160,18 @@ def main() -> int:
         tiny.write_bytes(b"".join((ROOT / "sample_logs" / "combined.log").read_bytes().splitlines(True)[:3]))
         bare = work / "bare.py"
         bare.write_text(BARE_APP, encoding="utf-8")
+        if args.allowlist:
+            import random
+
+            sys.path.insert(0, str(ROOT / "bench"))
+            from allowlist import networks
+
+            nets = networks(args.allowlist, random.Random(1))
+            (work / "config.toml").write_text("allowlist = [\n" + "".join(f'  "{n}",\n' for n in nets) + "]\n")
         monitor = [str(tui), "--from-start", "--geoip-db", "", "--config", str(work / "config.toml"), str(log)]
         scan = [str(BIN / "threatlens"), "scan", "--geoip-db", "", str(tiny)]
-        print(f"start-up, {args.rounds} rounds, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
-              f"{os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}")
+        print(f"start-up, {args.rounds} rounds, {args.allowlist} allowlisted networks, {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}")
         term = Terminal(work)
         monitors: dict[str, list[list[Seen]]] = {"now": [], "before": []}
         rows: dict[str, list[float]] = {"bare": [], "scan": [], "pass": []}

@@ -290,3 +290,23 @@ async def test_a_key_holds_ingestion_until_its_effect_is_drawn_and_a_hold_ends_b
         app.remote.hold(0.3)  # a hold nobody ends runs out
         write_log(log, normal_lines(10, start=200), mode="a")
         await wait_for(pilot, lambda: app.remote.call("totals").lines == 60)
+
+
+@run_async
+async def test_the_config_allowlist_applies_from_the_start_in_the_child(tmp_path: Path) -> None:
+    """The allowlist read with the config goes to the child with the options (read once, in the UI process); the
+    entries decide when the two differ. The attacker is marked and never flagged; the other address is not."""
+    from threatlens.models.allowlist import Allowlist
+    from threatlens.tui.app import make_app
+
+    other = "192.0.2.55"
+    log = write_log(tmp_path / "access.log", normal_lines(20) + attack_lines(8) + attack_lines(4, ip=other))
+    for parsed in ([ATTACKER], [other]):  # the config's own reading, then one of other entries
+        app = make_app([log], from_start=True, export_dir=tmp_path, config_path=tmp_path / "config.toml",
+                       detection=RuleDetection(), geo=None, ingest="process", allowlist=[ATTACKER],
+                       parsed_allowlist=Allowlist.parse(parsed))
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_for(pilot, lambda app=app: _shown(app) == 32, timeout=60)
+            rows = {r.key: r.cells for r in app.remote.latest[0].top_ips}
+            assert rows[ATTACKER].allowlisted and rows[ATTACKER].flagged == 0
+            assert not rows[other].allowlisted and rows[other].flagged == 4

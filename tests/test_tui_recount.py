@@ -194,3 +194,27 @@ async def test_t_and_T_give_each_ip_its_tier_and_categories_at_the_new_threshold
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(app.screen, BlocklistDialog))
         assert app.screen.counts == _BLOCK[to]
+
+
+@pytest.mark.parametrize("ingest", ["thread", "process"])
+@pytest.mark.parametrize(("start", "key", "to"), [(0.5, "t", 0.75), (0.75, "T", 0.5)])
+@run_async
+async def test_the_dashboard_alerting_state_follows_t_and_T(
+    tmp_path: Path, ingest: str, start: float, key: str, to: float
+) -> None:
+    """Without behaviour alerts, the dashboard is ``-alerting`` while something is flagged at the threshold."""
+    from threatlens.tui.app import make_app
+
+    lines = [line(_BOT, f"/page{i}", agent="Mozilla/5.0 (compatible; 80legs/1.0)", when=BASE + timedelta(seconds=i))
+             for i in range(4)]
+    lines.append(line(_ODD, "/", status=405, method="PROPFIND", when=BASE + timedelta(seconds=40)))
+    log = write_log(tmp_path / "access.log", normal_lines(12, start=10) + lines)
+    app = make_app([log], from_start=True, detection=RuleDetection(), geo=None, ingest=ingest, threshold=start,
+                   export_dir=tmp_path, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: (app.dashboard.shown is not None and app.dashboard.shown.parsed == 17
+                                       and app.live.threshold == start), timeout=60)
+        await wait_for(pilot, lambda: app.dashboard.has_class("-alerting") is (start == 0.5))  # drawn after `shown`
+        await pilot.press(*[key] * 5)
+        await wait_for(pilot, lambda: app.live.threshold == to and app.dashboard.shown.threshold == to)
+        await wait_for(pilot, lambda: app.dashboard.has_class("-alerting") is (to == 0.5))

@@ -127,7 +127,8 @@ class ThreatLensApp(App[None]):
         self.detection_ready = threading.Event()
         if (detection is not _AUTO or not options.detect) and self.remote is None:
             self.detection_ready.set()
-        self._apply_allowlist()
+        if self.remote is None:  # the ingestion process takes the allowlist the options carry (ingest_spec)
+            self._apply_allowlist(options.parsed_allowlist)
 
     def notify(self, message: str, *, title: str = "", markup: bool = False, **kwargs: Any) -> None:
         """Every toast as literal text: file names, log content and errors come from outside."""
@@ -232,7 +233,7 @@ class ThreatLensApp(App[None]):
     @work(thread=True, exclusive=True, group="model", exit_on_error=False)
     def load_detection(self) -> None:
         """Load the model off the UI thread (the first frame does not wait for it)."""
-        det, refused, error = load_detection(self.options, self.allow_entries)
+        det, refused, error = load_detection(self.options)
         if det is None:
             self.detection_ready.set()
             self.post_message(DetectionReady("failed: no detection", error=error))
@@ -561,10 +562,11 @@ class ThreatLensApp(App[None]):
 
     # -- allowlist -----------------------------------------------------------------------------
 
-    def _apply_allowlist(self) -> None:
+    def _apply_allowlist(self, built: Any = None) -> None:
+        """Mark and apply ``allow_entries`` (``built``: the config's allowlist, copied if they are its entries)."""
         from threatlens.models.allowlist import Allowlist
 
-        allow = Allowlist.parse(self.allow_entries)
+        allow = Allowlist.parse(self.allow_entries, built=built)
         self.live.set_allowlist(allow)
         det = self.pipeline.detection if self.pipeline is not None else None
         if det is not None:

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from threatlens.tui.live import LiveStats
@@ -50,8 +50,8 @@ def build_live(opts: MonitorOptions, geo: Any, clock: Callable[[], float],
     return live, pipeline
 
 
-def load_detection(opts: MonitorOptions, allow_entries: Sequence[str]) -> tuple[Any, str | None, str | None]:
-    """``(detection, refused, error)`` for the monitor.
+def load_detection(opts: MonitorOptions) -> tuple[Any, str | None, str | None]:
+    """``(detection, refused, error)`` for the monitor, without its allowlist (``attach_detection`` gives it one).
 
     A model file that is refused gives behaviour-only detection and ``refused`` says why; a bug
     while loading gives ``(None, None, error)`` (the monitor runs on without detection).
@@ -60,12 +60,9 @@ def load_detection(opts: MonitorOptions, allow_entries: Sequence[str]) -> tuple[
     from threatlens.models.detection import Detection
 
     try:
-        return Detection.load(opts.model, threshold=opts.threshold, baseline=opts.baseline,
-                              allowlist=tuple(allow_entries)), None, None
+        return Detection.load(opts.model, threshold=opts.threshold, baseline=opts.baseline), None, None
     except ThreatLensError as exc:  # a bad model file: watch behaviour without it, and say so
-        from threatlens.models.allowlist import Allowlist
-
-        return (Detection(None, allowlist=Allowlist.parse(allow_entries)),
+        return (Detection(None),
                 f"model refused: {exc}. Only the behaviour detectors run: no request gets a score", None)
     except Exception as exc:  # a bug: say so, keep the monitor running without detection
         logging.getLogger(__name__).exception("loading the model failed")

@@ -81,7 +81,7 @@ class _Child:
             geo = GeoLookup.open(self.opts.geoip_db, on_warning=lambda msg: self.send("note", msg, "warning"))
         self.live, self.pipeline = build_live(self.opts, geo, spec.clock)
         self.pipeline.on_message = lambda text: self.send("note", text, "information")
-        self.allowlist = _allowlist(spec.allow_entries)
+        self.allowlist = _allowlist(spec)
         self.live.set_allowlist(self.allowlist)
         self.ready = threading.Event()
         self.stopping = threading.Event()
@@ -116,7 +116,7 @@ class _Child:
         det = self.spec.detection
         refused = error = None
         if det == LOAD:
-            det, refused, error = load_detection(self.opts, self.spec.allow_entries)
+            det, refused, error = load_detection(self.opts)
         if det is None:
             self.ready.set()
             self.send("ready", "failed: no detection" if error else "none", None, error)
@@ -304,10 +304,14 @@ class _Child:
         return self.live.totals
 
 
-def _allowlist(entries: list[str]) -> Any:
+def _allowlist(spec: IngestSpec) -> Any:
+    """The allowlist the UI process read with the config (it came over with the options), else read here."""
     from threatlens.models.allowlist import Allowlist
 
-    return Allowlist.parse(entries)
+    built = spec.options.parsed_allowlist
+    if built is not None and built.entries == spec.allow_entries:
+        return built  # unpickled by this process from its parent: its own, no copy needed
+    return Allowlist.parse(spec.allow_entries)
 
 
 def _picklable(exc: Exception) -> Exception:
