@@ -547,7 +547,7 @@ class ThreatLensApp(App[None]):
         """The current snapshot of the IP screen opened from one asked ahead."""
         screen = self._ip_screen
         if screen is not None and screen is self.screen and screen.ip == message.ip:
-            screen.show(message.snapshot)  # type: ignore[arg-type]
+            screen.show_newer(message.snapshot)  # type: ignore[arg-type]
 
     def open_campaign(self, alert: Alert) -> None:
         """Open the member list of a campaign alert (Enter on a member opens its IP screen)."""

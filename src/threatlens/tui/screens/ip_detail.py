@@ -16,7 +16,7 @@ from textual.widgets import Label, Static
 from threatlens.stats.results import count_text
 from threatlens.tui import format as fmt
 from threatlens.tui.live import IpSnapshot, RequestRow
-from threatlens.tui.screens.shown_again import ShownAgain
+from threatlens.tui.screens.shown_again import ShownAgain, render_ahead
 from threatlens.tui.widgets.keyed_table import KeyedTable
 from threatlens.tui.widgets.keys_footer import KeysFooter
 from threatlens.tui.widgets.rate_chart import RateChart
@@ -127,6 +127,8 @@ class IpDetailScreen(ShownAgain, Screen[None]):
         table = self.query_one(IpRequestsTable)
         table.move_cursor(row=0)
         table.scroll_to(0, 0, animate=False)
+        if not self.is_current:
+            self.app.call_later(render_ahead, self)  # behind what waits in the app's queue
 
     def on_mount(self) -> None:
         self.query_one("#ip-activity").border_title = "Activity"
@@ -139,6 +141,16 @@ class IpDetailScreen(ShownAgain, Screen[None]):
             self.call_after_refresh(self.show, self.snapshot)
         self.query_one(IpRequestsTable).focus()
         self.set_interval(1.0, self.reload)
+
+    def show_newer(self, snap: IpSnapshot) -> None:
+        """A newer snapshot of the IP shown (it may arrive before the screen's first mount completes)."""
+        self.snapshot = snap
+        if not self.is_mounted:
+            return  # on_mount shows it
+        try:
+            self.show(snap)
+        except NoMatches:  # its panels are still mounting
+            self.call_after_refresh(self.show, snap)
 
     def reload(self) -> None:
         """Take a fresh snapshot (live update while open)."""

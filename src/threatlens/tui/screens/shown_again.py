@@ -13,7 +13,7 @@ from typing import Any
 
 from textual import events
 
-__all__ = ["ShownAgain", "app_look"]
+__all__ = ["ShownAgain", "app_look", "render_ahead"]
 
 #: The app attributes whose change restyles every widget (read with getattr: not every Textual version has all).
 LOOK = ("theme", "ansi_color", "dark", "app_focus")
@@ -35,3 +35,24 @@ class ShownAgain:
         if look == self._styled_as:
             event.refresh_styles = False
         self._styled_as = look
+
+
+def render_ahead(screen: Any) -> int:
+    """Render the changed lines of a hidden screen's widgets now, as its compositor would when it is shown.
+
+    Each widget keeps its rendered lines until it changes: a screen updated while hidden (the IP screen drawing
+    the selected row's IP ahead of Enter) then shows with its lines ready, and showing it only composes the
+    frame. Uses the regions of the screen's last layout (the compositor's map, Textual 8); without one, nothing
+    is done. Returns the number of widgets rendered.
+    """
+    from textual.geometry import Region
+
+    try:
+        widgets = screen._compositor.visible_widgets
+    except AttributeError:  # another Textual: showing the screen renders them, as before
+        return 0
+    for widget, (region, clip) in widgets.items():
+        x, y, width, height = Region.intersection(region, clip)
+        if width and height:
+            widget.render_lines(Region(x - region.x, y - region.y, width, height))
+    return len(widgets)
