@@ -114,6 +114,8 @@ class ThreatLensApp(App[None]):
         self._steps_token = 0  # the redraw under way (a newer one stops the steps left of an older one)
         self._key_hold = False  # a key was pressed and its effect is not drawn yet
         self._held_refresh = False  # a redraw was held back for it
+        self._held_steps: tuple[Any, ...] | None = None  # the steps of a redraw left, held back for it
+        self._forced_token = -1  # the redraw a key asked for (never held back)
         #: the selected row's IP snapshot, asked ahead of Enter: (ip, when asked, snapshot)
         self._prefetched: tuple[str, float, Any] | None = None
         self._ip_screen: IpDetailScreen | None = None  # made on first use, see open_ip
@@ -320,6 +322,7 @@ class ThreatLensApp(App[None]):
         steps.insert(1, lambda: self._show_sort(data.sort))
         self._steps_token += 1
         if force:  # what a key asked for: all at once
+            self._forced_token = self._steps_token
             self._run_steps(self._steps_token, steps, started)
         else:  # a new snapshot: a key pressed meanwhile goes between two steps
             self._run_steps(self._steps_token, steps[:2], started, steps[2:])
@@ -329,8 +332,15 @@ class ThreatLensApp(App[None]):
 
     def _run_steps(self, token: int, now: list[Callable[[], None]], started: float,
                    later: list[Callable[[], None]] | None = None) -> None:
-        """Run ``now`` as one update, then each step of ``later`` after a frame is drawn (a newer redraw stops them)."""
+        """Run ``now`` as one update, then each step of ``later`` after a frame is drawn (a newer redraw stops them).
+
+        A key in flight goes first: the steps left wait until its effect is drawn (the app hands a key on to the
+        focused widget's own queue, so a step queued behind it in the app's would still run before its action).
+        """
         if token != self._steps_token:
+            return
+        if self._key_hold and self.refreshes and token != self._forced_token:
+            self._held_steps = (token, now, started, later)
             return
         try:
             with self.batch_update():
@@ -357,6 +367,9 @@ class ThreatLensApp(App[None]):
         if self.remote is not None:
             self.remote.hold(0)
         self._prefetch_selected()  # the cursor may be on another row now
+        held, self._held_steps = self._held_steps, None
+        if held is not None:
+            self._run_steps(*held)
         if self._held_refresh:
             self._held_refresh = False
             self.refresh_dashboard()
