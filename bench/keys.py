@@ -2,16 +2,18 @@
 
 What a user at the keyboard sees: the monitor runs in a tmux session (160x48), a writer process appends
 to its log at each rate (``bench/tui.py``'s writer), and this script presses keys with ``tmux send-keys``
-and polls ``tmux capture-pane`` every few milliseconds until the screen shows the key's effect:
+and captures the pane every few milliseconds until the screen shows the key's effect:
 
 * ``p`` -> ``PAUSED`` in the header, ``p`` again -> gone;
 * ``?`` -> the help screen, ``Escape`` -> the dashboard again;
 * ``Enter`` on the top client -> its IP screen, ``Escape`` -> the dashboard again;
-* ``s`` -> the top IPs panel titled with the next sort order (a round trip to the ingestion process).
+* ``s`` -> the top IPs panel titled with the next sort order.
 
-Each time counts from just before ``send-keys`` to the first capture showing the effect, so it includes
-tmux's own delivery and a capture's cost (2-5 ms): the peer row, the same keys with no writer (rate 0),
-shows that floor in the same run. Reports p50 / p99 / max per key and rate, and the load average.
+Keys and captures go through one tmux control-mode client, so measuring starts no process (a ``tmux`` process per
+capture, session 5's method, ``--spawn-captures``, took a good part of a core on 2 cores). Each time counts from
+just before the key is sent to the first capture showing its effect, so it includes tmux's own delivery: the peer
+row, the same keys with no writer (rate 0), shows that floor in the same run. Reports p50 / p99 / max per key and
+rate, and the load average.
 
     .venv/bin/python bench/keys.py [--rates 0,5000,10000] [--seconds 30]
 """
@@ -35,10 +37,18 @@ TIMEOUT = 5.0
 
 
 class Pane:
-    """One tmux server (its own socket) running the monitor."""
+    """One tmux server (its own socket) running the monitor.
+
+    Captures go through one control-mode client (``tmux -C``): a ``tmux capture-pane`` process per poll, every
+    4 ms, took a good part of a core on this 2-core machine and delayed what it measured (``spawn=True`` keeps
+    that way, as in session 5).
+    """
+
+    spawn = False  #: capture with a ``tmux`` process per poll (session 5's method)
 
     def __init__(self, socket: str) -> None:
         self.socket = socket
+        self._control: subprocess.Popen[str] | None = None
 
     def tmux(self, *args: str) -> str:
         """Run a tmux command on this server; its output."""
@@ -47,18 +57,58 @@ class Pane:
 
     def screen(self) -> str:
         """The visible text of the pane."""
-        return self.tmux("capture-pane", "-p", "-t", "tl")
+        if self._control is None:
+            return self.tmux("capture-pane", "-p", "-t", "tl")
+        return self._command("capture-pane -p -t tl")
+
+    def _command(self, command: str) -> str:
+        """One command through the control client; its output (the lines between ``%begin`` and ``%end``)."""
+        control = self._control
+        assert control is not None and control.stdin is not None
+        control.stdin.write(command + "\n")
+        control.stdin.flush()
+        return self._reply()
+
+    def _reply(self) -> str:
+        """The next command output block of the control client."""
+        control = self._control
+        assert control is not None and control.stdout is not None
+        lines: list[str] | None = None
+        while True:
+            line = control.stdout.readline()
+            if not line:
+                return ""
+            if line.startswith("%begin"):
+                lines = []
+            elif line.startswith(("%end", "%error")) and lines is not None:
+                return "".join(lines)
+            elif lines is not None:
+                lines.append(line)
 
     def start(self, command: str) -> None:
-        """A detached session running ``command``."""
+        """A detached session running ``command`` (and the control client that captures it)."""
         self.tmux("new-session", "-d", "-s", "tl", "-x", str(SIZE[0]), "-y", str(SIZE[1]), command)
+        if not self.spawn:
+            self._control = subprocess.Popen(
+                ["tmux", "-L", self.socket, "-C", "attach-session", "-t", "tl", "-f", "no-output,ignore-size"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+            reply = self._command("display-message -p ready")
+            while reply != "ready\n":  # the attach's own reply came first: from here on, one reply per command
+                reply = self._reply()
 
     def keys(self, *keys: str) -> None:
         """Press keys (tmux key names)."""
-        self.tmux("send-keys", "-t", "tl", *keys)
+        if self._control is None:
+            self.tmux("send-keys", "-t", "tl", *keys)
+        else:
+            self._command(" ".join(["send-keys", "-t", "tl", *keys]))
 
     def kill(self) -> None:
         """Stop the tmux server and the monitor with it."""
+        if self._control is not None:
+            self._control.kill()
+            self._control.wait()
+            self._control = None
         self.tmux("kill-server")
 
     def quit(self) -> None:
@@ -160,14 +210,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rates", default="0,5000,10000", help="lines/s, comma-separated (0: no writer, the peer)")
     ap.add_argument("--seconds", type=float, default=30.0, help="seconds of key presses per rate")
+    ap.add_argument("--spawn-captures", action="store_true",
+                    help="capture with a tmux process per poll (session 5's method; it loads the machine)")
     args = ap.parse_args()
+    Pane.spawn = args.spawn_captures
     if shutil.which("tmux") is None:
         print("tmux is not installed (apt-get install tmux): nothing measured")
         return 0
     from threatlens.samplegen import generate
 
     rates = [int(r) for r in args.rates.split(",")]
-    print(f"threatlens-tui in tmux {SIZE[0]}x{SIZE[1]}, {args.seconds:.0f} s of keys per rate, "
+    print(f"threatlens-tui in tmux {SIZE[0]}x{SIZE[1]}, {args.seconds:.0f} s of keys per rate, captures by "
+          f"{'a tmux process each' if Pane.spawn else 'a control client'}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
