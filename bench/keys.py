@@ -79,7 +79,7 @@ class Pane:
             if not line:
                 return ""
             if line.startswith("%begin"):
-                lines = []
+                lines = [] if line.split()[-1] == "1" else None  # (flags 0: not a command of this client's)
             elif line.startswith(("%end", "%error")) and lines is not None:
                 return "".join(lines)
             elif lines is not None:
@@ -92,9 +92,7 @@ class Pane:
             self._control = subprocess.Popen(
                 ["tmux", "-L", self.socket, "-C", "attach-session", "-t", "tl", "-f", "no-output,ignore-size"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-            reply = self._command("display-message -p ready")
-            while reply != "ready\n":  # the attach's own reply came first: from here on, one reply per command
-                reply = self._reply()
+            self._command("display-message -p ready")
 
     def keys(self, *keys: str) -> None:
         """Press keys (tmux key names)."""
