@@ -208,6 +208,28 @@ async def test_pause_freezes_screen_while_ingestion_continues(tmp_path: Path, mi
         assert "lines 68" in _header(app)
         await pilot.press("p")
         assert "PAUSED" not in _header(app) and "lines 78" in _header(app)
+        await pilot.pause(0.3)  # unpausing draws the other panels in the next frames
+        assert app.dashboard.shown.lines == 78
+
+
+@run_async
+async def test_pause_drops_the_steps_left_of_a_redraw_under_way(tmp_path: Path, mixed_log) -> None:
+    """A snapshot is drawn in steps with frames between: once paused, the steps left never change a panel."""
+    log, _ = mixed_log
+    app = _app(log, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settled(pilot, app, 68)
+        from threatlens.tui.live import empty_dashboard
+
+        feed = app.dashboard.query_one("#alerts")
+        rows = feed.row_count
+        assert rows > 0
+        steps = app.dashboard.show_steps(app.header_info, empty_dashboard(0.5))  # a redraw that empties the feed
+        app._steps_token += 1
+        app._run_steps(app._steps_token, steps[:1], 0.0, steps[1:])  # the header and top IPs; the feed next
+        app.toggle_pause()  # (p) before the next frame
+        await pilot.pause(0.3)
+        assert "PAUSED" in _header(app) and feed.row_count == rows, "the feed changed while paused"
 
 
 @run_async

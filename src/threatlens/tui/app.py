@@ -60,6 +60,8 @@ MAX_KEY_HOLD = 0.5
 PREFETCH_EVERY = 0.5
 #: Enter opens the IP screen at once from the selected row's snapshot when it was asked at most this long ago.
 PREFETCH_FRESH = 1.0
+#: Enter waits at most this long for the selected row's snapshot already asked (else it asks again).
+PREFETCH_WAIT = 0.5
 _AUTO = object()
 
 
@@ -118,6 +120,7 @@ class ThreatLensApp(App[None]):
         self._forced_token = -1  # the redraw a key asked for (never held back)
         #: the selected row's IP snapshot, asked ahead of Enter: (ip, when asked, snapshot)
         self._prefetched: tuple[str, float, Any] | None = None
+        self._prefetching: tuple[str, threading.Event] | None = None  # the IP asked ahead, set once answered
         self._ip_screen: IpDetailScreen | None = None  # made on first use, see open_ip
         self._draw_gap = 0.0  # the least time between timed redraws (see _drawn)
         self._last_refresh = 0.0
@@ -280,8 +283,12 @@ class ThreatLensApp(App[None]):
 
     # -- refresh -------------------------------------------------------------------------------
 
-    def refresh_dashboard(self, force: bool = False) -> None:
-        """Redraw the dashboard from a snapshot (skipped while paused or covered by another screen)."""
+    def refresh_dashboard(self, force: bool = False, steps: bool = False) -> None:
+        """Redraw the dashboard from a snapshot (skipped while paused or covered by another screen).
+
+        ``force`` redraws now, paused or covered, all panels in one frame unless ``steps`` (a key whose effect is
+        the first step's: unpausing).
+        """
         if self.paused and not force:
             return
         if not self.screen_stack:  # shutting down: a timer fired after the last screen left
@@ -316,16 +323,17 @@ class ThreatLensApp(App[None]):
         data = _with_held(data.in_order(self.sort_ips), source.held_lines)
         started = time.perf_counter()
         try:
-            steps = self.dashboard.show_steps(self.header_info, data)
+            parts = self.dashboard.show_steps(self.header_info, data)
         except NoMatches:  # shutting down: the widgets left before the screen did
             return
-        steps.insert(1, lambda: self._show_sort(data.sort))
+        parts.insert(1, lambda: self._show_sort(data.sort))
         self._steps_token += 1
-        if force:  # what a key asked for: all at once
+        if force:  # what a key asked for
             self._forced_token = self._steps_token
-            self._run_steps(self._steps_token, steps, started)
+        if force and not steps:  # all at once
+            self._run_steps(self._steps_token, parts, started)
         else:  # a new snapshot: a key pressed meanwhile goes between two steps
-            self._run_steps(self._steps_token, steps[:2], started, steps[2:])
+            self._run_steps(self._steps_token, parts[:2], started, parts[2:])
         self.refreshes += 1
         self.refresh_log.append((now, data.lines, force))
         del self.refresh_log[:-1000]
@@ -337,8 +345,8 @@ class ThreatLensApp(App[None]):
         A key in flight goes first: the steps left wait until its effect is drawn (the app hands a key on to the
         focused widget's own queue, so a step queued behind it in the app's would still run before its action).
         """
-        if token != self._steps_token:
-            return
+        if token != self._steps_token or (self.paused and token != self._forced_token):
+            return  # a newer redraw took over, or the dashboard was frozen since
         if self._key_hold and self.refreshes and token != self._forced_token:
             self._held_steps = (token, now, started, later)
             return
@@ -388,11 +396,17 @@ class ThreatLensApp(App[None]):
         if ip is None or (have is not None and have[0] == ip and now - have[1] < PREFETCH_EVERY):
             return
 
+        if self._prefetching is not None and self._prefetching[0] == ip and not self._prefetching[1].is_set():
+            return  # asked already
+        answered = threading.Event()
+
         def keep(snapshot: Any) -> None:  # (the reader thread)
             self._prefetched = (ip, now, snapshot)
+            answered.set()
             self.post_message(IpPrefetched(ip, snapshot))
 
-        remote.call_soon("ip_snapshot", ip, on_reply=keep, slot="prefetch")
+        self._prefetching = (ip, answered)
+        remote.call_soon("ip_snapshot", ip, on_reply=keep, slot=f"prefetch {ip}")
 
     def _note_format(self) -> Any:
         """Put the detected format(s) in the header; returns where they came from (pipeline or ingestion)."""
@@ -447,8 +461,8 @@ class ThreatLensApp(App[None]):
         self.header_info.paused = self.paused
         if self.paused:
             self.repaint_header()
-        else:
-            self.refresh_dashboard(force=True)
+        else:  # the header (PAUSED gone) and top IPs in the first frame, the other panels in the next ones
+            self.refresh_dashboard(force=True, steps=True)
 
     def toggle_sort(self) -> None:
         """Order the top IPs by requests or by flagged requests and alerts.
@@ -513,6 +527,9 @@ class ThreatLensApp(App[None]):
         from threatlens.tui.screens.ip_detail import IpDetailScreen
 
         remote = self.remote
+        asked = self._prefetching
+        if asked is not None and asked[0] == ip:  # its answer is on the way: sooner than a new question's
+            asked[1].wait(PREFETCH_WAIT)
         have = self._prefetched
         early = remote is not None and have is not None and have[0] == ip and \
             time.monotonic() - have[1] <= PREFETCH_FRESH
@@ -552,7 +569,7 @@ class ThreatLensApp(App[None]):
     def on_ip_prefetched(self, message: IpPrefetched) -> None:
         """The hidden IP screen shows the selected row's IP ahead of Enter (its rows drawn now, not after Enter)."""
         screen = self._ip_screen
-        if screen is None or screen in self.screen_stack or self.screen is not self.dashboard:
+        if screen is None or screen in self.screen_stack:
             return
         screen.prepare(message.ip, message.snapshot)  # type: ignore[arg-type]
 
