@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -557,8 +558,8 @@ class ThreatLensApp(App[None]):
         # One IP screen, made once and shown again for the next IP: building a screen costs more than drawing it.
         screen = self._ip_screen
         if screen is None:
-            screen = self._ip_screen = IpDetailScreen(ip, snapshot, source)
-            self.install_screen(screen, "ip-detail")
+            screen = self._make_ip_screen(ip, snapshot)
+            screen.open(ip, snapshot, source)
         elif screen in self.screen_stack and screen is not self.screen:
             screen = IpDetailScreen(ip, snapshot, source)  # under another screen: this one is a new one
         else:
@@ -569,9 +570,20 @@ class ThreatLensApp(App[None]):
     def on_ip_prefetched(self, message: IpPrefetched) -> None:
         """The hidden IP screen shows the selected row's IP ahead of Enter (its rows drawn now, not after Enter)."""
         screen = self._ip_screen
-        if screen is None or screen in self.screen_stack:
-            return
-        screen.prepare(message.ip, message.snapshot)  # type: ignore[arg-type]
+        if screen is None:
+            self._make_ip_screen(message.ip, message.snapshot)
+        elif screen not in self.screen_stack:
+            screen.prepare(message.ip, message.snapshot)  # type: ignore[arg-type]
+
+    def _make_ip_screen(self, ip: str, snapshot: Any) -> IpDetailScreen:
+        """The IP screen, made once and composed ahead of the first Enter (building it took 100-200 ms)."""
+        from threatlens.tui.screens.ip_detail import IpDetailScreen
+
+        screen = self._ip_screen = IpDetailScreen(ip, snapshot, None)
+        self.install_screen(screen, "ip-detail")
+        with contextlib.suppress(AttributeError):  # (another Textual: composed when first shown, as before)
+            self._get_screen(screen)  # composes and mounts it, off the stack
+        return screen
 
     def on_ip_snapshot_arrived(self, message: IpSnapshotArrived) -> None:
         """The current snapshot of the IP screen opened from one asked ahead."""
