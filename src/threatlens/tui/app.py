@@ -58,9 +58,9 @@ MAX_DRAW_GAP = 2.0
 #: A key holds back snapshot redraws until its effect is drawn, but never for longer than this (keys held down).
 MAX_KEY_HOLD = 0.5
 #: Seconds after which the selected row's IP snapshot is asked of the ingestion process again (see open_ip).
-PREFETCH_EVERY = 0.5
+PREFETCH_EVERY = 1.0
 #: Enter opens the IP screen at once from the selected row's snapshot when it was asked at most this long ago.
-PREFETCH_FRESH = 1.0
+PREFETCH_FRESH = 2.0
 #: Enter waits at most this long for the selected row's snapshot already asked (else it asks again).
 PREFETCH_WAIT = 0.5
 _AUTO = object()

@@ -37,7 +37,7 @@ from threatlens.tui.options import MonitorOptions
 if TYPE_CHECKING:
     from threatlens.tui.ingest import Ingestor
 
-__all__ = ["DECAY_PUSH", "IDLE_PUSH", "NICE", "IngestSpec", "run_ingestion"]
+__all__ = ["DECAY_PUSH", "HOLD_BACKLOG", "IDLE_PUSH", "NICE", "IngestSpec", "run_ingestion"]
 
 #: Seconds between snapshots while nothing changes.
 IDLE_PUSH = 5.0
@@ -45,6 +45,9 @@ IDLE_PUSH = 5.0
 DECAY_PUSH = 1.0
 #: Niceness added to the ingestion process (the UI process keeps its own).
 NICE = 5
+#: A key's hold is not granted while more lines than this wait to be ingested: ingestion is behind (a flood, the
+#: existing content) and holding it would only make it more so.
+HOLD_BACKLOG = 5_000
 #: ``detection`` / ``geo`` value: load the shipped model / open the configured GeoIP database in the child.
 LOAD = "load"
 
@@ -198,10 +201,14 @@ class _Child:
         """Keep the ingest thread at its gate for up to ``seconds`` (0: let it go now).
 
         The UI asks while it handles a key: on two cores, ingestion at 10k lines/s takes most of one, and the
-        key's work (drawing, the terminal's) waited for a core. The lines wait in the file meanwhile.
+        key's work (drawing, the terminal's) waited for a core. The lines wait in the file meanwhile. Not while
+        ingestion is behind (``HOLD_BACKLOG``): at 30k lines/s holds for a key every 0.5 s cost 1-3k lines/s.
         """
         if seconds <= 0:
             self.release()
+            return
+        follower = self.ingestor.follower if self.ingestor is not None else None
+        if follower is not None and follower.pending > HOLD_BACKLOG:
             return
         self.hold_until = time.monotonic() + seconds
         self.gate.clear()
