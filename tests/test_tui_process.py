@@ -126,7 +126,7 @@ async def test_enter_opens_the_ip_screen_from_the_snapshot_asked_ahead_then_show
         await pilot.press("s")  # the attacker on the first row
         ip = app.dashboard.selected_ip()
         assert ip == ATTACKER
-        await wait_for(pilot, lambda: app._prefetched is not None and app._prefetched[0] == ip)
+        await wait_for(pilot, lambda: app.ahead.have is not None and app.ahead.have[0] == ip)
         await wait_for(pilot, lambda: app._ip_screen is not None and app._ip_screen.is_mounted)  # composed ahead
         assert app._ip_screen not in app.screen_stack
         os.kill(app.remote.pid, signal.SIGSTOP)

@@ -23,6 +23,7 @@ from threatlens.models.verdict import Alert
 from threatlens.stats.filter import RecordFilter
 from threatlens.textsafe import visible
 from threatlens.tui.ingest import Ingestor, attach_detection, build_live, load_detection, model_name, startup_hint
+from threatlens.tui.ip_ahead import IpAhead
 from threatlens.tui.live import LiveStats
 from threatlens.tui.messages import (
     DetectionReady,
@@ -57,12 +58,6 @@ DECAY_REDRAW = 1.0
 MAX_DRAW_GAP = 2.0
 #: A key holds back snapshot redraws until its effect is drawn, but never for longer than this (keys held down).
 MAX_KEY_HOLD = 0.5
-#: Seconds after which the selected row's IP snapshot is asked of the ingestion process again (see open_ip).
-PREFETCH_EVERY = 1.0
-#: Enter opens the IP screen at once from the selected row's snapshot when it was asked at most this long ago.
-PREFETCH_FRESH = 2.0
-#: Enter waits at most this long for the selected row's snapshot already asked (else it asks again).
-PREFETCH_WAIT = 0.5
 _AUTO = object()
 
 
@@ -119,9 +114,9 @@ class ThreatLensApp(App[None]):
         self._held_refresh = False  # a redraw was held back for it
         self._held_steps: tuple[Any, ...] | None = None  # the steps of a redraw left, held back for it
         self._forced_token = -1  # the redraw a key asked for (never held back)
-        #: the selected row's IP snapshot, asked ahead of Enter: (ip, when asked, snapshot)
-        self._prefetched: tuple[str, float, Any] | None = None
-        self._prefetching: tuple[str, threading.Event] | None = None  # the IP asked ahead, set once answered
+        #: the selected row's IP snapshot, asked ahead of Enter (with ingestion in its own process)
+        self.ahead = IpAhead(self.remote, lambda ip, snap: self.post_message(IpPrefetched(ip, snap))) \
+            if self.remote is not None else None
         self._ip_screen: IpDetailScreen | None = None  # made on first use, see open_ip
         self._draw_gap = 0.0  # the least time between timed redraws (see _drawn)
         self._last_refresh = 0.0
@@ -385,29 +380,14 @@ class ThreatLensApp(App[None]):
 
     def _prefetch_selected(self) -> None:
         """Ask the ingestion process for the selected row's IP snapshot, so Enter need not wait for it."""
-        remote = self.remote
-        if remote is None or not self.screen_stack or self.screen is not self.dashboard:
+        if self.ahead is None or not self.screen_stack or self.screen is not self.dashboard:
             return
         try:
             ip = self.dashboard.selected_ip()
         except NoMatches:
             return
-        have = self._prefetched
-        now = time.monotonic()
-        if ip is None or (have is not None and have[0] == ip and now - have[1] < PREFETCH_EVERY):
-            return
-
-        if self._prefetching is not None and self._prefetching[0] == ip and not self._prefetching[1].is_set():
-            return  # asked already
-        answered = threading.Event()
-
-        def keep(snapshot: Any) -> None:  # (the reader thread)
-            self._prefetched = (ip, now, snapshot)
-            answered.set()
-            self.post_message(IpPrefetched(ip, snapshot))
-
-        self._prefetching = (ip, answered)
-        remote.call_soon("ip_snapshot", ip, on_reply=keep, slot=f"prefetch {ip}")
+        if ip is not None:
+            self.ahead.ask(ip)
 
     def _note_format(self) -> Any:
         """Put the detected format(s) in the header; returns where they came from (pipeline or ingestion)."""
@@ -528,14 +508,10 @@ class ThreatLensApp(App[None]):
         from threatlens.tui.screens.ip_detail import IpDetailScreen
 
         remote = self.remote
-        asked = self._prefetching
-        if asked is not None and asked[0] == ip:  # its answer is on the way: sooner than a new question's
-            asked[1].wait(PREFETCH_WAIT)
-        have = self._prefetched
-        early = remote is not None and have is not None and have[0] == ip and \
-            time.monotonic() - have[1] <= PREFETCH_FRESH
+        ahead = self.ahead.take(ip) if self.ahead is not None else None
+        early = ahead is not None
         try:
-            snapshot = have[2] if early and have is not None else self.live.ip_snapshot(ip)
+            snapshot = ahead if early else self.live.ip_snapshot(ip)
         except ThreatLensError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
