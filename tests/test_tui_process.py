@@ -312,3 +312,19 @@ async def test_the_config_allowlist_applies_from_the_start_in_the_child(tmp_path
             rows = {r.key: r.cells for r in app.remote.latest[0].top_ips}
             assert rows[ATTACKER].allowlisted and rows[ATTACKER].flagged == 0
             assert not rows[other].allowlisted and rows[other].flagged == 4
+
+
+@run_async
+async def test_leaving_the_ip_screen_shows_the_newest_snapshot_without_waiting_for_the_next(tmp_path: Path) -> None:
+    """The dashboard is not redrawn while covered; back on it, the snapshot that came meanwhile is drawn at once
+    (with one redraw every 2 s here, it showed the old numbers until the next)."""
+    log = write_log(tmp_path / "access.log", normal_lines(40))
+    app = _app(tmp_path, log, refresh_hz=0.5)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: "lines 40" in screen_text(app), timeout=60)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is app._ip_screen)
+        write_log(log, normal_lines(10, start=100), mode="a")
+        await wait_for(pilot, lambda: _shown(app) == 50)  # the child's snapshot has them; the dashboard is covered
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "lines 50" in screen_text(app), timeout=1.0)

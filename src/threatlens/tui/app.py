@@ -111,7 +111,6 @@ class ThreatLensApp(App[None]):
         self._force_pending = False  # a forced redraw waits for the ingestion process's answer
         self._steps_token = 0  # the redraw under way (a newer one stops the steps left of an older one)
         self._key_hold = False  # a key was pressed and its effect is not drawn yet
-        self._held_refresh = False  # a redraw was held back for it
         self._held_steps: tuple[Any, ...] | None = None  # the steps of a redraw left, held back for it
         self._forced_token = -1  # the redraw a key asked for (never held back)
         #: the selected row's IP snapshot, asked ahead of Enter (with ingestion in its own process)
@@ -301,8 +300,7 @@ class ThreatLensApp(App[None]):
         if not force and now - self._last_refresh < self._draw_gap:
             return  # drawing is slow (a flood, a busy machine): leave the loop free for keys in between
         if not force and self._key_hold and now - self._last_refresh < MAX_KEY_HOLD:
-            self._held_refresh = True  # a key's effect is not on screen yet: it goes first (see on_event)
-            return
+            return  # a key's effect is not on screen yet: it goes first (redrawn when it is, see on_event)
         try:
             rows = self.dashboard.rows_wanted()
         except NoMatches:  # shutting down: the widgets left before the screen did
@@ -374,9 +372,7 @@ class ThreatLensApp(App[None]):
         held, self._held_steps = self._held_steps, None
         if held is not None:
             self._run_steps(*held)
-        if self._held_refresh:
-            self._held_refresh = False
-            self.refresh_dashboard()
+        self.refresh_dashboard()  # a snapshot held back, or the newest one after a screen closed (else nothing)
 
     def _prefetch_selected(self) -> None:
         """Ask the ingestion process for the selected row's IP snapshot, so Enter need not wait for it."""
