@@ -209,3 +209,25 @@ def test_the_esc_wait_is_escdelay_within_bounds() -> None:
     assert escape_delay_ms("99999999") == 1000
     assert escape_delay_ms("0") == 1 and escape_delay_ms("-5") == 1
     assert escape_delay_ms("fast") == ESCAPE_DELAY_MS
+
+
+def test_an_esc_whose_wait_is_over_is_the_esc_key_whatever_came_since() -> None:
+    """The input thread may read again only after the next key's byte is there (the UI held the GIL drawing a
+    frame): the Esc whose wait is over is still the Esc key, not Alt+ that key (Enter, Esc, Enter, Esc pressed
+    50 ms apart left the IP screen open)."""
+    import time
+
+    from textual import constants, events
+    from textual._xterm_parser import XTermParser
+
+    from threatlens.tui.terminal_driver import parse
+
+    def keys(found: list) -> list[str]:
+        return [e.key for e in found if isinstance(e, events.Key)]
+
+    ours, textuals = XTermParser(), XTermParser()
+    assert parse(ours, ["\x1b"]) == [] and list(textuals.feed("\x1b")) == []  # an escape sequence or Esc?
+    time.sleep(constants.ESCAPE_DELAY + 0.05)  # the wait is over, unseen: nothing woke the thread meanwhile
+    assert keys(parse(ours, ["\r"])) == ["escape", "enter"]
+    assert keys(list(textuals.feed("\r")) + list(textuals.tick())) != ["escape", "enter"]  # Textual's order
+    assert keys(parse(ours, ["\x1b[A"])) == ["up"]  # a sequence read at once is still one key

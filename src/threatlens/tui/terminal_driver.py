@@ -14,13 +14,14 @@ import contextlib
 import os
 import selectors
 from codecs import getincrementaldecoder
+from typing import Any
 
 from textual._parser import ParseError
 from textual._time import get_time
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
-__all__ = ["PromptEscapeDriver"]
+__all__ = ["PromptEscapeDriver", "parse"]
 
 #: Seconds the input thread waits for a byte when no escape sequence is pending (Textual's own interval).
 IDLE_WAIT = 0.1
@@ -32,6 +33,20 @@ def _wait(parser: XTermParser) -> float:
     if deadline is None:
         return IDLE_WAIT
     return min(IDLE_WAIT, max(0.0, deadline - get_time()))
+
+
+def parse(parser: XTermParser, chunks: list[str]) -> list[Any]:
+    """The events of what was read (``chunks``), a pending Esc first if its wait is over.
+
+    That Esc is the Esc key whatever came since: this thread may get the GIL back only after the next key's bytes
+    are there (the UI drawing a frame), and fed first they made one Alt+key of the two (Enter, Esc, Enter, Esc
+    pressed 50 ms apart left the IP screen open).
+    """
+    events = list(parser.tick())
+    for data in chunks:
+        events.extend(parser.feed(data))
+    events.extend(parser.tick())
+    return events
 
 
 class PromptEscapeDriver(LinuxDriver):
@@ -46,14 +61,14 @@ class PromptEscapeDriver(LinuxDriver):
         decode = getincrementaldecoder("utf-8")().decode
 
         def process(ready: list[tuple[selectors.SelectorKey, int]], final: bool = False) -> None:
+            chunks = []
             for index, (_key, mask) in enumerate(ready):
                 if mask & selectors.EVENT_READ:
                     data = decode(os.read(fileno, 4096), final=final and index == len(ready) - 1)
                     if not data:  # end of input (a hung-up terminal: TerminalGuard ends the monitor)
                         break
-                    for event in parser.feed(data):
-                        self.process_message(event)
-            for event in parser.tick():
+                    chunks.append(data)
+            for event in parse(parser, chunks):
                 self.process_message(event)
 
         try:
