@@ -180,8 +180,10 @@ async def test_rates_fall_to_zero_once_the_log_stops_growing(tmp_path: Path) -> 
         # generous for a loaded machine; before the fix no snapshot came and the old speed stayed for good)
         await wait_for(pilot, lambda: app.remote.latest[0].rate_now == 0, timeout=40)
         await wait_for(pilot, lambda: " 0 lines/s" in screen_text(app), timeout=10)
+        # the Rates panel is drawn a step after the header (a snapshot is drawn in steps, a frame apart)
+        await wait_for(pilot, lambda: "requests/s  now 0" in screen_text(app), timeout=5)
         text = screen_text(app)
-        assert "requests/s  now 0" in text and "flagged+alerts/s  now 0" in text, text
+        assert " 0 lines/s" in text and "flagged+alerts/s  now 0" in text, text
 
 
 async def _gone(proc: psutil.Process, seconds: float) -> None:
