@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -131,16 +132,23 @@ class IpDetailScreen(ShownAgain, Screen[None]):
             self.app.call_later(render_ahead, self)  # behind what waits in the app's queue
 
     def on_mount(self) -> None:
+        self.set_interval(1.0, self.reload)
+        try:
+            self._first_show()
+        except NoMatches:  # mounted while the app starts or stops (made ahead of Enter): its panels come later
+            self.call_after_refresh(self._first_show_if_there)
+
+    def _first_show(self) -> None:
         self.query_one("#ip-activity").border_title = "Activity"
         self.query_one("#ip-agents").border_title = "User agents"
         self.query_one("#ip-firewall").border_title = "Firewall"
         self.query_one("#ip-alerts").border_title = "Behaviour alerts"
-        try:
-            self.show(self.snapshot)
-        except NoMatches:  # opened while the app was starting: a panel's children were not mounted yet
-            self.call_after_refresh(self.show, self.snapshot)
+        self.show(self.snapshot)
         self.query_one(IpRequestsTable).focus()
-        self.set_interval(1.0, self.reload)
+
+    def _first_show_if_there(self) -> None:
+        with contextlib.suppress(NoMatches):  # (the app has stopped meanwhile: nothing to show)
+            self._first_show()
 
     def show_newer(self, snap: IpSnapshot) -> None:
         """A newer snapshot of the IP shown (it may arrive before the screen's first mount completes)."""
