@@ -248,6 +248,19 @@ async def test_threshold_keys_reevaluate_counts(tmp_path: Path, mixed_log) -> No
         assert app.pipeline.detection.threshold == 0.25
         await pilot.press("t", "t", "t")
         assert "threshold 0.40" in _header(app) and "flagged 8 " in _header(app)
+        await pilot.press(*"t" * 14)  # up to the highest, 0.99, and back down the same steps
+        assert "threshold 0.99" in _header(app)
+        await pilot.press("T")
+        assert "threshold 0.95" in _header(app)  # not 0.94: t and T retrace each other
+        await pilot.press(*"T" * 11)
+        assert "threshold 0.40" in _header(app) and "flagged 8 " in _header(app)
+
+
+def test_the_top_ips_show_three_categories_and_say_when_there_are_more() -> None:
+    from threatlens.tui.live import _first_categories
+
+    assert _first_categories(["sqli", "xss"]) == "sqli,xss"
+    assert _first_categories(["scanner", "sqli", "other", "bad_bot", "dos"]) == "scanner,sqli,other,…"
 
 
 @run_async

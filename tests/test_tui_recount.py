@@ -145,7 +145,7 @@ def test_each_ips_tier_and_categories_follow_the_threshold_both_ways(start: floa
 # (attack, and a scanning alert after its 4th request); the browsing clients 0.01
 _BOT, _ODD = "192.0.2.77", "192.0.2.88"
 # tier, flagged and the categories cell of each at 0.5 and at 0.75; the alert keeps the attacker's tier and category
-_ATTACKER_ROW = ("attack", "4", "1 alert sensitive_file,sqli,xss")
+_ATTACKER_ROW = ("attack", "4", "1 alert sensitive_file,sqli,xss,…")
 _AT = {
     0.5: {_BOT: ("nuisance", "4", "bad_bot"), _ODD: ("suspic.", "1", "other"), ATTACKER: _ATTACKER_ROW},
     0.75: {_BOT: ("", "0", ""), _ODD: ("", "0", ""), ATTACKER: _ATTACKER_ROW},

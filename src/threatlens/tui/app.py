@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import threading
 import time
@@ -469,8 +470,15 @@ class ThreatLensApp(App[None]):
             table.scroll_home(animate=False)
 
     def change_threshold(self, delta: float) -> None:
-        """Raise or lower the flag threshold; counts re-evaluate."""
-        value = self._set_threshold(self.live.threshold + delta)
+        """Move the flag threshold by ``delta`` in steps of ``THRESHOLD_STEP``; counts re-evaluate.
+
+        The steps are multiples of it, so ``t`` and ``T`` retrace each other (0.99, the highest, goes down to 0.95,
+        not 0.94; a threshold given between two steps moves to the next one).
+        """
+        steps = self.live.threshold / THRESHOLD_STEP
+        n = max(1, round(abs(delta) / THRESHOLD_STEP))
+        step = math.floor(steps + 1e-6) + n if delta > 0 else math.ceil(steps - 1e-6) - n
+        value = self._set_threshold(round(step * THRESHOLD_STEP, 2))
         self.notify(f"threshold {value:.2f}", timeout=2)
         self.refresh_dashboard(force=True)
 
@@ -562,7 +570,8 @@ class ThreatLensApp(App[None]):
         """The current snapshot of the IP screen opened from one asked ahead."""
         screen = self._ip_screen
         if screen is not None and screen is self.screen and screen.ip == message.ip:
-            screen.show_newer(message.snapshot)  # type: ignore[arg-type]
+            # after the frame under way: shown before it, the newer rows were drawn before the screen appeared
+            self.call_after_refresh(screen.show_newer, message.snapshot)
 
     def open_campaign(self, alert: Alert) -> None:
         """Open the member list of a campaign alert (Enter on a member opens its IP screen)."""

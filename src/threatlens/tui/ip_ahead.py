@@ -17,9 +17,9 @@ from typing import Any
 __all__ = ["EVERY", "FRESH", "WAIT", "IpAhead"]
 
 #: Seconds after which the same IP is asked again.
-EVERY = 1.0
+EVERY = 0.5
 #: Enter opens the IP screen from an answer asked at most this long ago.
-FRESH = 2.0
+FRESH = 1.0
 #: Enter waits at most this long for an answer already on its way (else it asks again).
 WAIT = 0.5
 

@@ -300,6 +300,11 @@ def _feed_row(number: int, stored: Any, decode: Callable[[Any], FlaggedRequest],
                     what, ver.possibly_succeeded, score_band(ver.score, thr), None, request_tier(ver, thr), number)
 
 
+def _first_categories(categories: Sequence[str], shown: int = 3) -> str:
+    """The first ``shown`` categories, and ``…`` when there are more (the IP screen lists them all)."""
+    return ",".join(categories[:shown]) + (",…" if len(categories) > shown else "")
+
+
 def _other_sort(sort: str) -> str:
     """The other order of the top IPs (``s`` switches between them)."""
     return "requests" if sort == "flagged" else "flagged"
@@ -490,7 +495,7 @@ class LiveStats:
         max_score = r.max_score if scored else None
         allowed = bool(allow) and allow.matches_ip(r.ip)
         return TableRow(r.ip, IpCells(r.ip, r.requests, r.flagged, max_score, r.country, r.last_seen,
-                                      ",".join(r.categories[:3]), r.alerts, allowed, r.error, r.severity),
+                                      _first_categories(r.categories), r.alerts, allowed, r.error, r.severity),
                         score_band(max_score, thr) if scored else "none")
 
     def dashboard(self, top: int = 30, feed: int | None = None, sort: str = "requests") -> DashboardData:
