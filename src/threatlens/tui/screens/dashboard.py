@@ -82,11 +82,6 @@ class DashboardScreen(Screen[None]):
         """Switch layout with the terminal width."""
         self.set_class(self.size.width < NARROW, "-narrow")
 
-    def show(self, info: HeaderInfo, data: DashboardData) -> None:
-        """Redraw every panel from one snapshot (called inside ``app.batch_update()``)."""
-        for step in self.show_steps(info, data):
-            step()
-
     def show_steps(self, info: HeaderInfo, data: DashboardData) -> list[Callable[[], None]]:
         """Redrawing every panel from one snapshot, in steps of similar cost: the header and the top IPs first.
 
